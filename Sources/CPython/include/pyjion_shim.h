@@ -1,0 +1,98 @@
+// The C side of pyjion: the Python C API as Swift sees it, plus the few things
+// Swift cannot express (macros, internal struct offsets, _Atomic fields).
+// Internal headers (Py_BUILD_CORE) stay inside shim.c; Swift sees offsets and functions.
+#ifndef PYJION_SHIM_H
+#define PYJION_SHIM_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <frameobject.h>
+#include <stdint.h>
+
+// ---- Macros as functions -------------------------------------------------
+static inline void pyj_incref(PyObject *o) { Py_INCREF(o); }
+static inline void pyj_decref(PyObject *o) { Py_DECREF(o); }
+static inline void pyj_xincref(PyObject *o) { Py_XINCREF(o); }
+static inline void pyj_xdecref(PyObject *o) { Py_XDECREF(o); }
+static inline PyObject *pyj_none(void) { Py_RETURN_NONE; }          // new reference
+static inline PyObject *pyj_none_borrowed(void) { return Py_None; }
+static inline PyObject *pyj_true_borrowed(void) { return Py_True; }
+static inline PyObject *pyj_false_borrowed(void) { return Py_False; }
+static inline PyObject *pyj_notimplemented_borrowed(void) { return Py_NotImplemented; }
+static inline PyObject *pyj_bool(int v) { if (v) Py_RETURN_TRUE; Py_RETURN_FALSE; }
+static inline PyTypeObject *pyj_type(PyObject *o) { return Py_TYPE(o); }
+static inline Py_ssize_t pyj_refcnt(PyObject *o) { return Py_REFCNT(o); }
+static inline int pyj_tuple_check(PyObject *o) { return PyTuple_Check(o); }
+static inline int pyj_tuple_check_exact(PyObject *o) { return PyTuple_CheckExact(o); }
+static inline int pyj_list_check_exact(PyObject *o) { return PyList_CheckExact(o); }
+static inline int pyj_dict_check(PyObject *o) { return PyDict_Check(o); }
+static inline int pyj_dict_check_exact(PyObject *o) { return PyDict_CheckExact(o); }
+static inline int pyj_unicode_check_exact(PyObject *o) { return PyUnicode_CheckExact(o); }
+static inline int pyj_long_check(PyObject *o) { return PyLong_Check(o); }
+static inline int pyj_code_check(PyObject *o) { return PyCode_Check(o); }
+static inline int pyj_function_check(PyObject *o) { return PyFunction_Check(o); }
+static inline int pyj_method_check(PyObject *o) { return PyMethod_Check(o); }
+static inline PyObject *pyj_method_function(PyObject *m) { return PyMethod_GET_FUNCTION(m); }
+static inline PyObject *pyj_method_self(PyObject *m) { return PyMethod_GET_SELF(m); }
+static inline PyObject *pyj_function_code(PyObject *f) { return PyFunction_GET_CODE(f); }
+static inline PyObject *pyj_tuple_get(PyObject *t, Py_ssize_t i) { return PyTuple_GET_ITEM(t, i); }
+static inline void pyj_tuple_set(PyObject *t, Py_ssize_t i, PyObject *v) { PyTuple_SET_ITEM(t, i, v); }
+static inline Py_ssize_t pyj_tuple_size(PyObject *t) { return PyTuple_GET_SIZE(t); }
+static inline void pyj_list_set(PyObject *l, Py_ssize_t i, PyObject *v) { PyList_SET_ITEM(l, i, v); }
+static inline PyObject *pyj_list_get(PyObject *l, Py_ssize_t i) { return PyList_GET_ITEM(l, i); }
+static inline Py_ssize_t pyj_list_size(PyObject *l) { return PyList_GET_SIZE(l); }
+static inline iternextfunc pyj_tp_iternext(PyObject *o) { return Py_TYPE(o)->tp_iternext; }
+static inline unsigned long pyj_tp_flags(PyObject *o) { return Py_TYPE(o)->tp_flags; }
+static inline const char *pyj_tp_name(PyObject *o) { return Py_TYPE(o)->tp_name; }
+static inline PyObject *pyj_code_get_code(PyCodeObject *co) { return PyCode_GetCode(co); }
+
+// PyModuleDef_HEAD_INIT is a macro with a compound literal.
+PyModuleDef *pyj_new_module_def(const char *name, const char *doc, PyMethodDef *methods);
+
+// ---- Interpreter internals (filled by shim.c from the real headers) --------
+typedef struct {
+    // _PyInterpreterFrame
+    int32_t frame_func, frame_globals, frame_builtins, frame_locals, frame_code,
+            frame_frame_obj, frame_previous, frame_prev_instr, frame_stacktop,
+            frame_is_entry, frame_owner, frame_localsplus;
+    // _PyCFrame
+    int32_t cframe_use_tracing, cframe_current_frame, cframe_previous, cframe_size;
+    // PyThreadState
+    int32_t tstate_interp, tstate_recursion_remaining, tstate_cframe,
+            tstate_c_profilefunc, tstate_c_tracefunc, tstate_curexc_type;
+    // PyInterpreterState
+    int32_t interp_eval_breaker;
+    // PyCodeObject
+    int32_t code_consts, code_names, code_flags, code_nlocalsplus, code_nlocals,
+            code_stacksize, code_firsttraceable, code_adaptive, code_localsplusnames,
+            code_localspluskinds, code_argcount, code_nfreevars;
+    // objects
+    int32_t object_refcnt, object_type, var_size, list_items, tuple_items,
+            float_value, long_digits, type_flags, dict_version;
+} PyjOffsets;
+
+extern const PyjOffsets pyj_offsets;
+
+// Names and caches of the 3.11 opcodes from the interpreter's own tables
+// (NEED_OPCODE_TABLES), for cross-checking our generated table.
+int pyj_opcode_deopt(int opcode);
+int pyj_opcode_caches(int opcode);
+
+// The eval breaker, as the static eval_frame_handle_pending does it: signals,
+// pending calls, the GIL drop request, async exceptions. 0, or -1 with an exception set.
+int pyj_handle_eval_breaker(PyThreadState *tstate);
+
+// The exported default evaluator and the hook installer (cpython/ceval.h, cpython/pystate.h).
+PyObject *pyj_eval_default(PyThreadState *tstate, struct _PyInterpreterFrame *frame, int throwflag);
+void pyj_set_eval_frame(_PyFrameEvalFunction fn);
+_PyFrameEvalFunction pyj_get_eval_frame(void);
+_PyFrameEvalFunction pyj_default_eval_frame(void);
+
+// A frame that is complete (past its first RESUME) has a frame object; new reference or NULL.
+int pyj_frame_is_incomplete(struct _PyInterpreterFrame *frame);
+int pyj_frame_lasti(struct _PyInterpreterFrame *frame);
+
+// Reads the current thread state without a function call into libpython.
+static inline PyThreadState *pyj_tstate(void) { return PyThreadState_Get(); }
+
+#endif
