@@ -39,6 +39,8 @@ const PyjOffsets pyj_offsets = {
     .interp_eval_breaker = offsetof(PyInterpreterState, ceval.eval_breaker),
     .code_consts = offsetof(PyCodeObject, co_consts),
     .code_names = offsetof(PyCodeObject, co_names),
+    .code_exceptiontable = offsetof(PyCodeObject, co_exceptiontable),
+    .code_qualname = offsetof(PyCodeObject, co_qualname),
     .code_flags = offsetof(PyCodeObject, co_flags),
     .code_nlocalsplus = offsetof(PyCodeObject, co_nlocalsplus),
     .code_nlocals = offsetof(PyCodeObject, co_nlocals),
@@ -57,6 +59,7 @@ const PyjOffsets pyj_offsets = {
     .float_value = offsetof(PyFloatObject, ob_fval),
     .long_digits = offsetof(PyLongObject, ob_digit),
     .type_flags = offsetof(PyTypeObject, tp_flags),
+    .type_iternext = offsetof(PyTypeObject, tp_iternext),
     .dict_version = offsetof(PyDictObject, ma_version_tag),
 };
 
@@ -121,3 +124,30 @@ _PyFrameEvalFunction pyj_default_eval_frame(void) { return _PyEval_EvalFrameDefa
 
 int pyj_frame_is_incomplete(struct _PyInterpreterFrame *frame) { return _PyFrame_IsIncomplete(frame); }
 int pyj_frame_lasti(struct _PyInterpreterFrame *frame) { return _PyInterpreterFrame_LASTI(frame); }
+
+// The C stack guard. With a frame-evaluation hook installed every Python call nests
+// C frames, so deep recursion under a high recursion limit would overflow the C
+// stack; the hook refuses to go deeper than this bound and raises RecursionError.
+#include <pthread.h>
+static _Thread_local uintptr_t pyj_stack_floor = 0;
+
+int pyj_c_stack_ok(void) {
+    char here;
+    uintptr_t sp = (uintptr_t)&here;
+    if (pyj_stack_floor == 0) {
+        pthread_attr_t attr;
+        void *low = NULL;
+        size_t size = 0;
+        uintptr_t floor = 1;
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            if (pthread_attr_getstack(&attr, &low, &size) == 0 && low != NULL) {
+                // Keep a quarter of the stack, at most 1 MiB, for the C code below us.
+                size_t reserve = size / 4 < (1u << 20) ? size / 4 : (1u << 20);
+                floor = (uintptr_t)low + reserve;
+            }
+            pthread_attr_destroy(&attr);
+        }
+        pyj_stack_floor = floor;
+    }
+    return sp > pyj_stack_floor;
+}

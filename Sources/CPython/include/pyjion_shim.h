@@ -63,12 +63,12 @@ typedef struct {
     // PyInterpreterState
     int32_t interp_eval_breaker;
     // PyCodeObject
-    int32_t code_consts, code_names, code_flags, code_nlocalsplus, code_nlocals,
+    int32_t code_consts, code_names, code_exceptiontable, code_qualname, code_flags, code_nlocalsplus, code_nlocals,
             code_stacksize, code_firsttraceable, code_adaptive, code_localsplusnames,
             code_localspluskinds, code_argcount, code_nfreevars;
     // objects
     int32_t object_refcnt, object_type, var_size, list_items, tuple_items,
-            float_value, long_digits, type_flags, dict_version;
+            float_value, long_digits, type_flags, type_iternext, dict_version;
 } PyjOffsets;
 
 extern const PyjOffsets pyj_offsets;
@@ -91,6 +91,12 @@ _PyFrameEvalFunction pyj_default_eval_frame(void);
 // A frame that is complete (past its first RESUME) has a frame object; new reference or NULL.
 int pyj_frame_is_incomplete(struct _PyInterpreterFrame *frame);
 int pyj_frame_lasti(struct _PyInterpreterFrame *frame);
+
+// Exported by libpython but declared only in internal headers.
+PyAPI_FUNC(int) _Py_CheckRecursiveCall(PyThreadState *tstate, const char *where);
+
+// 1 while the C stack has room for another Python frame, 0 when it is nearly full.
+int pyj_c_stack_ok(void);
 
 // Reads the current thread state without a function call into libpython.
 static inline PyThreadState *pyj_tstate(void) { return PyThreadState_Get(); }

@@ -1,0 +1,638 @@
+import CPython
+import X64
+import Bytecode
+import Runtime
+
+/// Compiles one code object in a single pass: one visit function per opcode, fast
+/// paths inline and slow paths (errors, exits to the interpreter) out of line.
+final class FunctionCompiler {
+    let view: CodeObjectView
+    let decoded: DecodedCode
+    let masm: MacroAssembler
+    var asm: Assembler { masm.asm }
+
+    /// One label per instruction (by position in `decoded.instructions`).
+    private var instructionLabels: [Label] = []
+    /// Code unit (an instruction's own index or its first EXTENDED_ARG) to position.
+    private var positionOfCodeUnit: [Int: Int] = [:]
+    /// Instructions reached by normal control flow. Exception handlers are reached only
+    /// through the exception table, and those run in the interpreter.
+    private var reachable: [Bool] = []
+    private var slowPaths: [() -> Void] = []
+    private var errorLabels: [Int: Label] = [:]
+    private struct ExitKey: Hashable { let resumeAt: Int; let depth: Int; let reason: ExitReason }
+    private var exitLabels: [ExitKey: Label] = [:]
+    private let returnLabel: Label
+    private let exitLabel: Label
+    private let leaveLabel: Label
+    private var pendingKeywordNames: Obj?
+
+    private var instruction: Instruction!
+    private var depth = 0
+
+    init(view: CodeObjectView, decoded: DecodedCode) {
+        self.view = view
+        self.decoded = decoded
+        masm = MacroAssembler(localsPlusCount: view.localsPlusCount)
+        returnLabel = masm.asm.newLabel()
+        exitLabel = masm.asm.newLabel()
+        leaveLabel = masm.asm.newLabel()
+    }
+
+    // MARK: Driver
+
+    func compile() throws -> AssembledCode {
+        let instructions = decoded.instructions
+        for (position, instruction) in instructions.enumerated() {
+            positionOfCodeUnit[instruction.index] = position
+            positionOfCodeUnit[instruction.prefixStart] = position
+        }
+        instructionLabels = instructions.map { _ in asm.newLabel() }
+        reachable = try findReachable()
+        for (position, instruction) in instructions.enumerated() where reachable[position] {
+            guard FunctionCompiler.isSupported(instruction.opcode) else {
+                throw CompileError.unsupportedOpcode(
+                    name: instruction.opcode.name, byteOffset: instruction.byteOffset,
+                    line: view.line(atByteOffset: instruction.byteOffset))
+            }
+            guard decoded.stackDepthAtStart[position] != nil else {
+                throw CompileError.malformedBytecode("no stack depth at offset \(instruction.byteOffset)")
+            }
+        }
+        emitPrologue()
+        for (position, instruction) in instructions.enumerated() {
+            asm.bind(instructionLabels[position])
+            guard reachable[position] else { continue }
+            self.instruction = instruction
+            depth = decoded.stackDepthAtStart[position]!
+            asm.comment(describe(instruction))
+            try visit(instruction)
+        }
+        asm.comment("out-of-line paths")
+        var index = 0
+        while index < slowPaths.count {  // slow paths may add slow paths
+            slowPaths[index]()
+            index += 1
+        }
+        emitEpilogue()
+        masm.emitHelperAddressPool()
+        do {
+            return try asm.finalize()
+        } catch {
+            throw CompileError.assembler(String(describing: error))
+        }
+    }
+
+    private func describe(_ instruction: Instruction) -> String {
+        let line = view.line(atByteOffset: instruction.byteOffset)
+        var text = "\(instruction.byteOffset) \(instruction.opcode.name)"
+        if instruction.opcode.hasArgument { text += " \(instruction.oparg)" }
+        return text + "  (line \(line), depth \(depth))"
+    }
+
+    private func position(ofCodeUnit unit: Int) throws -> Int {
+        guard let position = positionOfCodeUnit[unit] else {
+            throw CompileError.malformedBytecode("jump to code unit \(unit)")
+        }
+        return position
+    }
+
+    private static let endsBlock: Set<Opcode> = [
+        .returnValue, .raiseVarargs, .reraise, .jumpForward, .jumpBackward, .jumpBackwardNoInterrupt,
+    ]
+
+    private func findReachable() throws -> [Bool] {
+        let instructions = decoded.instructions
+        var seen = [Bool](repeating: false, count: instructions.count)
+        var work = instructions.isEmpty ? [] : [0]
+        while let position = work.popLast() {
+            if seen[position] { continue }
+            seen[position] = true
+            let instruction = instructions[position]
+            if let target = instruction.jumpTarget { work.append(try self.position(ofCodeUnit: target)) }
+            if !FunctionCompiler.endsBlock.contains(instruction.opcode), position + 1 < instructions.count {
+                work.append(position + 1)
+            }
+        }
+        return seen
+    }
+
+    private func label(forCodeUnit unit: Int) throws -> Label {
+        instructionLabels[try position(ofCodeUnit: unit)]
+    }
+
+    // MARK: Prologue and epilogue: the frame protocol of _PyEval_EvalFrameDefault
+
+    private static let emptyCString = UInt64(UInt(bitPattern: StaticString("").utf8Start))
+
+    private func emitPrologue() {
+        asm.comment("prologue: save registers, recursion check, link the cframe")
+        asm.push(.rbp)
+        asm.mov(.rbp, .rsp)
+        for register in [Reg64.rbx, .r12, .r13, .r14, .r15] { asm.push(register) }
+        asm.sub(.rsp, imm: FrameLayout.cframeSize)
+        asm.mov(FrameLayout.threadState, .rdi)
+        asm.mov(FrameLayout.frame, .rsi)
+
+        // if (tstate->recursion_remaining-- <= 0 && _Py_CheckRecursiveCall(tstate, "")) return NULL;
+        let recursionChecked = asm.newLabel()
+        let recursionSlow = asm.newLabel()
+        asm.sub(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+        asm.jcc(.less, recursionSlow)
+        asm.bind(recursionChecked)
+        slowPaths.append { [self] in
+            asm.bind(recursionSlow)
+            masm.callHelper(.checkRecursiveCall, [.threadState, .immediate(Int64(FunctionCompiler.emptyCString))])
+            asm.test(.eax, .eax)
+            asm.jcc(.equal, recursionChecked)
+            // The check restored the counter; nothing is linked yet.
+            asm.xor(.eax, .eax)
+            asm.jmp(exitLabel)
+        }
+
+        // cframe.use_tracing = prev->use_tracing; cframe.previous = prev; tstate->cframe = &cframe;
+        asm.mov(.rax, .qword(FrameLayout.threadState, offsets.tstate_cframe))
+        asm.movzx(.ecx, .byte(.rax, offsets.cframe_use_tracing))
+        asm.mov(FrameLayout.cframeUseTracing, .cl)
+        asm.mov(FrameLayout.cframePrevious, .rax)
+        asm.mov(.qword(FrameLayout.threadState, offsets.tstate_cframe), .rsp)
+        // frame->is_entry = true; frame->previous = prev->current_frame; cframe.current_frame = frame;
+        asm.mov(.byte(FrameLayout.frame, offsets.frame_is_entry), imm: 1)
+        asm.mov(.rcx, .qword(.rax, offsets.cframe_current_frame))
+        asm.mov(.qword(FrameLayout.frame, offsets.frame_previous), .rcx)
+        asm.mov(FrameLayout.cframeCurrentFrame, FrameLayout.frame)
+        // The eval breaker's address and the instruction base stay in registers.
+        asm.mov(FrameLayout.evalBreaker, .qword(FrameLayout.threadState, offsets.tstate_interp))
+        asm.lea(FrameLayout.evalBreaker, .qword(FrameLayout.evalBreaker, offsets.interp_eval_breaker))
+        masm.loadAddress(FrameLayout.firstInstruction, view.firstInstruction)
+        // While running, stacktop is -1 so nobody reads stale slots.
+        asm.mov(masm.stackTop, imm: -1)
+    }
+
+    private func emitEpilogue() {
+        asm.comment("return: unlink the cframe (copying use_tracing back), leave the recursion count")
+        asm.bind(returnLabel)
+        asm.mov(.rcx, FrameLayout.cframePrevious)
+        asm.mov(.qword(FrameLayout.threadState, offsets.tstate_cframe), .rcx)
+        asm.movzx(.edx, FrameLayout.cframeUseTracing)
+        asm.mov(.byte(.rcx, offsets.cframe_use_tracing), .dl)
+        asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+        asm.bind(exitLabel)
+        asm.add(.rsp, imm: FrameLayout.cframeSize)
+        for register in [Reg64.r15, .r14, .r13, .r12, .rbx] { asm.pop(register) }
+        asm.pop(.rbp)
+        asm.ret()
+
+        asm.comment("leave to the interpreter: ecx = reason; prev_instr and stacktop are set")
+        asm.bind(leaveLabel)
+        asm.mov(.rdi, FrameLayout.threadState)
+        asm.mov(.rsi, FrameLayout.frame)
+        asm.mov(.rdx, .rsp)
+        masm.callPrepared(.leaveToInterpreter)
+        asm.jmp(exitLabel)
+    }
+
+    // MARK: Exits
+
+    /// An exception is set at the current instruction, with `depth` values on the stack.
+    private func errorLabel(depth: Int) -> Label {
+        if let label = errorLabels[depth] { return label }
+        let label = asm.newLabel()
+        errorLabels[depth] = label
+        slowPaths.append { [self] in
+            asm.bind(label)
+            masm.setStackDepth(depth)
+            asm.mov(.ecx, imm: ExitReason.error.rawValue)
+            asm.jmp(leaveLabel)
+        }
+        return label
+    }
+
+    /// Continues in the interpreter at code unit `unit` with `depth` values on the stack.
+    private func exitLabel(resumeAt unit: Int, depth: Int, reason: ExitReason) -> Label {
+        let key = ExitKey(resumeAt: unit, depth: depth, reason: reason)
+        if let label = exitLabels[key] { return label }
+        let label = asm.newLabel()
+        exitLabels[key] = label
+        slowPaths.append { [self] in
+            asm.bind(label)
+            masm.setPrevInstr(codeUnit: unit - 1)
+            masm.setStackDepth(depth)
+            asm.mov(.ecx, imm: reason.rawValue)
+            asm.jmp(leaveLabel)
+        }
+        return label
+    }
+
+    /// The interpreter runs the current instruction itself, and the rest of the frame.
+    private func exitBefore(_ reason: ExitReason) -> Label {
+        exitLabel(resumeAt: instruction.prefixStart, depth: depth, reason: reason)
+    }
+
+    /// Checks the eval breaker and the tracing flag; `tracingExit` is taken when tracing
+    /// was switched on, `errorDepth` is the stack depth if the breaker raises.
+    private func checkEvalBreaker(errorDepth: Int, tracingExit: Label) {
+        let slow = asm.newLabel()
+        let resume = asm.newLabel()
+        asm.movzx(.eax, FrameLayout.cframeUseTracing)
+        asm.or(.eax, .dword(FrameLayout.evalBreaker))
+        asm.jcc(.notEqual, slow)
+        asm.bind(resume)
+        let unit = instruction.index
+        slowPaths.append { [self] in
+            asm.bind(slow)
+            let noBreaker = asm.newLabel()
+            asm.cmp(.dword(FrameLayout.evalBreaker), imm: 0)
+            asm.jcc(.equal, noBreaker)
+            masm.setPrevInstr(codeUnit: unit)
+            masm.callHelper(.handleEvalBreaker, [.threadState])
+            asm.test(.eax, .eax)
+            asm.jcc(.notEqual, errorLabel(depth: errorDepth))
+            asm.bind(noBreaker)
+            asm.cmp(FrameLayout.cframeUseTracing, imm: 0)
+            asm.jcc(.notEqual, tracingExit)
+            asm.jmp(resume)
+        }
+    }
+
+    // MARK: Common instruction shapes
+
+    private func stack(_ depth: Int) -> Mem { masm.stackSlot(depth) }
+    private func setPrevInstr() { masm.setPrevInstr(codeUnit: instruction.index) }
+
+    /// rax holds a helper's object result: NULL is an error at the current instruction.
+    private func checkObjectResult() {
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, errorLabel(depth: depth))
+    }
+
+    /// eax holds a helper's status: non-zero is an error at the current instruction.
+    private func checkStatusResult() {
+        asm.test(.eax, .eax)
+        asm.jcc(.notEqual, errorLabel(depth: depth))
+    }
+
+    /// Calls an object-returning helper on the top `inputs` values, releases them, and
+    /// pushes the result in their place.
+    private func replaceTop(_ inputs: Int, with helper: Helper, _ arguments: [HelperArgument]) {
+        setPrevInstr()
+        masm.callHelper(helper, arguments)
+        checkObjectResult()
+        asm.mov(FrameLayout.scratch, .rax)
+        for offset in (1...inputs).reversed() { masm.decrefStackSlot(depth - offset) }
+        asm.mov(stack(depth - inputs), FrameLayout.scratch)
+    }
+
+    /// Calls a status-returning helper, then releases the top `inputs` values.
+    private func consumeTop(_ inputs: Int, with helper: Helper, _ arguments: [HelperArgument]) {
+        setPrevInstr()
+        masm.callHelper(helper, arguments)
+        checkStatusResult()
+        for offset in (1...inputs).reversed() { masm.decrefStackSlot(depth - offset) }
+    }
+
+    /// Calls a helper that consumes `inputs` values on success and returns an object
+    /// that takes the lowest of their slots.
+    private func buildFromTop(_ inputs: Int, with helper: Helper, _ extra: [HelperArgument]) {
+        setPrevInstr()
+        masm.callHelper(helper, [.stackAddress(depth - inputs)] + extra)
+        checkObjectResult()
+        asm.mov(stack(depth - inputs), .rax)
+    }
+
+    private func name(_ index: Int) -> Int64 { Int64(Int(bitPattern: view.names[index])) }
+    private func constant(_ index: Int) -> Obj { view.constants[index] }
+
+    private static let trueObject = UInt64(UInt(bitPattern: pyj_true_borrowed()))
+    private static let falseObject = UInt64(UInt(bitPattern: pyj_false_borrowed()))
+    private static let noneObject = UInt64(UInt(bitPattern: pyj_none_borrowed()))
+
+    /// Evaluates the truth of the value at `slot` into r14d (0 or 1) without popping it.
+    /// True, False and None are decided inline.
+    private func truthOfStackValue(_ slot: Int, errorDepth: Int) {
+        let decided = asm.newLabel()
+        let isTrue = asm.newLabel()
+        let isFalse = asm.newLabel()
+        asm.mov(.rdi, stack(slot))
+        masm.loadAddress(.rax, FunctionCompiler.trueObject)
+        asm.cmp(.rdi, .rax)
+        asm.jcc(.equal, isTrue)
+        masm.loadAddress(.rax, FunctionCompiler.falseObject)
+        asm.cmp(.rdi, .rax)
+        asm.jcc(.equal, isFalse)
+        masm.loadAddress(.rax, FunctionCompiler.noneObject)
+        asm.cmp(.rdi, .rax)
+        asm.jcc(.equal, isFalse)
+        setPrevInstr()
+        masm.callHelper(.isTrue, [.stackValue(slot)])
+        asm.test(.eax, .eax)
+        asm.jcc(.sign, errorLabel(depth: errorDepth))
+        asm.mov(.r14d, .eax)
+        asm.jmp(decided)
+        asm.bind(isTrue)
+        asm.mov(.r14d, imm: 1)
+        asm.jmp(decided)
+        asm.bind(isFalse)
+        asm.mov(.r14d, imm: 0)
+        asm.bind(decided)
+    }
+
+    /// POP_JUMP_*_IF_TRUE / _IF_FALSE.
+    private func popJumpIfTruth(_ jumpWhenTrue: Bool) throws {
+        let target = try label(forCodeUnit: instruction.jumpTarget!)
+        setPrevInstr()
+        truthOfStackValue(depth - 1, errorDepth: depth)
+        masm.decrefStackSlot(depth - 1)
+        asm.test(.r14d, .r14d)
+        try jumpTo(target, when: jumpWhenTrue ? .notEqual : .equal, depthAtTarget: depth - 1)
+    }
+
+    /// Jumps to `target` on `condition`; backward jumps check the eval breaker first.
+    private func jumpTo(_ target: Label, when condition: Condition?, depthAtTarget: Int) throws {
+        guard instruction.opcode.jump == .backward else {
+            if let condition { asm.jcc(condition, target) } else { asm.jmp(target) }
+            return
+        }
+        let notTaken = asm.newLabel()
+        if let condition { asm.jcc(condition.inverted, notTaken) }
+        let targetUnit = instruction.jumpTarget!
+        checkEvalBreaker(
+            errorDepth: depthAtTarget,
+            tracingExit: exitLabel(resumeAt: targetUnit, depth: depthAtTarget, reason: .tracing))
+        asm.jmp(target)
+        asm.bind(notTaken)
+    }
+
+    // MARK: Visits
+
+    static func isSupported(_ opcode: Opcode) -> Bool { supported.contains(opcode) }
+
+    private static let supported: Set<Opcode> = [
+        .resume, .nop, .loadFast, .storeFast, .deleteFast, .loadConst, .popTop, .pushNull, .copy, .swap,
+        .binaryOp, .unaryPositive, .unaryNegative, .unaryInvert, .unaryNot, .compareOp, .isOp, .containsOp,
+        .jumpForward, .jumpBackward, .jumpBackwardNoInterrupt,
+        .popJumpForwardIfTrue, .popJumpForwardIfFalse, .popJumpBackwardIfTrue, .popJumpBackwardIfFalse,
+        .popJumpForwardIfNone, .popJumpForwardIfNotNone, .popJumpBackwardIfNone, .popJumpBackwardIfNotNone,
+        .jumpIfTrueOrPop, .jumpIfFalseOrPop, .getIter, .forIter,
+        .loadGlobal, .loadAttr, .storeAttr, .loadMethod, .precall, .kwNames, .call,
+        .binarySubscr, .storeSubscr, .deleteSubscr, .buildTuple, .buildList, .listExtend, .buildSet, .setUpdate,
+        .buildMap, .buildConstKeyMap, .buildSlice, .listAppend, .setAdd, .mapAdd, .listToTuple, .dictUpdate,
+        .unpackSequence, .returnValue, .makeFunction, .formatValue, .buildString,
+        .raiseVarargs, .reraise,
+    ]
+
+    private func visit(_ instruction: Instruction) throws {
+        let oparg = instruction.oparg
+        switch instruction.opcode {
+        case .nop, .precall:
+            break
+        case .resume: visitResume(oparg)
+        case .loadFast: visitLoadFast(oparg)
+        case .storeFast: visitStoreFast(oparg)
+        case .deleteFast: visitDeleteFast(oparg)
+        case .loadConst: visitLoadConst(oparg)
+        case .popTop:
+            setPrevInstr()
+            masm.decrefStackSlot(depth - 1)
+        case .pushNull:
+            asm.mov(stack(depth), imm: 0)
+        case .copy:
+            asm.mov(.rax, stack(depth - oparg))
+            masm.incref(.rax)
+            asm.mov(stack(depth), .rax)
+        case .swap:
+            asm.mov(.rax, stack(depth - 1))
+            asm.mov(.rcx, stack(depth - oparg))
+            asm.mov(stack(depth - 1), .rcx)
+            asm.mov(stack(depth - oparg), .rax)
+        case .binaryOp:
+            replaceTop(2, with: .binaryOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg))])
+        case .unaryPositive: replaceTop(1, with: .unaryOp, [.stackValue(depth - 1), .immediate(0)])
+        case .unaryNegative: replaceTop(1, with: .unaryOp, [.stackValue(depth - 1), .immediate(1)])
+        case .unaryInvert: replaceTop(1, with: .unaryOp, [.stackValue(depth - 1), .immediate(2)])
+        case .unaryNot: replaceTop(1, with: .unaryNot, [.stackValue(depth - 1)])
+        case .compareOp:
+            replaceTop(2, with: .compareOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg))])
+        case .isOp: visitIsOp(invert: oparg != 0)
+        case .containsOp:
+            replaceTop(2, with: .containsOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg))])
+        case .jumpForward, .jumpBackwardNoInterrupt:
+            asm.jmp(try label(forCodeUnit: instruction.jumpTarget!))
+        case .jumpBackward:
+            setPrevInstr()
+            checkEvalBreaker(errorDepth: depth, tracingExit: exitBefore(.tracing))
+            asm.jmp(try label(forCodeUnit: instruction.jumpTarget!))
+        case .popJumpForwardIfTrue, .popJumpBackwardIfTrue: try popJumpIfTruth(true)
+        case .popJumpForwardIfFalse, .popJumpBackwardIfFalse: try popJumpIfTruth(false)
+        case .popJumpForwardIfNone, .popJumpBackwardIfNone: try popJumpIfNone(jumpWhenNone: true)
+        case .popJumpForwardIfNotNone, .popJumpBackwardIfNotNone: try popJumpIfNone(jumpWhenNone: false)
+        case .jumpIfTrueOrPop: try jumpOrPop(jumpWhenTrue: true)
+        case .jumpIfFalseOrPop: try jumpOrPop(jumpWhenTrue: false)
+        case .getIter: replaceTop(1, with: .getIter, [.stackValue(depth - 1)])
+        case .forIter: try visitForIter()
+        case .loadGlobal: visitLoadGlobal(oparg)
+        case .loadAttr: replaceTop(1, with: .loadAttr, [.stackValue(depth - 1), .immediate(name(oparg))])
+        case .storeAttr:
+            consumeTop(2, with: .storeAttr, [.stackValue(depth - 1), .immediate(name(oparg)), .stackValue(depth - 2)])
+        case .loadMethod:
+            setPrevInstr()
+            masm.callHelper(.loadMethod, [.stackAddress(depth - 1), .immediate(name(oparg))])
+            checkStatusResult()
+        case .kwNames:
+            pendingKeywordNames = constant(oparg)
+        case .call: visitCall(oparg)
+        case .binarySubscr: replaceTop(2, with: .binarySubscr, [.stackValue(depth - 2), .stackValue(depth - 1)])
+        case .storeSubscr:
+            consumeTop(3, with: .storeSubscr, [.stackValue(depth - 2), .stackValue(depth - 1), .stackValue(depth - 3)])
+        case .deleteSubscr:
+            consumeTop(2, with: .deleteSubscr, [.stackValue(depth - 2), .stackValue(depth - 1)])
+        case .buildTuple: buildFromTop(oparg, with: .buildTuple, [.immediate(Int64(oparg))])
+        case .buildList: buildFromTop(oparg, with: .buildList, [.immediate(Int64(oparg))])
+        case .buildSet: buildFromTop(oparg, with: .buildSet, [.immediate(Int64(oparg))])
+        case .buildMap: buildFromTop(2 * oparg, with: .buildMap, [.immediate(Int64(oparg))])
+        case .buildConstKeyMap: buildFromTop(oparg + 1, with: .buildConstKeyMap, [.immediate(Int64(oparg))])
+        case .buildSlice:
+            let step: HelperArgument = oparg == 3 ? .stackValue(depth - 1) : .immediate(0)
+            replaceTop(oparg, with: .buildSlice, [.stackValue(depth - oparg), .stackValue(depth - oparg + 1), step])
+        case .listExtend: consumeTop(1, with: .listExtend, [.stackValue(depth - 1 - oparg), .stackValue(depth - 1)])
+        case .setUpdate: consumeTop(1, with: .setUpdate, [.stackValue(depth - 1 - oparg), .stackValue(depth - 1)])
+        case .dictUpdate: consumeTop(1, with: .dictUpdate, [.stackValue(depth - 1 - oparg), .stackValue(depth - 1)])
+        case .listAppend: consumeTop(1, with: .listAppend, [.stackValue(depth - 1 - oparg), .stackValue(depth - 1)])
+        case .setAdd: consumeTop(1, with: .setAdd, [.stackValue(depth - 1 - oparg), .stackValue(depth - 1)])
+        case .mapAdd:
+            consumeTop(2, with: .mapAdd, [.stackValue(depth - 2 - oparg), .stackValue(depth - 2), .stackValue(depth - 1)])
+        case .listToTuple: replaceTop(1, with: .listToTuple, [.stackValue(depth - 1)])
+        case .unpackSequence:
+            setPrevInstr()
+            masm.callHelper(.unpackSequence, [.stackAddress(depth - 1), .immediate(Int64(oparg))])
+            checkStatusResult()
+        case .returnValue:
+            asm.mov(.rax, stack(depth - 1))
+            masm.setStackDepth(0)
+            asm.jmp(returnLabel)
+        case .makeFunction:
+            let inputs = (oparg & 0xF).nonzeroBitCount + 1
+            buildFromTop(inputs, with: .makeFunction, [.immediate(Int64(oparg)), .frameField(offsets.frame_globals)])
+        case .formatValue:
+            let hasSpec = oparg & 4 != 0
+            let inputs = hasSpec ? 2 : 1
+            let spec: HelperArgument = hasSpec ? .stackValue(depth - 1) : .immediate(0)
+            replaceTop(inputs, with: .formatValue, [.stackValue(depth - inputs), spec, .immediate(Int64(oparg & 3))])
+        case .buildString:
+            if oparg == 0 {
+                // An empty f-string never reaches here in practice; keep the general path.
+                replaceTopWithBuildString(0)
+            } else {
+                replaceTopWithBuildString(oparg)
+            }
+        case .raiseVarargs, .reraise:
+            // `raise` and re-raise hand the frame to the interpreter, which raises with
+            // its exact semantics (causes, bare raise, traceback entries) and unwinds.
+            asm.jmp(exitBefore(.raise))
+        default:
+            throw CompileError.unsupportedOpcode(
+                name: instruction.opcode.name, byteOffset: instruction.byteOffset,
+                line: view.line(atByteOffset: instruction.byteOffset))
+        }
+    }
+
+    private func replaceTopWithBuildString(_ count: Int) {
+        setPrevInstr()
+        masm.callHelper(.buildString, [.stackAddress(depth - count), .immediate(Int64(count))])
+        checkObjectResult()
+        asm.mov(FrameLayout.scratch, .rax)
+        for offset in stride(from: count, through: 1, by: -1) { masm.decrefStackSlot(depth - offset) }
+        asm.mov(stack(depth - count), FrameLayout.scratch)
+    }
+
+    private func visitResume(_ oparg: Int) {
+        setPrevInstr()
+        guard oparg < 2 else { return }
+        let after = exitLabel(resumeAt: instruction.nextIndex, depth: depth, reason: .tracing)
+        checkEvalBreaker(errorDepth: depth, tracingExit: after)
+    }
+
+    private func visitLoadFast(_ index: Int) {
+        asm.mov(.rax, masm.local(index))
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, exitBefore(.unboundLocal))
+        masm.incref(.rax)
+        asm.mov(stack(depth), .rax)
+    }
+
+    private func visitStoreFast(_ index: Int) {
+        // Store first, release the old value after: its destructor may look at the frame.
+        setPrevInstr()
+        asm.mov(.rax, stack(depth - 1))
+        asm.mov(.rdi, masm.local(index))
+        asm.mov(masm.local(index), .rax)
+        masm.xdecrefArgumentRegister()
+    }
+
+    private func visitDeleteFast(_ index: Int) {
+        asm.mov(.rdi, masm.local(index))
+        asm.test(.rdi, .rdi)
+        asm.jcc(.equal, exitBefore(.unboundLocal))
+        setPrevInstr()
+        asm.mov(masm.local(index), imm: 0)
+        masm.decrefArgumentRegister()
+    }
+
+    private func visitLoadConst(_ index: Int) {
+        masm.loadObject(.rax, constant(index))
+        masm.incref(.rax)
+        asm.mov(stack(depth), .rax)
+    }
+
+    private func visitIsOp(invert: Bool) {
+        setPrevInstr()
+        asm.mov(.rcx, stack(depth - 1))
+        asm.cmp(.rcx, stack(depth - 2))
+        masm.loadAddress(FrameLayout.scratch, invert ? FunctionCompiler.falseObject : FunctionCompiler.trueObject)
+        masm.loadAddress(.rax, invert ? FunctionCompiler.trueObject : FunctionCompiler.falseObject)
+        asm.cmovcc(.notEqual, FrameLayout.scratch, .rax)
+        masm.incref(FrameLayout.scratch)
+        masm.decrefStackSlot(depth - 1)
+        masm.decrefStackSlot(depth - 2)
+        asm.mov(stack(depth - 2), FrameLayout.scratch)
+    }
+
+    private func popJumpIfNone(jumpWhenNone: Bool) throws {
+        let target = try label(forCodeUnit: instruction.jumpTarget!)
+        setPrevInstr()
+        masm.loadAddress(.rax, FunctionCompiler.noneObject)
+        asm.cmp(.rax, stack(depth - 1))
+        asm.setcc(.equal, .r14b)
+        masm.decrefStackSlot(depth - 1)
+        asm.test(.r14b, .r14b)
+        try jumpTo(target, when: jumpWhenNone ? .notEqual : .equal, depthAtTarget: depth - 1)
+    }
+
+    private func jumpOrPop(jumpWhenTrue: Bool) throws {
+        let target = try label(forCodeUnit: instruction.jumpTarget!)
+        setPrevInstr()
+        truthOfStackValue(depth - 1, errorDepth: depth)
+        asm.test(.r14d, .r14d)
+        asm.jcc(jumpWhenTrue ? .notEqual : .equal, target)
+        masm.decrefStackSlot(depth - 1)
+    }
+
+    private func visitForIter() throws {
+        let target = try label(forCodeUnit: instruction.jumpTarget!)
+        let exhausted = asm.newLabel()
+        setPrevInstr()
+        asm.mov(.rdi, stack(depth - 1))
+        asm.mov(.rax, .qword(.rdi, offsets.object_type))
+        asm.call(.qword(.rax, offsets.type_iternext))
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, exhausted)
+        asm.mov(stack(depth), .rax)
+        let depth = self.depth
+        slowPaths.append { [self] in
+            asm.bind(exhausted)
+            masm.callHelper(.forIterEnded, [])
+            asm.test(.eax, .eax)
+            asm.jcc(.notEqual, errorLabel(depth: depth))
+            masm.decrefStackSlot(depth - 1)
+            asm.jmp(target)
+        }
+    }
+
+    private func visitLoadGlobal(_ oparg: Int) {
+        setPrevInstr()
+        masm.callHelper(.loadGlobal, [
+            .frameField(offsets.frame_globals), .frameField(offsets.frame_builtins), .immediate(name(oparg >> 1)),
+        ])
+        let miss = asm.newLabel()
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, miss)
+        if oparg & 1 != 0 {
+            asm.mov(stack(depth), imm: 0)
+            asm.mov(stack(depth + 1), .rax)
+        } else {
+            asm.mov(stack(depth), .rax)
+        }
+        let error = errorLabel(depth: depth)
+        let redo = exitBefore(.globalMiss)
+        slowPaths.append { [self] in
+            asm.bind(miss)
+            asm.cmp(.qword(FrameLayout.threadState, offsets.tstate_curexc_type), imm: 0)
+            asm.jcc(.notEqual, error)
+            asm.jmp(redo)
+        }
+    }
+
+    private func visitCall(_ oparg: Int) {
+        let keywordNames = pendingKeywordNames.map { Int64(Int(bitPattern: $0)) } ?? 0
+        pendingKeywordNames = nil
+        let base = depth - oparg - 2
+        setPrevInstr()
+        masm.callHelper(.call, [.stackAddress(base), .immediate(Int64(oparg)), .immediate(keywordNames)])
+        checkObjectResult()
+        asm.mov(stack(base), .rax)
+        let after = base + 1
+        checkEvalBreaker(
+            errorDepth: after,
+            tracingExit: exitLabel(resumeAt: instruction.nextIndex, depth: after, reason: .tracing))
+    }
+}

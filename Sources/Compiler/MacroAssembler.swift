@@ -1,0 +1,136 @@
+import X64
+import Runtime
+
+/// An argument for a helper call.
+enum HelperArgument {
+    case register(Reg64)
+    case immediate(Int64)
+    /// The value in a value-stack slot (0 = bottom of the stack).
+    case stackValue(Int)
+    /// The address of a value-stack slot.
+    case stackAddress(Int)
+    case threadState
+    case frame
+    case cframe
+    /// A pointer-sized field of the frame (e.g. `f_globals`).
+    case frameField(Int32)
+}
+
+/// The semantic layer between the compiler and the encoder: frame slots, helper
+/// calls, reference counts. It knows the frame layout but not the opcodes.
+final class MacroAssembler {
+    let asm = Assembler()
+    let localsPlusCount: Int
+    private var helperAddressLabels: [Helper: Label] = [:]
+    private var helpersInPoolOrder: [Helper] = []
+
+    init(localsPlusCount: Int) { self.localsPlusCount = localsPlusCount }
+
+    // MARK: Slots
+
+    func local(_ index: Int) -> Mem {
+        .qword(FrameLayout.frame, Int32(Int(offsets.frame_localsplus) + 8 * index))
+    }
+    func stackSlot(_ depth: Int) -> Mem { local(localsPlusCount + depth) }
+    var stackTop: Mem { .dword(FrameLayout.frame, offsets.frame_stacktop) }
+    var prevInstr: Mem { .qword(FrameLayout.frame, offsets.frame_prev_instr) }
+
+    /// `frame->stacktop = nlocalsplus + depth`: makes `depth` stack values visible.
+    func setStackDepth(_ depth: Int) { asm.mov(stackTop, imm: Int32(localsPlusCount + depth)) }
+
+    /// `frame->prev_instr = _PyCode_CODE(co) + index` (code units).
+    func setPrevInstr(codeUnit index: Int) {
+        asm.lea(.rax, .qword(FrameLayout.firstInstruction, Int32(2 * index)))
+        asm.mov(prevInstr, .rax)
+    }
+
+    // MARK: Calls
+
+    func callHelper(_ helper: Helper, _ arguments: [HelperArgument]) {
+        let descriptor = helper.descriptor
+        precondition(arguments.count == descriptor.argumentCount, "\(descriptor.name) takes \(descriptor.argumentCount) arguments")
+        for (argument, target) in zip(arguments, FrameLayout.argumentRegisters) {
+            switch argument {
+            case .register(let source):
+                precondition(!FrameLayout.argumentRegisters.contains(source), "argument sources must not be argument registers")
+                asm.mov(target, source)
+            case .immediate(let value): asm.mov(target, imm: value)
+            case .stackValue(let depth): asm.mov(target, stackSlot(depth))
+            case .stackAddress(let depth): asm.lea(target, stackSlot(depth))
+            case .threadState: asm.mov(target, FrameLayout.threadState)
+            case .frame: asm.mov(target, FrameLayout.frame)
+            case .cframe: asm.mov(target, .rsp)
+            case .frameField(let offset): asm.mov(target, .qword(FrameLayout.frame, offset))
+            }
+        }
+        asm.call(.qword(rip: addressLabel(of: helper)))
+        asm.comment("  ^ \(descriptor.name)")
+    }
+
+    fileprivate func addressLabel(of helper: Helper) -> Label {
+        if let label = helperAddressLabels[helper] { return label }
+        let label = asm.newLabel()
+        helperAddressLabels[helper] = label
+        helpersInPoolOrder.append(helper)
+        return label
+    }
+
+    /// The helpers' addresses, one quad each, after the code.
+    func emitHelperAddressPool() {
+        guard !helperAddressLabels.isEmpty else { return }
+        asm.align(8)
+        asm.comment("helper addresses")
+        for helper in helpersInPoolOrder {
+            asm.bind(helperAddressLabels[helper]!)
+            asm.comment("  \(helper.descriptor.name)")
+            asm.emitQuad(helper.descriptor.address)
+        }
+    }
+
+    // MARK: Reference counts (3.11 has no immortal objects)
+
+    func incref(_ register: Reg64) { asm.inc(.qword(register, offsets.object_refcnt)) }
+
+    /// `Py_DECREF(register)`; clobbers caller-saved registers when the object dies.
+    func decref(_ register: Reg64) {
+        let alive = asm.newLabel()
+        asm.dec(.qword(register, offsets.object_refcnt))
+        asm.jcc(.notEqual, alive)
+        callHelper(.dealloc, [.register(register)])
+        asm.bind(alive)
+    }
+
+    func decrefStackSlot(_ depth: Int) {
+        asm.mov(.rdi, stackSlot(depth))
+        decrefArgumentRegister()
+    }
+
+    /// Decrefs the object in rdi (dealloc takes it from there).
+    func decrefArgumentRegister() {
+        let alive = asm.newLabel()
+        asm.dec(.qword(.rdi, offsets.object_refcnt))
+        asm.jcc(.notEqual, alive)
+        asm.call(.qword(rip: addressLabel(of: .dealloc)))
+        asm.bind(alive)
+    }
+
+    func xdecrefArgumentRegister() {
+        let done = asm.newLabel()
+        asm.test(.rdi, .rdi)
+        asm.jcc(.equal, done)
+        decrefArgumentRegister()
+        asm.bind(done)
+    }
+
+    /// Loads a 64-bit constant (an object address) into a register.
+    func loadAddress(_ register: Reg64, _ address: UInt64) { asm.mov(register, imm: Int64(bitPattern: address)) }
+    func loadObject(_ register: Reg64, _ object: Obj) { loadAddress(register, UInt64(UInt(bitPattern: object))) }
+}
+
+extension MacroAssembler {
+    /// Calls a helper whose arguments the caller already placed in argument registers.
+    func callPrepared(_ helper: Helper) {
+        asm.call(.qword(rip: addressLabel(of: helper)))
+        asm.comment("  ^ \(helper.descriptor.name)")
+    }
+}
