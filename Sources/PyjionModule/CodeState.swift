@@ -1,0 +1,159 @@
+import CPython
+import Compiler
+import ExecutableMemory
+import Runtime
+
+/// What pyjion knows about one code object, kept in its `co_extra` slot and released
+/// (with its machine code) when the code object dies.
+final class CodeState {
+    /// Calls seen by the hook.
+    var runCount = 0
+    var compileCount = 0
+    /// The native entry point, `PyObject *entry(PyThreadState *, _PyInterpreterFrame *)`.
+    var entry: NativeEntry?
+    var block: CodeBlock?
+    /// Compilation was tried and declined; `reason` says why.
+    var failed = false
+    var reason: String?
+    var compileTimeNs = 0
+    /// Marked with `@pyjion.jit`: compiles at its first call and runs in opt-in mode.
+    var forced = false
+    /// Has a loop: compiles at its first call (no on-stack replacement in 3.11).
+    let hasLoop: Bool
+
+    init(hasLoop: Bool) { self.hasLoop = hasLoop }
+
+    deinit {
+        if let block {
+            JIT.shared.arena.free(block)
+            JIT.shared.stats.freedFunctions += 1
+        }
+    }
+}
+
+typealias NativeEntry = @convention(c) (UnsafeMutablePointer<PyThreadState>?, OpaquePointer?) -> UnsafeMutablePointer<PyObject>?
+
+/// Process-wide counters behind `pyjion.stats()`.
+struct Statistics {
+    var compiled = 0
+    var declined = 0
+    var declineReasons: [String: Int] = [:]
+    var compileTimeNs = 0
+    var freedFunctions = 0
+    var capReached = 0
+}
+
+/// Interpreter-global state: the only place that holds any.
+final class JIT {
+    nonisolated(unsafe) static let shared = JIT()
+
+    let arena = CodeArena()
+    var stats = Statistics()
+    /// Calls before a function without loops is compiled.
+    var threshold = JIT.defaultThreshold
+    /// `enable()` was called: every eligible function may compile.
+    var globalMode = false
+    /// The hook is installed (global or opt-in mode).
+    var hookInstalled = false
+    /// The `co_extra` index, or -1 before the first use.
+    var extraIndex: Py_ssize_t = -1
+
+    /// The default threshold; see the README for how it was chosen.
+    static let defaultThreshold = 2
+
+    func ensureExtraIndex() -> Bool {
+        if extraIndex >= 0 { return true }
+        extraIndex = _PyEval_RequestCodeExtraIndex(freeCodeState)
+        return extraIndex >= 0
+    }
+
+    /// The state of a code object, if it has one.
+    func state(of code: UnsafeMutableRawPointer) -> CodeState? {
+        guard extraIndex >= 0 else { return nil }
+        var extra: UnsafeMutableRawPointer? = nil
+        guard _PyCode_GetExtra(code.assumingMemoryBound(to: PyObject.self), extraIndex, &extra) == 0, let extra else {
+            return nil
+        }
+        return Unmanaged<CodeState>.fromOpaque(extra).takeUnretainedValue()
+    }
+
+    /// The state of a code object, created on first use.
+    func stateCreating(for code: UnsafeMutableRawPointer) -> CodeState? {
+        if let existing = state(of: code) { return existing }
+        guard ensureExtraIndex() else { return nil }
+        let view = code.assumingMemoryBound(to: PyCodeObject.self)
+        var hasLoop = false
+        if let bytes = pyj_code_get_code(view) {
+            let count = PyBytes_Size(bytes)
+            if let start = PyBytes_AsString(bytes) {
+                hasLoop = start.withMemoryRebound(to: UInt8.self, capacity: count) {
+                    Compiler.hasLoop(Array(UnsafeBufferPointer(start: $0, count: count)))
+                }
+            }
+            pyj_decref(bytes)
+        }
+        let state = CodeState(hasLoop: hasLoop)
+        let opaque = Unmanaged.passRetained(state).toOpaque()
+        if _PyCode_SetExtra(code.assumingMemoryBound(to: PyObject.self), extraIndex, opaque) != 0 {
+            Unmanaged<CodeState>.fromOpaque(opaque).release()
+            PyErr_Clear()
+            return nil
+        }
+        return state
+    }
+
+    /// Compiles a code object into the arena; records the outcome in `state`.
+    func compile(_ code: UnsafeMutableRawPointer, _ state: CodeState) {
+        let started = monotonicNanoseconds()
+        state.compileCount += 1
+        defer {
+            let elapsed = monotonicNanoseconds() - started
+            state.compileTimeNs += elapsed
+            stats.compileTimeNs += elapsed
+        }
+        do {
+            let view = try CodeObjectView(code.assumingMemoryBound(to: PyCodeObject.self))
+            let assembled = try Compiler.assemble(view)
+            let block: CodeBlock
+            do {
+                block = try arena.allocate(copying: assembled.bytes)
+            } catch CodeMemoryError.capacityExceeded {
+                stats.capReached += 1
+                throw CompileError.codeMemory("max_code_bytes reached")
+            } catch {
+                throw CompileError.codeMemory(String(describing: error))
+            }
+            state.block = block
+            state.entry = unsafeBitCast(block.address, to: NativeEntry.self)
+            state.failed = false
+            state.reason = nil
+            stats.compiled += 1
+        } catch let error as CompileError {
+            decline(state, error.description, category: error.category)
+        } catch {
+            decline(state, String(describing: error), category: "internal error")
+        }
+    }
+
+    private func decline(_ state: CodeState, _ reason: String, category: String) {
+        state.failed = true
+        state.reason = reason
+        stats.declined += 1
+        stats.declineReasons[category, default: 0] += 1
+        if PyErr_Occurred() != nil { PyErr_Clear() }
+    }
+}
+
+/// The `co_extra` free function: runs when a code object dies.
+private let freeCodeState: @convention(c) (UnsafeMutableRawPointer?) -> Void = { extra in
+    guard let extra else { return }
+    Unmanaged<CodeState>.fromOpaque(extra).release()
+}
+
+import Glibc
+
+func monotonicNanoseconds() -> Int {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return now.tv_sec * 1_000_000_000 + now.tv_nsec
+}
