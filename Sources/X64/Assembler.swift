@@ -154,8 +154,7 @@ public final class Assembler {
             }
         }
 
-        var labelOffsets = relaxBranches()
-        return emitFinalCode(labelOffsets: &labelOffsets)
+        return emitFinalCode(labelOffsets: relaxBranches())
     }
 
     /// Computes item offsets with the branches' current sizes; returns label offsets.
@@ -205,7 +204,7 @@ public final class Assembler {
         }
     }
 
-    private func emitFinalCode(labelOffsets: inout [Int: Int]) -> AssembledCode {
+    private func emitFinalCode(labelOffsets: [Int: Int]) -> AssembledCode {
         var bytes: [UInt8] = []
         var listing: [ListingLine] = []
 

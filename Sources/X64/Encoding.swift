@@ -51,14 +51,13 @@ func encode(
     rm: RMOperand,
     immediate: [UInt8] = []
 ) -> Result<EncodedInstruction, AssemblerError> {
-    var rexR: UInt8 = reg >> 3
+    let rexR: UInt8 = (reg >> 3) & 1
     var rexX: UInt8 = 0
     var rexB: UInt8 = 0
     var tail: [UInt8] = []   // ModRM, SIB, displacement
     var ripDispPosition: Int? = nil
     var ripLabel: Label? = nil
     var ripAddend: Int32 = 0
-    rexR &= 1
 
     switch rm {
     case .register(let number):
