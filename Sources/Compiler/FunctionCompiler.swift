@@ -625,6 +625,9 @@ final class FunctionCompiler {
     private func visitCall(_ oparg: Int) {
         let keywordNames = pendingKeywordNames.map { Int64(Int(bitPattern: $0)) } ?? 0
         pendingKeywordNames = nil
+        // dis.stack_effect charges PRECALL with popping the arguments; at run time they
+        // stay on the stack until CALL, so the real depth here is `oparg` deeper.
+        depth += oparg
         let base = depth - oparg - 2
         setPrevInstr()
         masm.callHelper(.call, [.stackAddress(base), .immediate(Int64(oparg)), .immediate(keywordNames)])

@@ -123,6 +123,10 @@ final class JIT {
             } catch {
                 throw CompileError.codeMemory(String(describing: error))
             }
+            if dumpListings {
+                let listing = assembled.formattedListing(base: UInt64(UInt(bitPattern: block.address)))
+                print("; \(view.qualifiedName)\n\(listing)")
+            }
             state.block = block
             state.entry = unsafeBitCast(block.address, to: NativeEntry.self)
             state.failed = false
@@ -143,6 +147,9 @@ final class JIT {
         if PyErr_Occurred() != nil { PyErr_Clear() }
     }
 }
+
+/// `PYJION_DUMP=1` prints every listing at compile time (a debugging aid).
+private let dumpListings = getenv("PYJION_DUMP") != nil
 
 /// The `co_extra` free function: runs when a code object dies.
 private let freeCodeState: @convention(c) (UnsafeMutableRawPointer?) -> Void = { extra in

@@ -35,59 +35,63 @@ public enum Helper: CaseIterable {
     // CPython's own exports.
     case dealloc, checkRecursiveCall
 
-    public var descriptor: HelperDescriptor { Helper.table[self]! }
+    public var descriptor: HelperDescriptor { entryForSelf }
 
-    private static func entry<F>(_ name: String, _ f: F, _ arity: Int, _ result: HelperResult) -> HelperDescriptor {
-        precondition(MemoryLayout<F>.size == 8, "helpers must be @convention(c) function pointers")
-        return HelperDescriptor(name: name, address: unsafeBitCast(f, to: UInt64.self), argumentCount: arity, result: result)
+    // Addresses are taken with unsafeBitCast at each entry: passing a C function
+    // pointer through a generic parameter would re-abstract it into a Swift closure.
+    private static func entry(_ name: String, _ address: UInt64, _ arity: Int, _ result: HelperResult) -> HelperDescriptor {
+        HelperDescriptor(name: name, address: address, argumentCount: arity, result: result)
     }
 
     private static let deallocFunction: @convention(c) (Obj?) -> Void = _Py_Dealloc
     private static let checkRecursiveCallFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafePointer<CChar>?) -> Int32 = _Py_CheckRecursiveCall
 
-    private static let table: [Helper: HelperDescriptor] = [
-        .binaryOp: entry("binaryOp", binaryOp, 3, .object),
-        .unaryOp: entry("unaryOp", unaryOp, 2, .object),
-        .unaryNot: entry("unaryNot", unaryNot, 1, .object),
-        .compareOp: entry("compareOp", compareOp, 3, .object),
-        .containsOp: entry("containsOp", containsOp, 3, .object),
-        .isTrue: entry("isTrue", isTrue, 1, .none),
-        .getIter: entry("getIter", getIter, 1, .object),
-        .forIterEnded: entry("forIterEnded", forIterEnded, 0, .status),
-        .loadGlobal: entry("loadGlobal", loadGlobal, 3, .objectOrMiss),
-        .loadAttr: entry("loadAttr", loadAttr, 2, .object),
-        .storeAttr: entry("storeAttr", storeAttr, 3, .status),
-        .loadMethod: entry("loadMethod", loadMethod, 2, .status),
-        .call: entry("call", call, 3, .object),
-        .binarySubscr: entry("binarySubscr", binarySubscr, 2, .object),
-        .storeSubscr: entry("storeSubscr", storeSubscr, 3, .status),
-        .deleteSubscr: entry("deleteSubscr", deleteSubscr, 2, .status),
-        .buildSlice: entry("buildSlice", buildSlice, 3, .object),
-        .buildTuple: entry("buildTuple", buildTuple, 2, .object),
-        .buildList: entry("buildList", buildList, 2, .object),
-        .buildSet: entry("buildSet", buildSet, 2, .object),
-        .buildMap: entry("buildMap", buildMap, 2, .object),
-        .buildConstKeyMap: entry("buildConstKeyMap", buildConstKeyMap, 2, .object),
-        .listExtend: entry("listExtend", listExtend, 2, .status),
-        .setUpdate: entry("setUpdate", setUpdate, 2, .status),
-        .listAppend: entry("listAppend", listAppend, 2, .status),
-        .setAdd: entry("setAdd", setAdd, 2, .status),
-        .mapAdd: entry("mapAdd", mapAdd, 3, .status),
-        .listToTuple: entry("listToTuple", listToTuple, 1, .object),
-        .dictUpdate: entry("dictUpdate", dictUpdate, 2, .status),
-        .unpackSequence: entry("unpackSequence", unpackSequence, 2, .status),
-        .makeFunction: entry("makeFunction", makeFunction, 3, .object),
-        .formatValue: entry("formatValue", formatValue, 3, .object),
-        .buildString: entry("buildString", buildString, 2, .object),
-        .leaveToInterpreter: entry("leaveToInterpreter", leaveToInterpreter, 4, .none),
-        .handleEvalBreaker: entry("handleEvalBreaker", handleEvalBreaker, 1, .status),
-        .dealloc: entry("_Py_Dealloc", deallocFunction, 1, .none),
-        .checkRecursiveCall: entry("_Py_CheckRecursiveCall", checkRecursiveCallFunction, 2, .status),
-    ]
+    /// The table: an exhaustive switch, so every helper has exactly one entry.
+    private var entryForSelf: HelperDescriptor {
+        switch self {
+        case .binaryOp: return Helper.entry("binaryOp", unsafeBitCast(Runtime.binaryOp, to: UInt64.self), 3, .object)
+        case .unaryOp: return Helper.entry("unaryOp", unsafeBitCast(Runtime.unaryOp, to: UInt64.self), 2, .object)
+        case .unaryNot: return Helper.entry("unaryNot", unsafeBitCast(Runtime.unaryNot, to: UInt64.self), 1, .object)
+        case .compareOp: return Helper.entry("compareOp", unsafeBitCast(Runtime.compareOp, to: UInt64.self), 3, .object)
+        case .containsOp: return Helper.entry("containsOp", unsafeBitCast(Runtime.containsOp, to: UInt64.self), 3, .object)
+        case .isTrue: return Helper.entry("isTrue", unsafeBitCast(Runtime.isTrue, to: UInt64.self), 1, .none)
+        case .getIter: return Helper.entry("getIter", unsafeBitCast(Runtime.getIter, to: UInt64.self), 1, .object)
+        case .forIterEnded: return Helper.entry("forIterEnded", unsafeBitCast(Runtime.forIterEnded, to: UInt64.self), 0, .status)
+        case .loadGlobal: return Helper.entry("loadGlobal", unsafeBitCast(Runtime.loadGlobal, to: UInt64.self), 3, .objectOrMiss)
+        case .loadAttr: return Helper.entry("loadAttr", unsafeBitCast(Runtime.loadAttr, to: UInt64.self), 2, .object)
+        case .storeAttr: return Helper.entry("storeAttr", unsafeBitCast(Runtime.storeAttr, to: UInt64.self), 3, .status)
+        case .loadMethod: return Helper.entry("loadMethod", unsafeBitCast(Runtime.loadMethod, to: UInt64.self), 2, .status)
+        case .call: return Helper.entry("call", unsafeBitCast(Runtime.call, to: UInt64.self), 3, .object)
+        case .binarySubscr: return Helper.entry("binarySubscr", unsafeBitCast(Runtime.binarySubscr, to: UInt64.self), 2, .object)
+        case .storeSubscr: return Helper.entry("storeSubscr", unsafeBitCast(Runtime.storeSubscr, to: UInt64.self), 3, .status)
+        case .deleteSubscr: return Helper.entry("deleteSubscr", unsafeBitCast(Runtime.deleteSubscr, to: UInt64.self), 2, .status)
+        case .buildSlice: return Helper.entry("buildSlice", unsafeBitCast(Runtime.buildSlice, to: UInt64.self), 3, .object)
+        case .buildTuple: return Helper.entry("buildTuple", unsafeBitCast(Runtime.buildTuple, to: UInt64.self), 2, .object)
+        case .buildList: return Helper.entry("buildList", unsafeBitCast(Runtime.buildList, to: UInt64.self), 2, .object)
+        case .buildSet: return Helper.entry("buildSet", unsafeBitCast(Runtime.buildSet, to: UInt64.self), 2, .object)
+        case .buildMap: return Helper.entry("buildMap", unsafeBitCast(Runtime.buildMap, to: UInt64.self), 2, .object)
+        case .buildConstKeyMap: return Helper.entry("buildConstKeyMap", unsafeBitCast(Runtime.buildConstKeyMap, to: UInt64.self), 2, .object)
+        case .listExtend: return Helper.entry("listExtend", unsafeBitCast(Runtime.listExtend, to: UInt64.self), 2, .status)
+        case .setUpdate: return Helper.entry("setUpdate", unsafeBitCast(Runtime.setUpdate, to: UInt64.self), 2, .status)
+        case .listAppend: return Helper.entry("listAppend", unsafeBitCast(Runtime.listAppend, to: UInt64.self), 2, .status)
+        case .setAdd: return Helper.entry("setAdd", unsafeBitCast(Runtime.setAdd, to: UInt64.self), 2, .status)
+        case .mapAdd: return Helper.entry("mapAdd", unsafeBitCast(Runtime.mapAdd, to: UInt64.self), 3, .status)
+        case .listToTuple: return Helper.entry("listToTuple", unsafeBitCast(Runtime.listToTuple, to: UInt64.self), 1, .object)
+        case .dictUpdate: return Helper.entry("dictUpdate", unsafeBitCast(Runtime.dictUpdate, to: UInt64.self), 2, .status)
+        case .unpackSequence: return Helper.entry("unpackSequence", unsafeBitCast(Runtime.unpackSequence, to: UInt64.self), 2, .status)
+        case .makeFunction: return Helper.entry("makeFunction", unsafeBitCast(Helper.makeFunction, to: UInt64.self), 3, .object)
+        case .formatValue: return Helper.entry("formatValue", unsafeBitCast(Runtime.formatValue, to: UInt64.self), 3, .object)
+        case .buildString: return Helper.entry("buildString", unsafeBitCast(Runtime.buildString, to: UInt64.self), 2, .object)
+        case .leaveToInterpreter: return Helper.entry("leaveToInterpreter", unsafeBitCast(Runtime.leaveToInterpreter, to: UInt64.self), 4, .none)
+        case .handleEvalBreaker: return Helper.entry("handleEvalBreaker", unsafeBitCast(Runtime.handleEvalBreaker, to: UInt64.self), 1, .status)
+        case .dealloc: return Helper.entry("_Py_Dealloc", unsafeBitCast(Helper.deallocFunction, to: UInt64.self), 1, .none)
+        case .checkRecursiveCall: return Helper.entry("_Py_CheckRecursiveCall", unsafeBitCast(Helper.checkRecursiveCallFunction, to: UInt64.self), 2, .status)
+        }
+    }
 
     /// Finds the helper at an address, for listings.
     public static func named(at address: UInt64) -> String? {
-        table.first(where: { $0.value.address == address })?.value.name
+        allCases.first(where: { $0.descriptor.address == address })?.descriptor.name
     }
 }
 
