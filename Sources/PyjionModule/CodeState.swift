@@ -18,6 +18,8 @@ final class CodeState {
     var compileTimeNs = 0
     /// Marked with `@pyjion.jit`: compiles at its first call and runs in opt-in mode.
     var forced = false
+    /// Exits to the interpreter mid-frame, by reason.
+    var exits: [ExitReason: Int] = [:]
     /// Has a loop: compiles at its first call (no on-stack replacement in 3.11).
     let hasLoop: Bool
 
@@ -63,6 +65,9 @@ final class JIT {
 
     func ensureExtraIndex() -> Bool {
         if extraIndex >= 0 { return true }
+        ExitCounters.perCodeObject = { code, reason in
+            JIT.shared.state(of: code)?.exits[reason, default: 0] += 1
+        }
         extraIndex = _PyEval_RequestCodeExtraIndex(freeCodeState)
         return extraIndex >= 0
     }

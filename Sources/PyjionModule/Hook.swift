@@ -3,7 +3,7 @@ import Runtime
 
 // Code flags (cpython/code.h) for frames that always run in CPython's evaluator.
 private let coOptimized: Int32 = 0x0001
-private let coGeneratorLike: Int32 = 0x0020 | 0x0080 | 0x0100 | 0x0200
+let generatorLikeFlags: Int32 = 0x0020 | 0x0080 | 0x0100 | 0x0200
 
 /// The PEP 523 frame-evaluation function. Every Python call passes through here, so
 /// the common paths do as little as possible.
@@ -18,7 +18,7 @@ let frameEvaluationHook: _PyFrameEvalFunction = { tstate, frame, throwflag in
     let flags = code.load(fromByteOffset: Int(offsets.code_flags), as: Int32.self)
     // Generators, coroutines, and code that runs with a locals mapping (class bodies,
     // module code) stay in the interpreter.
-    if flags & coGeneratorLike != 0 || flags & coOptimized == 0
+    if flags & generatorLikeFlags != 0 || flags & coOptimized == 0
         || raw.load(fromByteOffset: Int(offsets.frame_locals), as: UnsafeRawPointer?.self) != nil {
         return pyj_eval_default(tstate, frame, throwflag)
     }

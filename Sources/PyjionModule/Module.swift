@@ -2,6 +2,7 @@ import CPython
 import Compiler
 import Runtime
 import X64
+import Bytecode
 
 // MARK: - Small conversions between Swift values and Python objects (new references)
 
@@ -93,8 +94,30 @@ private let markJit: Method = { _, object in
         return nil
     }
     state.forced = true
+    let flags = code.load(fromByteOffset: Int(offsets.code_flags), as: Int32.self)
+    if flags & generatorLikeFlags != 0 && !state.failed {
+        // The hook sends these frames to CPython's evaluator; say so in info().
+        state.failed = true
+        state.reason = generatorReason(code)
+        jit.stats.declined += 1
+        jit.stats.declineReasons["generator code", default: 0] += 1
+    }
     if !jit.hookInstalled { jit.installHook() }
     return pyNone()
+}
+
+/// Why a generator-like code object is not compiled, naming the opcode that makes it one.
+private func generatorReason(_ code: UnsafeMutableRawPointer) -> String {
+    let why = "generators, coroutines and async generators run in CPython's evaluator"
+    guard let view = try? CodeObjectView(code.assumingMemoryBound(to: PyCodeObject.self)) else { return why }
+    var offset = 0
+    while offset + 1 < view.code.count {
+        if view.code[offset] == Opcode.returnGenerator.rawValue {
+            return "opcode RETURN_GENERATOR at offset \(offset) (line \(view.line(atByteOffset: offset))): \(why)"
+        }
+        offset += 2
+    }
+    return why
 }
 
 private let info: Method = { _, object in
@@ -108,6 +131,7 @@ private let info: Method = { _, object in
         ("compile_count", pyInt(state?.compileCount ?? 0)),
         ("code_size", pyInt(state?.block?.size ?? 0)),
         ("compile_time_ns", pyInt(state?.compileTimeNs ?? 0)),
+        ("exits", pyCountDict((state?.exits ?? [:]).map { ($0.key.name, $0.value) }.sorted { $0.0 < $1.0 })),
     ])
 }
 

@@ -79,7 +79,7 @@ public enum Helper: CaseIterable {
         case .listToTuple: return Helper.entry("listToTuple", unsafeBitCast(Runtime.listToTuple, to: UInt64.self), 1, .object)
         case .dictUpdate: return Helper.entry("dictUpdate", unsafeBitCast(Runtime.dictUpdate, to: UInt64.self), 2, .status)
         case .unpackSequence: return Helper.entry("unpackSequence", unsafeBitCast(Runtime.unpackSequence, to: UInt64.self), 2, .status)
-        case .makeFunction: return Helper.entry("makeFunction", unsafeBitCast(Helper.makeFunction, to: UInt64.self), 3, .object)
+        case .makeFunction: return Helper.entry("makeFunction", unsafeBitCast(Runtime.makeFunction, to: UInt64.self), 3, .object)
         case .formatValue: return Helper.entry("formatValue", unsafeBitCast(Runtime.formatValue, to: UInt64.self), 3, .object)
         case .buildString: return Helper.entry("buildString", unsafeBitCast(Runtime.buildString, to: UInt64.self), 2, .object)
         case .leaveToInterpreter: return Helper.entry("leaveToInterpreter", unsafeBitCast(Runtime.leaveToInterpreter, to: UInt64.self), 4, .none)
@@ -126,5 +126,11 @@ public enum ExitReason: Int32, CaseIterable {
 public enum ExitCounters {
     // Only touched with the GIL held.
     nonisolated(unsafe) public private(set) static var counts = [Int](repeating: 0, count: ExitReason.allCases.count)
-    public static func record(_ reason: ExitReason) { counts[Int(reason.rawValue)] += 1 }
+    /// Set by the module to count exits per code object too.
+    nonisolated(unsafe) public static var perCodeObject: ((UnsafeMutableRawPointer, ExitReason) -> Void)?
+
+    public static func record(_ reason: ExitReason, code: UnsafeMutableRawPointer) {
+        counts[Int(reason.rawValue)] += 1
+        perCodeObject?(code, reason)
+    }
 }

@@ -392,7 +392,8 @@ let leaveToInterpreter: @convention(c) (UnsafeMutableRawPointer, OpaquePointer, 
     previous.storeBytes(of: useTracing, toByteOffset: Int(offsets.cframe_use_tracing), as: UInt8.self)
     let remaining = tstate.load(fromByteOffset: Int(offsets.tstate_recursion_remaining), as: Int32.self)
     tstate.storeBytes(of: remaining + 1, toByteOffset: Int(offsets.tstate_recursion_remaining), as: Int32.self)
-    ExitCounters.record(ExitReason(rawValue: reason) ?? .error)
+    let code = UnsafeMutableRawPointer(frame).load(fromByteOffset: Int(offsets.frame_code), as: UnsafeMutableRawPointer.self)
+    ExitCounters.record(ExitReason(rawValue: reason) ?? .error, code: code)
     let ts = tstate.assumingMemoryBound(to: PyThreadState.self)
     return pyj_eval_default(ts, frame, reason == ExitReason.error.rawValue ? 1 : 0)
 }
