@@ -41,3 +41,15 @@ def popen_child(src: str, **kw: Any) -> subprocess.Popen[str]:
         text=True,
         **kw,
     )
+
+
+_fresh_counter = 0
+
+
+def fresh(src: str, name: str = "f") -> Any:
+    """A new function (with a new code object, so no JIT history) from ``src``."""
+    global _fresh_counter
+    _fresh_counter += 1
+    ns: dict[str, Any] = {"__name__": "fresh"}
+    exec(compile(textwrap.dedent(src), f"<fresh-{_fresh_counter}>", "exec"), ns)
+    return ns[name]
