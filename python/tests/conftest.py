@@ -12,9 +12,16 @@ from typing import Any, Iterator
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # for `import difftest`
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)  # for `import difftest`, `import support`
 
-import pyjion  # noqa: E402
+try:
+    import pyjion  # noqa: E402  (PYTHONPATH=python, or an installed pyjion)
+except ModuleNotFoundError:
+    # Run from a checkout without PYTHONPATH: use the package next to the tests
+    # (it needs the extension built in place: python3 setup.py build_ext --inplace).
+    sys.path.insert(0, os.path.dirname(HERE))
+    import pyjion  # noqa: E402
 
 _figures: pytest.StashKey[list[str]] = pytest.StashKey()
 

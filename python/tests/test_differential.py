@@ -1132,7 +1132,7 @@ def test_compiled_matches_interpreter(src: str, args: Any, kwargs: dict[str, Any
 
 
 def test_matmul_augmented_g_compiles() -> None:
-    run_diff(MATMUL_SRC, "N(5), M(2)", entry="g", jit_names=("f", "g"))
+    run_diff(MATMUL_SRC, "N(5), M(2)", entry="g", jit_names=("g",))
 
 
 def test_traceback_line_numbers_exact() -> None:
