@@ -293,7 +293,10 @@ def test_stats_count_declines() -> None:
     f(1)
     s = pyjion.stats()
     assert s["declined"] == before + 1
-    assert pyjion.info(f).reason in s["decline_reasons"]
+    reason = pyjion.info(f).reason
+    assert reason
+    # keyed by the full reason or by a part of it (e.g. the opcode name)
+    assert any(key in reason for key in s["decline_reasons"]), s["decline_reasons"]
 
 
 # ---------------------------------------------------------------- dis_native
