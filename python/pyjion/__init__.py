@@ -1,0 +1,280 @@
+"""pyjion: a just-in-time compiler for CPython 3.11 on x86-64 Linux.
+
+``import pyjion; pyjion.enable()`` installs a PEP 523 frame-evaluation hook.
+Hot code objects are compiled to x86-64 machine code; everything else runs in
+CPython's own evaluator. Results, exceptions, tracebacks and line numbers are
+the interpreter's; only the speed differs. Anything pyjion cannot compile runs
+in CPython, and :func:`info` says why.
+"""
+from __future__ import annotations
+
+import platform
+import sys
+
+
+def _platform_problem() -> str | None:
+    """Describe this interpreter if pyjion cannot run on it, else None."""
+    impl = sys.implementation.name
+    version = "%d.%d.%d" % tuple(sys.version_info[:3])
+    machine = platform.machine() or "unknown machine"
+    system = sys.platform
+    ok = (
+        impl == "cpython"
+        and tuple(sys.version_info[:2]) == (3, 11)
+        and machine in ("x86_64", "AMD64")
+        and system.startswith("linux")
+    )
+    if ok:
+        return None
+    names = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalPy"}
+    return f"{names.get(impl, impl)} {version} on {machine} {system}"
+
+
+_problem = _platform_problem()
+if _problem is not None:
+    # Checked before the native module is imported: loading it anywhere else
+    # would crash or fail with an obscure linker error.
+    raise ImportError(f"pyjion supports CPython 3.11 on x86-64 Linux; this is {_problem}")
+del _problem
+
+import atexit  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import types  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import IO, Any, Callable, TypeVar, overload  # noqa: E402
+
+from . import _pyjion  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "JitInfo",
+    "__version__",
+    "config",
+    "dis_native",
+    "disable",
+    "enable",
+    "info",
+    "is_enabled",
+    "jit",
+    "stats",
+]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+# --------------------------------------------------------------------------
+# Global mode
+
+
+def enable() -> None:
+    """Compile every hot function from now on (global mode). Calling it twice is harmless."""
+    _pyjion.enable()
+
+
+def disable() -> None:
+    """Stop running compiled code anywhere, ``@jit`` functions included.
+
+    Compiled code and history (:func:`info`, :func:`stats`) are kept. :func:`enable`
+    or a new :func:`jit` turns the JIT back on. Calling it twice is harmless.
+    """
+    _pyjion.disable()
+
+
+def is_enabled() -> bool:
+    """True in global mode (after :func:`enable`, before :func:`disable`)."""
+    return bool(_pyjion.is_enabled())
+
+
+# --------------------------------------------------------------------------
+# Configuration
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+_UNSET: Any = _Unset()
+
+
+def _check_int(name: str, value: object) -> int:
+    # bool is an int subclass; config(threshold=True) is almost surely a mistake.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    return int(value)
+
+
+def config(threshold: int | None = None, max_code_bytes: int | None = _UNSET, **unknown: Any) -> dict[str, Any]:
+    """Change settings and return all current settings as a dict.
+
+    ``threshold``: calls a function runs interpreted before it is compiled
+    (0 compiles at the first call). Functions containing loops compile at their
+    first call whatever the threshold.
+    ``max_code_bytes``: cap on the machine code kept, or None for no cap.
+
+    Every argument is validated before anything changes. Settings survive
+    :func:`enable` and :func:`disable`.
+    """
+    if unknown:
+        name = sorted(unknown)[0]
+        raise TypeError(f"config() got an unexpected keyword argument {name!r}")
+    new_threshold: int | None = None
+    if threshold is not None:
+        new_threshold = _check_int("threshold", threshold)
+        if new_threshold < 0:
+            raise ValueError(f"threshold must be >= 0, not {new_threshold}")
+    change_max = max_code_bytes is not _UNSET
+    new_max: int | None = None
+    if change_max and max_code_bytes is not None:
+        new_max = _check_int("max_code_bytes", max_code_bytes)
+        if new_max <= 0:
+            raise ValueError(f"max_code_bytes must be > 0 or None, not {new_max}")
+
+    if new_threshold is not None or change_max:
+        current = _pyjion.get_config()
+        _pyjion.set_config(
+            current["threshold"] if new_threshold is None else new_threshold,
+            new_max if change_max else current["max_code_bytes"],
+        )
+    return dict(_pyjion.get_config())
+
+
+# --------------------------------------------------------------------------
+# Opt-in compilation
+
+
+@overload
+def jit(f: _F) -> _F: ...
+@overload
+def jit(f: None = None) -> Callable[[_F], _F]: ...
+
+
+def jit(f: Any = None) -> Any:
+    """Compile ``f`` at its first call, whatever the threshold.
+
+    Usable as ``@jit`` or ``@jit()``; returns the same function object. If the
+    JIT is not enabled this turns on opt-in mode, where only functions marked
+    with ``jit`` compile.
+    """
+    if f is None:
+        return _mark
+    return _mark(f)
+
+
+def _mark(f: _F) -> _F:
+    if not isinstance(f, types.FunctionType):
+        what = type(f).__name__
+        hint = " (decorate the function itself, not a bound method)" if isinstance(f, types.MethodType) else ""
+        raise TypeError(f"jit() expects a Python function, not {what}{hint}")
+    _pyjion.mark_jit(f.__code__)
+    return f
+
+
+# --------------------------------------------------------------------------
+# Introspection
+
+
+@dataclass(frozen=True)
+class JitInfo:
+    """What pyjion did with one code object."""
+
+    compiled: bool
+    """A native entry exists."""
+    failed: bool
+    """Compilation was tried and declined; ``reason`` says why."""
+    reason: str | None
+    run_count: int
+    """Calls the hook has seen."""
+    compile_count: int
+    code_size: int
+    """Bytes of machine code."""
+    compile_time_ns: int
+    exits: dict[str, int]
+    """Mid-frame exits to the interpreter, by reason."""
+
+    def __str__(self) -> str:
+        if self.compiled:
+            head = (
+                f"compiled: {self.code_size} bytes of machine code, "
+                f"compiled {self.compile_count}x in {self.compile_time_ns / 1e6:.3f} ms"
+            )
+        elif self.failed:
+            head = f"not compiled: {self.reason}"
+        else:
+            head = f"not compiled yet (called {self.run_count} times)"
+        parts = [head, f"runs: {self.run_count}"]
+        if self.exits:
+            listed = ", ".join(f"{k}: {v}" for k, v in sorted(self.exits.items()))
+            parts.append(f"exits to interpreter: {listed}")
+        return "; ".join(parts)
+
+
+def _code_of(obj: object, caller: str) -> types.CodeType:
+    if isinstance(obj, types.CodeType):
+        return obj
+    if isinstance(obj, types.MethodType):
+        obj = obj.__func__
+    if isinstance(obj, types.FunctionType):
+        return obj.__code__
+    raise TypeError(f"{caller}() expects a function, bound method or code object, not {type(obj).__name__}")
+
+
+def info(obj: object) -> JitInfo:
+    """What pyjion did with a function, bound method or code object."""
+    d = _pyjion.info(_code_of(obj, "info"))
+    return JitInfo(
+        compiled=bool(d["compiled"]),
+        failed=bool(d["failed"]),
+        reason=None if d["reason"] is None else str(d["reason"]),
+        run_count=int(d["run_count"]),
+        compile_count=int(d["compile_count"]),
+        code_size=int(d["code_size"]),
+        compile_time_ns=int(d["compile_time_ns"]),
+        exits=dict(d["exits"]),
+    )
+
+
+def stats() -> dict[str, Any]:
+    """Process-wide counters: compiled, declined, decline_reasons, code_bytes, compile_time_ns, exits, ..."""
+    return {k: (dict(v) if isinstance(v, dict) else v) for k, v in _pyjion.stats().items()}
+
+
+def dis_native(f: object, file: IO[str] | None = None) -> None:
+    """Print the machine code of a compiled function, each bytecode instruction
+    as a comment above its code; for a function not compiled, print why."""
+    code = _code_of(f, "dis_native")
+    out = sys.stdout if file is None else file
+    listing = _pyjion.dis_native(code)
+    if listing is not None:
+        print(listing, file=out, end="" if listing.endswith("\n") else "\n")
+        return
+    i = info(code)
+    if i.failed:
+        print(f"{code.co_qualname}: not compiled: {i.reason}", file=out)
+    else:
+        print(f"{code.co_qualname}: not compiled yet (called {i.run_count} times)", file=out)
+
+
+# --------------------------------------------------------------------------
+# PYJION_STATS_FILE: dump stats() as JSON at exit, so tools can add up
+# figures across processes.
+
+
+def _write_stats_file(path: str) -> None:
+    try:
+        data = json.dumps(stats(), sort_keys=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(data)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except Exception as exc:  # at exit nobody can handle it; say so and go on
+        print(f"pyjion: could not write PYJION_STATS_FILE {path!r}: {exc}", file=sys.stderr)
+
+
+_stats_path = os.environ.get("PYJION_STATS_FILE")
+if _stats_path:
+    atexit.register(_write_stats_file, _stats_path)
+del _stats_path

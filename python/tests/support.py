@@ -1,0 +1,55 @@
+"""Helpers for tests that start a child interpreter."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import pyjion
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """Environment for a child interpreter that imports this same pyjion."""
+    env = dict(os.environ)
+    here = os.path.dirname(os.path.dirname(os.path.abspath(pyjion.__file__)))
+    env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("PYJION_STATS_FILE", None)
+    env.update(extra)
+    return env
+
+
+def run_child(src: str, timeout: float = 120, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``src`` in a fresh interpreter; return the completed process (text mode)."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(src)],
+        env=child_env(**extra_env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def popen_child(src: str, **kw: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-u", "-c", textwrap.dedent(src)],
+        env=child_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+_fresh_counter = 0
+
+
+def fresh(src: str, name: str = "f") -> Any:
+    """A new function (with a new code object, so no JIT history) from ``src``."""
+    global _fresh_counter
+    _fresh_counter += 1
+    ns: dict[str, Any] = {"__name__": "fresh"}
+    exec(compile(textwrap.dedent(src), f"<fresh-{_fresh_counter}>", "exec"), ns)
+    return ns[name]

@@ -1,0 +1,324 @@
+"""Runtime behaviour of compiled code: signals, threads, recursion, W^X, freeing, kill switch."""
+from __future__ import annotations
+
+import gc
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import types
+from typing import Any
+
+import pytest
+
+import pyjion
+from support import fresh, popen_child, run_child
+
+# ---------------------------------------------------------------- Ctrl-C
+
+SPIN_BODIES = {
+    "while-true": "while True:\n    pass",
+    "for-range": "for i in range(10**12):\n    pass",
+    "while-arith": "n = 0\nwhile n >= 0:\n    n = (n + 1) % 1000",
+}
+
+CTRL_C_CHILD = """
+import sys, time
+import pyjion
+pyjion.enable()
+pyjion.config(threshold=0)
+
+def spin():
+%s
+
+try:
+    print("READY", flush=True)
+    spin()
+    print("LOOP ENDED", flush=True)
+except KeyboardInterrupt:
+    caught = time.monotonic()
+    sent = float(sys.stdin.readline())
+    pyjion.disable()
+    print("COMPILED", pyjion.info(spin).compiled, flush=True)
+    print("LATENCY_MS %%.3f" %% ((caught - sent) * 1000), flush=True)
+"""
+
+
+@pytest.mark.parametrize("kind", sorted(SPIN_BODIES))
+def test_ctrl_c_interrupts_compiled_loop(kind: str, report: Any) -> None:
+    src = CTRL_C_CHILD % textwrap.indent(SPIN_BODIES[kind], "    ")
+    proc = popen_child(src)
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        line = proc.stdout.readline()
+        assert line.strip() == "READY", line + proc.stderr.read() if proc.stderr else line
+        time.sleep(0.3)  # let it get deep into the loop
+        sent = time.monotonic()  # CLOCK_MONOTONIC: the same clock in both processes
+        proc.stdin.write(f"{sent!r}\n")
+        proc.stdin.flush()
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            pytest.fail(f"compiled {kind} loop did not stop within 2 s of SIGINT\nstdout: {out}\nstderr: {err}")
+        exited = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "COMPILED True" in out, out + err
+    latency = [ln for ln in out.splitlines() if ln.startswith("LATENCY_MS")]
+    assert latency, out + err
+    ms = float(latency[0].split()[1])
+    assert 0 <= ms < 2000
+    report(f"Ctrl-C latency in compiled {kind} loop: {ms:.3f} ms (process exit {exited * 1000:.0f} ms)")
+
+
+# ---------------------------------------------------------------- threads
+
+
+SPIN_UNTIL = """
+import time
+def spin(box, deadline):
+    start = box.count
+    while time.monotonic() < deadline:
+        pass
+    return box.count - start
+"""
+
+
+def test_other_thread_progresses_while_compiled_loop_runs() -> None:
+    spin = pyjion.jit(fresh(SPIN_UNTIL, "spin"))
+    box = types.SimpleNamespace(count=0)
+    stop = threading.Event()
+
+    def count() -> None:
+        while not stop.is_set():
+            box.count += 1
+
+    t = threading.Thread(target=count)
+    t.start()
+    try:
+        progressed = spin(box, time.monotonic() + 0.5)
+    finally:
+        stop.set()
+        t.join()
+    assert pyjion.info(spin).compiled
+    assert progressed > 0, "the other thread never ran while the compiled loop held the GIL"
+
+
+def test_main_thread_progresses_while_compiled_loop_runs_in_thread() -> None:
+    spin = pyjion.jit(fresh(SPIN_UNTIL, "spin"))
+    box = types.SimpleNamespace(count=0)
+    result: list[int] = []
+    t = threading.Thread(target=lambda: result.append(spin(box, time.monotonic() + 0.5)))
+    t.start()
+    while t.is_alive():
+        box.count += 1
+    t.join()
+    assert pyjion.info(spin).compiled
+    assert result and result[0] > 0, "the main thread never ran while the compiled loop ran in a thread"
+
+
+def test_compiled_code_in_many_threads() -> None:
+    f = pyjion.jit(fresh("def f(n):\n    t = 0\n    for i in range(n):\n        t += i * i\n    return t\n"))
+    expected = sum(i * i for i in range(20000))
+    results: list[int] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        for _ in range(5):
+            r = f(20000)
+            with lock:
+                results.append(r)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [expected] * 20
+    assert pyjion.info(f).compiled
+
+
+# ---------------------------------------------------------------- recursion
+
+
+@pytest.mark.parametrize("limit", [200, 1000, 3000])
+def test_infinite_recursion_raises_recursion_error(limit: int) -> None:
+    f = pyjion.jit(fresh("def f(n):\n    return f(n + 1) + 1\n"))
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit)
+    try:
+        with pytest.raises(RecursionError):
+            f(0)
+    finally:
+        sys.setrecursionlimit(old)
+    assert sys.getrecursionlimit() == old
+    assert pyjion.info(f).compiled
+    # the interpreter and the compiled code still work afterwards
+    g = pyjion.jit(fresh("def g(n):\n    return 0 if n == 0 else 1 + g(n - 1)\n", "g"))
+    assert g(50) == 50
+
+
+def test_recursion_error_in_subprocess_does_not_crash() -> None:
+    """Deep recursion at a high limit must raise, not overflow the C stack."""
+    proc = run_child(
+        """
+        import sys, pyjion
+        @pyjion.jit
+        def f(n):
+            return f(n + 1) + 1
+        sys.setrecursionlimit(20000)
+        try:
+            f(0)
+        except RecursionError:
+            print("RecursionError")
+        """
+    )
+    assert proc.returncode == 0, f"child died: rc={proc.returncode}\n{proc.stderr[-2000:]}"
+    assert "RecursionError" in proc.stdout
+
+
+# ---------------------------------------------------------------- W^X
+
+
+def test_no_mapping_is_writable_and_executable() -> None:
+    """In a fresh process (nothing else loaded), compile several functions, then
+    check /proc/self/maps: no mapping is both writable and executable."""
+    proc = run_child(
+        """
+        import pyjion
+        srcs = [
+            "def f0(n):\\n    t = 0\\n    for i in range(n):\\n        t += i\\n    return t\\n",
+            "def f1(a, b):\\n    return [a, b, a + b]\\n",
+            "def f2(s):\\n    return f'{s!r}:{len(s)}'\\n",
+            "def f3(d, k):\\n    d[k] = d.get(k, 0) + 1\\n    return d\\n",
+            "def f4(x):\\n    return -x if x < 0 else x\\n",
+        ]
+        fs = []
+        for i, src in enumerate(srcs):
+            ns = {}
+            exec(src, ns)
+            fs.append(pyjion.jit(ns[f"f{i}"]))
+        fs[0](100); fs[1](1, 2); fs[2]("x"); fs[3]({}, "k"); fs[4](-3)
+        print("compiled", sum(pyjion.info(f).compiled for f in fs))
+        bad = []
+        with open("/proc/self/maps") as fh:
+            for line in fh:
+                perms = line.split()[1]
+                if "w" in perms and "x" in perms:
+                    bad.append(line.strip())
+        print("WX", len(bad))
+        for line in bad:
+            print("BAD", line)
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "compiled 5" in proc.stdout, proc.stdout
+    assert "WX 0" in proc.stdout, proc.stdout
+
+
+# ---------------------------------------------------------------- freeing code
+
+
+def test_code_freed_with_its_code_object() -> None:
+    gc.collect()
+    before = pyjion.stats()
+    fs = []
+    for k in range(20):
+        f = fresh(f"def f(n):\n    t = {k}\n    for i in range(n):\n        t += i * {k + 1}\n    return t\n")
+        pyjion.jit(f)
+        assert f(10) == k + 45 * (k + 1)
+        fs.append(f)
+    assert all(pyjion.info(f).compiled for f in fs)
+    mid = pyjion.stats()
+    assert mid["code_bytes"] > before["code_bytes"]
+    del f, fs
+    gc.collect()
+    after = pyjion.stats()
+    freed_keys = [k for k in ("freed", "freed_bytes", "code_bytes_freed") if k in after]
+    if freed_keys:
+        key = freed_keys[0]
+        assert after[key] > mid.get(key, 0), f"{key} did not grow after the code objects died"
+    else:
+        assert after["code_bytes"] < mid["code_bytes"], "code_bytes did not go down after the code objects died"
+
+
+# ---------------------------------------------------------------- kill switch
+
+
+def test_disable_stops_compiled_code() -> None:
+    f = pyjion.jit(fresh("def f(x):\n    return x * 2\n"))
+    assert f(1) == 2
+    runs = pyjion.info(f).run_count
+    assert pyjion.info(f).compiled
+    pyjion.disable()
+    for k in range(5):
+        assert f(k) == 2 * k
+    i = pyjion.info(f)
+    assert i.run_count == runs, "the hook saw calls after disable()"
+    assert i.compiled, "disable() keeps compiled code"
+    # enable() turns it back on
+    pyjion.enable()
+    try:
+        f(3)
+    finally:
+        pyjion.disable()
+    assert pyjion.info(f).run_count == runs + 1
+
+
+def test_disable_after_enable_stops_everything() -> None:
+    f = fresh("def f(x):\n    return x + 1\n")
+    pyjion.config(threshold=0)
+    pyjion.enable()
+    f(1)
+    pyjion.disable()
+    runs = pyjion.info(f).run_count
+    f(2)
+    assert pyjion.info(f).run_count == runs
+
+
+def test_new_mark_after_disable_resumes_opt_in() -> None:
+    f = pyjion.jit(fresh("def f(x):\n    return x + 1\n"))
+    f(1)
+    pyjion.disable()
+    g = pyjion.jit(fresh("def g(x):\n    return x + 2\n", "g"))
+    assert g(1) == 3
+    assert pyjion.info(g).compiled
+    assert not pyjion.is_enabled()
+
+
+# ---------------------------------------------------------------- tracing
+
+
+def test_settrace_still_sees_lines() -> None:
+    """Debuggers and coverage must keep working: with a trace function set,
+    line events of a marked function are reported as by the interpreter."""
+    src = "def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n"
+    plain = fresh(src)
+    marked = pyjion.jit(fresh(src))
+    marked(1)  # compiled
+
+    def lines_of(fn: Any) -> list[int]:
+        seen: list[int] = []
+
+        def tracer(frame: Any, event: str, arg: Any) -> Any:
+            if frame.f_code is fn.__code__ and event == "line":
+                seen.append(frame.f_lineno)
+            return tracer
+
+        sys.settrace(tracer)
+        try:
+            fn(3)
+        finally:
+            sys.settrace(None)
+        return seen
+
+    assert lines_of(marked) == lines_of(plain)
+
