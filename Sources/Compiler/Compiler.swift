@@ -30,7 +30,7 @@ extension CompileError {
     /// A short key for tallying reasons across functions and processes.
     public var category: String {
         switch self {
-        case let .unsupportedOpcode(name, _, _): return "unsupported opcode \(name)"
+        case let .unsupportedOpcode(name, _, _): return "opcode \(name)"
         case .unsupportedCode(let why): return why
         case .malformedBytecode: return "bytecode not understood"
         case .assembler: return "assembler error"

@@ -33,7 +33,7 @@ public enum Helper: CaseIterable {
     case unpackSequence, makeFunction, formatValue, buildString
     case leaveToInterpreter, handleEvalBreaker
     // CPython's own exports.
-    case dealloc, checkRecursiveCall
+    case dealloc, checkRecursiveCall, longFromSsize, floatFromDouble
 
     public var descriptor: HelperDescriptor { entryForSelf }
 
@@ -43,6 +43,8 @@ public enum Helper: CaseIterable {
         HelperDescriptor(name: name, address: address, argumentCount: arity, result: result)
     }
 
+    private static let longFromSsizeFunction: @convention(c) (Int) -> Obj? = PyLong_FromSsize_t
+    private static let floatFromDoubleFunction: @convention(c) (Double) -> Obj? = PyFloat_FromDouble
     private static let deallocFunction: @convention(c) (Obj?) -> Void = _Py_Dealloc
     private static let checkRecursiveCallFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafePointer<CChar>?) -> Int32 = _Py_CheckRecursiveCall
 
@@ -85,6 +87,9 @@ public enum Helper: CaseIterable {
         case .leaveToInterpreter: return Helper.entry("leaveToInterpreter", unsafeBitCast(Runtime.leaveToInterpreter, to: UInt64.self), 4, .none)
         case .handleEvalBreaker: return Helper.entry("handleEvalBreaker", unsafeBitCast(Runtime.handleEvalBreaker, to: UInt64.self), 1, .status)
         case .dealloc: return Helper.entry("_Py_Dealloc", unsafeBitCast(Helper.deallocFunction, to: UInt64.self), 1, .none)
+        case .longFromSsize: return Helper.entry("PyLong_FromSsize_t", unsafeBitCast(Helper.longFromSsizeFunction, to: UInt64.self), 1, .object)
+        // Takes its argument in xmm0: call it with callPrepared.
+        case .floatFromDouble: return Helper.entry("PyFloat_FromDouble", unsafeBitCast(Helper.floatFromDoubleFunction, to: UInt64.self), 0, .object)
         case .checkRecursiveCall: return Helper.entry("_Py_CheckRecursiveCall", unsafeBitCast(Helper.checkRecursiveCallFunction, to: UInt64.self), 2, .status)
         }
     }

@@ -56,8 +56,15 @@ FIRST_SUBSET: frozenset[str] = frozenset(
     LIST_EXTEND SET_UPDATE LIST_APPEND SET_ADD MAP_ADD
     UNPACK_SEQUENCE RETURN_VALUE MAKE_FUNCTION
     FORMAT_VALUE BUILD_STRING
+    DELETE_SUBSCR LIST_TO_TUPLE DICT_UPDATE
+    RAISE_VARARGS RERAISE
+    PUSH_EXC_INFO POP_EXCEPT CHECK_EXC_MATCH
     """.split()
 )
+# RAISE_VARARGS and RERAISE hand the frame to CPython's evaluator, which raises with
+# its exact semantics; exception handlers (PUSH_EXC_INFO, CHECK_EXC_MATCH, POP_EXCEPT)
+# are reached only through the exception table and run in the evaluator too. A function
+# using them still compiles: its normal path runs as machine code.
 
 _counter = itertools.count()
 

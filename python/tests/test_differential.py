@@ -1242,7 +1242,9 @@ def test_hypothesis_strings(s: str, x: Any) -> None:
 # Declined for now, but still correct. When the compiler learns one of these,
 # move the case up and add its opcodes to difftest.FIRST_SUBSET.
 
-DECLINED_CASES = [
+# Compiled: the normal path runs as machine code; a raise, and any exception handler,
+# continue in CPython's evaluator from the exact instruction.
+EXCEPTION_PATH_CASES = [
     C("try-except", """
         def f(x):
             try:
@@ -1258,6 +1260,44 @@ DECLINED_CASES = [
             finally:
                 log.append("finally")
         """, ([],)),
+    C("del-subscript", "def f(a):\n    del a[0]\n    return a\n", ([1, 2, 3],)),
+    C("raise-statement", "def f(x):\n    if x:\n        raise ValueError(x)\n    return 0\n", (5,)),
+    C("dict-unpack", "def f(a, b):\n    return {**a, **b}\n", ({"x": 1}, {"y": 2})),
+    C("try-except-no-exception", """
+        def f(x):
+            try:
+                y = 10 // x
+            except ZeroDivisionError:
+                y = -1
+            return y + 1
+        """, (3,)),
+    C("raise-in-loop-caught-by-caller", """
+        def g(i):
+            if i == 3:
+                raise KeyError(i)
+            return i
+        def f(n):
+            total = 0
+            for i in range(n):
+                total += g(i)
+            return total
+        """, (5,)),
+    C("bare-raise-traceback", """
+        def f(x):
+            try:
+                return 1 // x
+            except ZeroDivisionError:
+                raise
+        """, (0,)),
+]
+
+
+@pytest.mark.parametrize("src, args, kwargs, opts", EXCEPTION_PATH_CASES)
+def test_exception_paths_compiled(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
+    run_diff(src, args, kwargs, **opts)
+
+
+DECLINED_CASES = [
     C("with-statement", """
         class Ctx:
             def __init__(self):
@@ -1289,14 +1329,11 @@ DECLINED_CASES = [
     C("import-in-function", "def f(x):\n    import math\n    return math.floor(x)\n", (2.5,)),
     C("global-statement", "N = 0\ndef f():\n    global N\n    N += 1\n    return N\n"),
     C("class-body", "def f(v):\n    class K:\n        a = v\n    return K.a\n", (3,)),
-    C("del-subscript", "def f(a):\n    del a[0]\n    return a\n", ([1, 2, 3],)),
     C("call-function-ex-kwargs", "def g(**kw):\n    return sorted(kw)\ndef f(d):\n    return g(**d)\n", ({"b": 1, "a": 2},)),
     C("call-function-ex-args", "def g(*a):\n    return a\ndef f(xs):\n    return g(*xs)\n", ([1, 2],)),
     C("star-unpack", "def f(t):\n    a, *b = t\n    return a, b\n", ((1, 2, 3),)),
-    C("raise-statement", "def f(x):\n    if x:\n        raise ValueError(x)\n    return 0\n", (5,)),
     C("assert-statement", "def f(x):\n    assert x > 0, 'positive'\n    return x\n", (-1,)),
     C("comprehension-reads-local", "def f(xs, k):\n    return [x * k for x in xs]\n", ([1, 2], 3)),
-    C("dict-unpack", "def f(a, b):\n    return {**a, **b}\n", ({"x": 1}, {"y": 2})),
 ]
 
 

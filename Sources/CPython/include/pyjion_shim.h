@@ -46,6 +46,12 @@ static inline unsigned long pyj_tp_flags(PyObject *o) { return Py_TYPE(o)->tp_fl
 static inline const char *pyj_tp_name(PyObject *o) { return Py_TYPE(o)->tp_name; }
 static inline PyObject *pyj_code_get_code(PyCodeObject *co) { return PyCode_GetCode(co); }
 
+// Type objects, for guards in machine code.
+static inline PyTypeObject *pyj_long_type(void) { return &PyLong_Type; }
+static inline PyTypeObject *pyj_float_type(void) { return &PyFloat_Type; }
+static inline PyTypeObject *pyj_list_type(void) { return &PyList_Type; }
+static inline PyTypeObject *pyj_tuple_type(void) { return &PyTuple_Type; }
+
 // PyModuleDef_HEAD_INIT is a macro with a compound literal.
 PyModuleDef *pyj_new_module_def(const char *name, const char *doc, PyMethodDef *methods);
 
