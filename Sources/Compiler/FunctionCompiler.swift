@@ -28,7 +28,10 @@ final class FunctionCompiler {
     private var pendingKeywordNames: Obj?
 
     private var instruction: Instruction!
+    private var position = 0
     private var depth = 0
+    /// Bound after the next instruction: the end of a COMPARE_OP fused with its jump.
+    private var fusedCompareEnd: Label?
 
     init(view: CodeObjectView, decoded: DecodedCode) {
         self.view = view
@@ -64,9 +67,13 @@ final class FunctionCompiler {
             asm.bind(instructionLabels[position])
             guard reachable[position] else { continue }
             self.instruction = instruction
+            self.position = position
             depth = decoded.stackDepthAtStart[position]!
             asm.comment(describe(instruction))
+            let endOfFusedCompare = fusedCompareEnd
+            fusedCompareEnd = nil
             try visit(instruction)
+            if let endOfFusedCompare { asm.bind(endOfFusedCompare) }
         }
         asm.comment("out-of-line paths")
         var index = 0
@@ -405,14 +412,12 @@ final class FunctionCompiler {
             asm.mov(.rcx, stack(depth - oparg))
             asm.mov(stack(depth - 1), .rcx)
             asm.mov(stack(depth - oparg), .rax)
-        case .binaryOp:
-            replaceTop(2, with: .binaryOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg))])
+        case .binaryOp: visitBinaryOp(oparg)
         case .unaryPositive: replaceTop(1, with: .unaryOp, [.stackValue(depth - 1), .immediate(0)])
         case .unaryNegative: replaceTop(1, with: .unaryOp, [.stackValue(depth - 1), .immediate(1)])
         case .unaryInvert: replaceTop(1, with: .unaryOp, [.stackValue(depth - 1), .immediate(2)])
         case .unaryNot: replaceTop(1, with: .unaryNot, [.stackValue(depth - 1)])
-        case .compareOp:
-            replaceTop(2, with: .compareOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg))])
+        case .compareOp: try visitCompareOp(oparg)
         case .isOp: visitIsOp(invert: oparg != 0)
         case .containsOp:
             replaceTop(2, with: .containsOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg))])
@@ -441,9 +446,8 @@ final class FunctionCompiler {
         case .kwNames:
             pendingKeywordNames = constant(oparg)
         case .call: visitCall(oparg)
-        case .binarySubscr: replaceTop(2, with: .binarySubscr, [.stackValue(depth - 2), .stackValue(depth - 1)])
-        case .storeSubscr:
-            consumeTop(3, with: .storeSubscr, [.stackValue(depth - 2), .stackValue(depth - 1), .stackValue(depth - 3)])
+        case .binarySubscr: visitBinarySubscr()
+        case .storeSubscr: visitStoreSubscr()
         case .deleteSubscr:
             consumeTop(2, with: .deleteSubscr, [.stackValue(depth - 2), .stackValue(depth - 1)])
         case .buildTuple: buildFromTop(oparg, with: .buildTuple, [.immediate(Int64(oparg))])
@@ -493,6 +497,213 @@ final class FunctionCompiler {
             throw CompileError.unsupportedOpcode(
                 name: instruction.opcode.name, byteOffset: instruction.byteOffset,
                 line: view.line(atByteOffset: instruction.byteOffset))
+        }
+    }
+
+
+    // MARK: Typed fast paths
+
+    /// rax holds the result of the two top values' operation (or NULL): releases the
+    /// inputs and pushes the result in their place.
+    private func finishBinary(_ haveResult: Label) {
+        asm.bind(haveResult)
+        checkObjectResult()
+        asm.mov(FrameLayout.scratch, .rax)
+        masm.decrefStackSlot(depth - 2)
+        masm.decrefStackSlot(depth - 1)
+        asm.mov(stack(depth - 2), FrameLayout.scratch)
+    }
+
+    /// The generic helper, out of line, continuing at `haveResult` with rax.
+    private func genericBinary(_ entry: Label, _ haveResult: Label, _ helper: Helper, _ extra: [HelperArgument]) {
+        let depth = self.depth
+        slowPaths.append { [self] in
+            asm.bind(entry)
+            masm.callHelper(helper, [.stackValue(depth - 2), .stackValue(depth - 1)] + extra)
+            asm.jmp(haveResult)
+        }
+    }
+
+    private func visitBinaryOp(_ oparg: Int) {
+        guard let kind = ArithmeticKind(binaryOparg: oparg) else {
+            replaceTop(2, with: .binaryOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg))])
+            return
+        }
+        let generic = asm.newLabel()
+        let notInt = asm.newLabel()
+        let haveResult = asm.newLabel()
+        setPrevInstr()
+        asm.mov(.rdi, stack(depth - 2))
+        asm.mov(.rsi, stack(depth - 1))
+        if kind != .trueDivide {
+            // int op int, both compact: 30-bit digits, so no 64-bit overflow.
+            masm.guardType(.rdi, TypeAddress.long, notInt)
+            masm.guardType(.rsi, TypeAddress.long, notInt)
+            masm.loadCompactInt(.rdi, into: .rax, generic)
+            masm.loadCompactInt(.rsi, into: .rdx, generic)
+            switch kind {
+            case .add: asm.add(.rax, .rdx)
+            case .subtract: asm.sub(.rax, .rdx)
+            case .multiply: asm.imul(.rax, .rdx)
+            case .trueDivide: break
+            }
+            masm.callHelper(.longFromSsize, [.register(.rax)])
+            asm.jmp(haveResult)
+        }
+        asm.bind(notInt)
+        // float op float.
+        masm.guardType(.rdi, TypeAddress.float, generic)
+        masm.guardType(.rsi, TypeAddress.float, generic)
+        asm.movsd(.xmm0, .qword(.rdi, offsets.float_value))
+        switch kind {
+        case .add: asm.addsd(.xmm0, .qword(.rsi, offsets.float_value))
+        case .subtract: asm.subsd(.xmm0, .qword(.rsi, offsets.float_value))
+        case .multiply: asm.mulsd(.xmm0, .qword(.rsi, offsets.float_value))
+        case .trueDivide:
+            // A zero (or NaN) divisor takes the generic path, which raises ZeroDivisionError.
+            asm.xorpd(.xmm1, .xmm1)
+            asm.ucomisd(.xmm1, .qword(.rsi, offsets.float_value))
+            asm.jcc(.equal, generic)
+            asm.divsd(.xmm0, .qword(.rsi, offsets.float_value))
+        }
+        masm.callPrepared(.floatFromDouble)
+        genericBinary(generic, haveResult, .binaryOp, [.immediate(Int64(oparg))])
+        finishBinary(haveResult)
+    }
+
+    private func visitBinarySubscr() {
+        let generic = asm.newLabel()
+        let notList = asm.newLabel()
+        let haveResult = asm.newLabel()
+        setPrevInstr()
+        asm.mov(.rdi, stack(depth - 2))
+        asm.mov(.rsi, stack(depth - 1))
+        masm.guardType(.rsi, TypeAddress.long, generic)
+        masm.loadCompactIndex(.rsi, into: .rdx, generic)
+        // list[i] with 0 <= i < len
+        masm.guardType(.rdi, TypeAddress.list, notList)
+        asm.cmp(.rdx, .qword(.rdi, offsets.var_size))
+        asm.jcc(.aboveOrEqual, generic)
+        asm.mov(.rax, .qword(.rdi, offsets.list_items))
+        asm.mov(.rax, .qword(.rax, index: .rdx, scale: .x8))
+        masm.incref(.rax)
+        asm.jmp(haveResult)
+        // tuple[i] with 0 <= i < len
+        asm.bind(notList)
+        masm.guardType(.rdi, TypeAddress.tuple, generic)
+        asm.cmp(.rdx, .qword(.rdi, offsets.var_size))
+        asm.jcc(.aboveOrEqual, generic)
+        asm.mov(.rax, .qword(.rdi, index: .rdx, scale: .x8, offsets.tuple_items))
+        masm.incref(.rax)
+        genericBinary(generic, haveResult, .binarySubscr, [])
+        finishBinary(haveResult)
+    }
+
+    private func visitStoreSubscr() {
+        // Stack: [v, container, sub].
+        let generic = asm.newLabel()
+        let done = asm.newLabel()
+        setPrevInstr()
+        asm.mov(.rdi, stack(depth - 2))
+        asm.mov(.rsi, stack(depth - 1))
+        masm.guardType(.rdi, TypeAddress.list, generic)
+        masm.guardType(.rsi, TypeAddress.long, generic)
+        masm.loadCompactIndex(.rsi, into: .rdx, generic)
+        asm.cmp(.rdx, .qword(.rdi, offsets.var_size))
+        asm.jcc(.aboveOrEqual, generic)
+        // list[i] = v: the list takes v's reference; the old item is released after.
+        asm.mov(.rax, .qword(.rdi, offsets.list_items))
+        asm.mov(.rcx, stack(depth - 3))
+        asm.mov(.rdi, .qword(.rax, index: .rdx, scale: .x8))
+        asm.mov(.qword(.rax, index: .rdx, scale: .x8), .rcx)
+        masm.decrefArgumentRegister()
+        masm.decrefStackSlot(depth - 2)
+        masm.decrefStackSlot(depth - 1)
+        asm.bind(done)
+        let depth = self.depth
+        slowPaths.append { [self] in
+            asm.bind(generic)
+            masm.callHelper(.storeSubscr, [.stackValue(depth - 2), .stackValue(depth - 1), .stackValue(depth - 3)])
+            asm.test(.eax, .eax)
+            asm.jcc(.notEqual, errorLabel(depth: depth))
+            for offset in [3, 2, 1] { masm.decrefStackSlot(depth - offset) }
+            asm.jmp(done)
+        }
+    }
+
+    /// COMPARE_OP; fused with a following POP_JUMP_*_IF_TRUE/FALSE when nothing else
+    /// jumps to that instruction: int and float comparisons then branch directly.
+    private func visitCompareOp(_ oparg: Int) throws {
+        let instructions = decoded.instructions
+        let next = position + 1
+        guard let condition = Condition(richCompare: oparg), next < instructions.count, reachable[next],
+              !decoded.jumpTargets.contains(instructions[next].prefixStart),
+              let jumpWhenTrue = FunctionCompiler.popJumpTruth(instructions[next].opcode) else {
+            replaceTop(2, with: .compareOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg))])
+            return
+        }
+        let generic = asm.newLabel()
+        let notInt = asm.newLabel()
+        let decided = asm.newLabel()
+        let end = asm.newLabel()
+        setPrevInstr()
+        asm.mov(.rdi, stack(depth - 2))
+        asm.mov(.rsi, stack(depth - 1))
+        masm.guardType(.rdi, TypeAddress.long, notInt)
+        masm.guardType(.rsi, TypeAddress.long, notInt)
+        masm.loadCompactInt(.rdi, into: .rax, generic)
+        masm.loadCompactInt(.rsi, into: .rdx, generic)
+        asm.cmp(.rax, .rdx)
+        asm.setcc(condition, .r14b)
+        asm.jmp(decided)
+        asm.bind(notInt)
+        switch oparg {
+        case 0, 1, 4, 5:
+            // Ordered float comparisons; NaN compares false, as `above` is false when unordered.
+            masm.guardType(.rdi, TypeAddress.float, generic)
+            masm.guardType(.rsi, TypeAddress.float, generic)
+            asm.movsd(.xmm0, .qword(.rdi, offsets.float_value))
+            asm.movsd(.xmm1, .qword(.rsi, offsets.float_value))
+            if oparg >= 4 { asm.ucomisd(.xmm0, .xmm1) } else { asm.ucomisd(.xmm1, .xmm0) }
+            asm.setcc(oparg == 0 || oparg == 4 ? .above : .aboveOrEqual, .r14b)
+        default:
+            asm.jmp(generic)
+        }
+        asm.bind(decided)
+        masm.decrefStackSlot(depth - 2)
+        masm.decrefStackSlot(depth - 1)
+        asm.test(.r14b, .r14b)
+        // The jump belongs to the next instruction: its target, and its eval-breaker check.
+        let compare = instruction!
+        let compareDepth = depth
+        instruction = instructions[next]
+        depth = decoded.stackDepthAtStart[next]!
+        try jumpTo(try label(forCodeUnit: instruction.jumpTarget!), when: jumpWhenTrue ? .notEqual : .equal,
+                   depthAtTarget: depth - 1)
+        asm.jmp(end)
+        instruction = compare
+        depth = compareDepth
+        // Generic: a real COMPARE_OP, then the next instruction's own code tests the result.
+        let nextLabel = instructionLabels[next]
+        slowPaths.append { [self] in
+            asm.bind(generic)
+            masm.callHelper(.compareOp, [.stackValue(compareDepth - 2), .stackValue(compareDepth - 1), .immediate(Int64(oparg))])
+            asm.test(.rax, .rax)
+            asm.jcc(.equal, errorLabel(depth: compareDepth))
+            asm.mov(FrameLayout.scratch, .rax)
+            masm.decrefStackSlot(compareDepth - 2)
+            masm.decrefStackSlot(compareDepth - 1)
+            asm.mov(stack(compareDepth - 2), FrameLayout.scratch)
+            asm.jmp(nextLabel)
+        }
+        fusedCompareEnd = end
+    }
+
+    private static func popJumpTruth(_ opcode: Opcode) -> Bool? {
+        switch opcode {
+        case .popJumpForwardIfTrue, .popJumpBackwardIfTrue: return true
+        case .popJumpForwardIfFalse, .popJumpBackwardIfFalse: return false
+        default: return nil
         }
     }
 

@@ -1,0 +1,73 @@
+import CPython
+import X64
+import Runtime
+
+// Inline, guarded fast paths for the common types. A failed guard takes the generic
+// helper out of line, so the result is always the interpreter's.
+
+enum TypeAddress {
+    static let long = UInt64(UInt(bitPattern: pyj_long_type()))
+    static let float = UInt64(UInt(bitPattern: pyj_float_type()))
+    static let list = UInt64(UInt(bitPattern: pyj_list_type()))
+    static let tuple = UInt64(UInt(bitPattern: pyj_tuple_type()))
+}
+
+/// BINARY_OP opargs (NB_*) with inline paths; in-place forms (+13) behave the same on
+/// ints and floats, which are immutable.
+enum ArithmeticKind {
+    case add, subtract, multiply, trueDivide
+
+    init?(binaryOparg oparg: Int) {
+        switch oparg < 13 ? oparg : oparg - 13 {
+        case 0: self = .add
+        case 10: self = .subtract
+        case 5: self = .multiply
+        case 11: self = .trueDivide
+        default: return nil
+        }
+    }
+}
+
+extension MacroAssembler {
+    /// Jumps to `fail` unless `object`'s type is exactly the type at `type`. Clobbers rax.
+    func guardType(_ object: Reg64, _ type: UInt64, _ fail: Label) {
+        loadAddress(.rax, type)
+        asm.cmp(.rax, .qword(object, offsets.object_type))
+        asm.jcc(.notEqual, fail)
+    }
+
+    /// Loads the value of a compact int (|ob_size| <= 1, one 30-bit digit) into `value`,
+    /// or jumps to `fail`. Clobbers rcx.
+    func loadCompactInt(_ object: Reg64, into value: Reg64, _ fail: Label) {
+        asm.mov(value, .qword(object, offsets.var_size))
+        asm.lea(.rcx, .qword(value, 1))
+        asm.cmp(.rcx, imm: 2)
+        asm.jcc(.above, fail)
+        asm.mov(.ecx, .dword(object, offsets.long_digits))
+        asm.imul(value, .rcx)
+    }
+
+    /// Loads a non-negative compact int index into `value`, or jumps to `fail`. Clobbers rcx.
+    func loadCompactIndex(_ object: Reg64, into value: Reg64, _ fail: Label) {
+        asm.mov(value, .qword(object, offsets.var_size))
+        asm.cmp(value, imm: 1)
+        asm.jcc(.above, fail)
+        asm.mov(.ecx, .dword(object, offsets.long_digits))
+        asm.imul(value, .rcx)
+    }
+}
+
+extension Condition {
+    /// The signed integer condition for a COMPARE_OP oparg (Py_LT ... Py_GE).
+    init?(richCompare op: Int) {
+        switch op {
+        case 0: self = .less
+        case 1: self = .lessOrEqual
+        case 2: self = .equal
+        case 3: self = .notEqual
+        case 4: self = .greater
+        case 5: self = .greaterOrEqual
+        default: return nil
+        }
+    }
+}
