@@ -38,6 +38,8 @@ typealias NativeEntry = @convention(c) (UnsafeMutablePointer<PyThreadState>?, Op
 /// Process-wide counters behind `pyjion.stats()`.
 struct Statistics {
     var compiled = 0
+    /// Distinct function code objects (CO_OPTIMIZED, not generators) the hook has run.
+    var functionsSeen = 0
     var declined = 0
     var declineReasons: [String: Int] = [:]
     var compileTimeNs = 0
@@ -55,6 +57,8 @@ final class JIT {
     var threshold = JIT.defaultThreshold
     /// `enable()` was called: every eligible function may compile.
     var globalMode = false
+    /// The hook runs but compiles nothing: a baseline for the hook's own cost.
+    var hookOnly = false
     /// The hook is installed (global or opt-in mode).
     var hookInstalled = false
     /// The `co_extra` index, or -1 before the first use.
@@ -98,6 +102,7 @@ final class JIT {
             pyj_decref(bytes)
         }
         let state = CodeState(hasLoop: hasLoop)
+        stats.functionsSeen += 1
         let opaque = Unmanaged.passRetained(state).toOpaque()
         if _PyCode_SetExtra(code.assumingMemoryBound(to: PyObject.self), extraIndex, opaque) != 0 {
             Unmanaged<CodeState>.fromOpaque(opaque).release()

@@ -40,7 +40,7 @@ let frameEvaluationHook: _PyFrameEvalFunction = { tstate, frame, throwflag in
         return pyj_eval_default(tstate, frame, throwflag)
     }
     if let entry = state.entry { return entry(tstate, frame) }
-    if !state.failed && (state.forced || state.hasLoop || state.runCount > jit.threshold) {
+    if !state.failed && !jit.hookOnly && (state.forced || state.hasLoop || state.runCount > jit.threshold) {
         // Compiling may run Python code (a failing repr, say) that must not see an
         // exception the caller did not set; none is pending on entry to the hook.
         jit.compile(code, state)

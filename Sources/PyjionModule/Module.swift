@@ -59,30 +59,35 @@ private let isEnabled: Method = { _, _ in pyBool(JIT.shared.globalMode && JIT.sh
 private let getConfig: Method = { _, _ in
     let jit = JIT.shared
     let cap = jit.arena.maxBytes.map { pyInt($0) } ?? pyNone()
-    return pyDict([("threshold", pyInt(jit.threshold)), ("max_code_bytes", cap)])
+    return pyDict([("threshold", pyInt(jit.threshold)), ("max_code_bytes", cap), ("hook_only", pyBool(jit.hookOnly))])
 }
 
-/// set_config(threshold: int, max_code_bytes: int | None); the Python side validates.
-private let setConfig: Method = { _, args in
-    guard let args, pyj_tuple_check(args) != 0, pyj_tuple_size(args) == 2 else {
-        PyErr_SetString(PyExc_TypeError, "set_config(threshold, max_code_bytes)")
+/// set_config(settings: dict) with every key of get_config(); the Python side validates.
+private let setConfig: Method = { _, settings in
+    guard let settings, pyj_dict_check(settings) != 0,
+          let thresholdObject = PyDict_GetItemString(settings, "threshold"),
+          let capObject = PyDict_GetItemString(settings, "max_code_bytes"),
+          let hookOnlyObject = PyDict_GetItemString(settings, "hook_only") else {
+        PyErr_SetString(PyExc_TypeError, "set_config(settings) needs threshold, max_code_bytes and hook_only")
         return nil
     }
-    let threshold = PyLong_AsSsize_t(pyj_tuple_get(args, 0))
+    let threshold = PyLong_AsSsize_t(thresholdObject)
     if threshold == -1 && PyErr_Occurred() != nil { return nil }
-    let capObject = pyj_tuple_get(args, 1)!
     var cap: Int? = nil
     if capObject != pyj_none_borrowed() {
         let value = PyLong_AsSsize_t(capObject)
         if value == -1 && PyErr_Occurred() != nil { return nil }
         cap = value
     }
+    let hookOnly = PyObject_IsTrue(hookOnlyObject)
+    if hookOnly < 0 { return nil }
     guard threshold >= 0, (cap ?? 1) > 0 else {
         PyErr_SetString(PyExc_ValueError, "threshold must be >= 0 and max_code_bytes > 0")
         return nil
     }
     JIT.shared.threshold = threshold
     JIT.shared.arena.maxBytes = cap
+    JIT.shared.hookOnly = hookOnly != 0
     return pyNone()
 }
 
@@ -142,6 +147,7 @@ private let stats: Method = { _, _ in
     return pyDict([
         ("compiled", pyInt(s.compiled)),
         ("declined", pyInt(s.declined)),
+        ("functions_seen", pyInt(s.functionsSeen)),
         ("decline_reasons", pyCountDict(s.declineReasons.sorted { $0.key < $1.key })),
         ("code_bytes", pyInt(jit.arena.bytesInUse)),
         ("code_bytes_reserved", pyInt(jit.arena.bytesReserved)),
@@ -175,7 +181,7 @@ private func methodTable() -> UnsafeMutablePointer<PyMethodDef> {
         ("disable", disable, METH_NOARGS, "Stop running compiled code (process-wide)."),
         ("is_enabled", isEnabled, METH_NOARGS, "True after enable() and before disable()."),
         ("get_config", getConfig, METH_NOARGS, "The current settings."),
-        ("set_config", setConfig, METH_VARARGS, "set_config(threshold, max_code_bytes)."),
+        ("set_config", setConfig, METH_O, "set_config(settings: dict)."),
         ("mark_jit", markJit, METH_O, "Compile this code object at its first call."),
         ("info", info, METH_O, "What happened to a code object."),
         ("stats", stats, METH_NOARGS, "Process-wide counters."),

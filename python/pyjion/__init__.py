@@ -106,13 +106,21 @@ def _check_int(name: str, value: object) -> int:
     return int(value)
 
 
-def config(threshold: int | None = None, max_code_bytes: int | None = _UNSET, **unknown: Any) -> dict[str, Any]:
+def config(
+    threshold: int | None = None,
+    max_code_bytes: int | None = _UNSET,
+    hook_only: bool | None = None,
+    **unknown: Any,
+) -> dict[str, Any]:
     """Change settings and return all current settings as a dict.
 
     ``threshold``: calls a function runs interpreted before it is compiled
     (0 compiles at the first call). Functions containing loops compile at their
     first call whatever the threshold.
-    ``max_code_bytes``: cap on the machine code kept, or None for no cap.
+    ``max_code_bytes``: cap on the machine code kept, or None for no cap. When
+    the cap is reached pyjion stops compiling (``stats()["max_code_bytes_reached"]``).
+    ``hook_only``: install the hook but compile nothing (a baseline for measuring
+    the hook's own cost and behaviour).
 
     Every argument is validated before anything changes. Settings survive
     :func:`enable` and :func:`disable`.
@@ -120,24 +128,28 @@ def config(threshold: int | None = None, max_code_bytes: int | None = _UNSET, **
     if unknown:
         name = sorted(unknown)[0]
         raise TypeError(f"config() got an unexpected keyword argument {name!r}")
-    new_threshold: int | None = None
+    changes: dict[str, Any] = {}
     if threshold is not None:
-        new_threshold = _check_int("threshold", threshold)
-        if new_threshold < 0:
-            raise ValueError(f"threshold must be >= 0, not {new_threshold}")
-    change_max = max_code_bytes is not _UNSET
-    new_max: int | None = None
-    if change_max and max_code_bytes is not None:
-        new_max = _check_int("max_code_bytes", max_code_bytes)
-        if new_max <= 0:
-            raise ValueError(f"max_code_bytes must be > 0 or None, not {new_max}")
-
-    if new_threshold is not None or change_max:
-        current = _pyjion.get_config()
-        _pyjion.set_config(
-            current["threshold"] if new_threshold is None else new_threshold,
-            new_max if change_max else current["max_code_bytes"],
-        )
+        value = _check_int("threshold", threshold)
+        if value < 0:
+            raise ValueError(f"threshold must be >= 0, not {value}")
+        changes["threshold"] = value
+    if max_code_bytes is not _UNSET:
+        if max_code_bytes is None:
+            changes["max_code_bytes"] = None
+        else:
+            value = _check_int("max_code_bytes", max_code_bytes)
+            if value <= 0:
+                raise ValueError(f"max_code_bytes must be > 0 or None, not {value}")
+            changes["max_code_bytes"] = value
+    if hook_only is not None:
+        if not isinstance(hook_only, bool):
+            raise TypeError(f"hook_only must be a bool, not {type(hook_only).__name__}")
+        changes["hook_only"] = hook_only
+    if changes:
+        settings = dict(_pyjion.get_config())
+        settings.update(changes)
+        _pyjion.set_config(settings)
     return dict(_pyjion.get_config())
 
 
