@@ -12,6 +12,7 @@
 #include "internal/pycore_code.h"
 #include "internal/pycore_opcode.h"
 #include "internal/pycore_atomic.h"
+#include "internal/pycore_object.h"
 
 const PyjOffsets pyj_offsets = {
     .frame_func = offsetof(_PyInterpreterFrame, f_func),
@@ -61,6 +62,7 @@ const PyjOffsets pyj_offsets = {
     .type_flags = offsetof(PyTypeObject, tp_flags),
     .type_iternext = offsetof(PyTypeObject, tp_iternext),
     .dict_version = offsetof(PyDictObject, ma_version_tag),
+    .cell_ref = offsetof(PyCellObject, ob_ref),
 };
 
 PyModuleDef *pyj_new_module_def(const char *name, const char *doc, PyMethodDef *methods) {
@@ -151,3 +153,5 @@ int pyj_c_stack_ok(void) {
     }
     return sp > pyj_stack_floor;
 }
+
+PyObject *pyj_lookup_special(PyObject *o, PyObject *name) { return _PyObject_LookupSpecial(o, name); }

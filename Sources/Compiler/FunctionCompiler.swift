@@ -386,6 +386,10 @@ final class FunctionCompiler {
         .buildMap, .buildConstKeyMap, .buildSlice, .listAppend, .setAdd, .mapAdd, .listToTuple, .dictUpdate,
         .unpackSequence, .returnValue, .makeFunction, .formatValue, .buildString,
         .raiseVarargs, .reraise,
+        .makeCell, .copyFreeVars, .loadClosure, .loadDeref, .storeDeref, .deleteDeref,
+        .beforeWith, .callFunctionEx, .dictMerge, .unpackEx,
+        .importName, .importFrom, .storeGlobal, .deleteGlobal, .loadAssertionError, .loadBuildClass,
+        .getLen, .matchMapping, .matchSequence, .matchKeys, .matchClass,
     ]
 
     private func visit(_ instruction: Instruction) throws {
@@ -489,6 +493,63 @@ final class FunctionCompiler {
             } else {
                 replaceTopWithBuildString(oparg)
             }
+        case .makeCell:
+            setPrevInstr()
+            masm.callHelper(.makeCell, [.localAddress(oparg)])
+            checkStatusResult()
+        case .copyFreeVars:
+            masm.callHelper(.copyFreeVars, [
+                .frameField(offsets.frame_func), .localAddress(view.localsPlusCount - oparg), .immediate(Int64(oparg)),
+            ])
+        case .loadClosure: visitLoadFast(oparg)
+        case .loadDeref: visitLoadDeref(oparg)
+        case .storeDeref: visitStoreDeref(oparg)
+        case .deleteDeref: visitDeleteDeref(oparg)
+        case .beforeWith:
+            setPrevInstr()
+            masm.callHelper(.beforeWith, [.stackAddress(depth - 1)])
+            checkStatusResult()
+        case .callFunctionEx: visitCallFunctionEx(oparg)
+        case .dictMerge:
+            consumeTop(1, with: .dictMerge, [.stackValue(depth - 1 - oparg), .stackValue(depth - 1), .stackValue(depth - 3 - oparg)])
+        case .unpackEx:
+            setPrevInstr()
+            masm.callHelper(.unpackEx, [.stackAddress(depth - 1), .immediate(Int64(oparg & 0xFF)), .immediate(Int64(oparg >> 8))])
+            checkStatusResult()
+        case .importName:
+            replaceTop(2, with: .importName, [
+                .frameField(offsets.frame_builtins), .frameField(offsets.frame_globals), .immediate(name(oparg)),
+                .stackValue(depth - 1), .stackValue(depth - 2),
+            ])
+        case .importFrom:
+            setPrevInstr()
+            masm.callHelper(.importFrom, [.stackValue(depth - 1), .immediate(name(oparg))])
+            pushObjectOrExit(.importFromMiss)
+        case .storeGlobal:
+            consumeTop(1, with: .storeGlobal, [.frameField(offsets.frame_globals), .immediate(name(oparg)), .stackValue(depth - 1)])
+        case .deleteGlobal:
+            setPrevInstr()
+            masm.callHelper(.deleteGlobal, [.frameField(offsets.frame_globals), .immediate(name(oparg))])
+            asm.cmp(.eax, imm: 0)
+            asm.jcc(.less, errorLabel(depth: depth))
+            asm.jcc(.greater, exitBefore(.globalMiss))
+        case .loadAssertionError:
+            masm.loadAddress(.rax, UInt64(UInt(bitPattern: PyExc_AssertionError!)))
+            masm.incref(.rax)
+            asm.mov(stack(depth), .rax)
+        case .loadBuildClass:
+            setPrevInstr()
+            masm.callHelper(.loadBuildClass, [.frameField(offsets.frame_builtins)])
+            pushObjectOrExit(.globalMiss)
+        case .getLen:
+            setPrevInstr()
+            masm.callHelper(.getLength, [.stackValue(depth - 1)])
+            checkObjectResult()
+            asm.mov(stack(depth), .rax)
+        case .matchMapping: visitMatchTypeFlag(1 << 6)
+        case .matchSequence: visitMatchTypeFlag(1 << 5)
+        case .matchKeys, .matchClass:
+            asm.jmp(exitBefore(.matchPattern))
         case .raiseVarargs, .reraise:
             // `raise` and re-raise hand the frame to the interpreter, which raises with
             // its exact semantics (causes, bare raise, traceback entries) and unwinds.
@@ -705,6 +766,87 @@ final class FunctionCompiler {
         case .popJumpForwardIfFalse, .popJumpBackwardIfFalse: return false
         default: return nil
         }
+    }
+
+    // MARK: Closures, star-calls, patterns
+
+    /// rax holds an "object or miss" result: push it, or raise, or let the interpreter
+    /// run this instruction (no side effect has happened).
+    private func pushObjectOrExit(_ reason: ExitReason) {
+        let miss = asm.newLabel()
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, miss)
+        asm.mov(stack(depth), .rax)
+        let error = errorLabel(depth: depth)
+        let redo = exitBefore(reason)
+        slowPaths.append { [self] in
+            asm.bind(miss)
+            asm.cmp(.qword(FrameLayout.threadState, offsets.tstate_curexc_type), imm: 0)
+            asm.jcc(.notEqual, error)
+            asm.jmp(redo)
+        }
+    }
+
+    private func visitLoadDeref(_ index: Int) {
+        asm.mov(.rax, masm.local(index))
+        asm.mov(.rax, .qword(.rax, offsets.cell_ref))
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, exitBefore(.unboundLocal))
+        masm.incref(.rax)
+        asm.mov(stack(depth), .rax)
+    }
+
+    private func visitStoreDeref(_ index: Int) {
+        setPrevInstr()
+        asm.mov(.rax, stack(depth - 1))
+        asm.mov(.rcx, masm.local(index))
+        asm.mov(.rdi, .qword(.rcx, offsets.cell_ref))
+        asm.mov(.qword(.rcx, offsets.cell_ref), .rax)
+        masm.xdecrefArgumentRegister()
+    }
+
+    private func visitDeleteDeref(_ index: Int) {
+        asm.mov(.rcx, masm.local(index))
+        asm.mov(.rdi, .qword(.rcx, offsets.cell_ref))
+        asm.test(.rdi, .rdi)
+        asm.jcc(.equal, exitBefore(.unboundLocal))
+        asm.mov(.qword(.rcx, offsets.cell_ref), imm: 0)
+        setPrevInstr()
+        masm.decrefArgumentRegister()
+    }
+
+    private func visitCallFunctionEx(_ oparg: Int) {
+        let inputs = 3 + (oparg & 1)
+        let base = depth - inputs
+        setPrevInstr()
+        masm.callHelper(.callFunctionEx, [.stackAddress(base), .immediate(Int64(oparg & 1))])
+        let miss = asm.newLabel()
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, miss)
+        asm.mov(stack(base), .rax)
+        let error = errorLabel(depth: depth)
+        let redo = exitBefore(.starCallShape)
+        slowPaths.append { [self] in
+            asm.bind(miss)
+            asm.cmp(.qword(FrameLayout.threadState, offsets.tstate_curexc_type), imm: 0)
+            asm.jcc(.notEqual, error)
+            asm.jmp(redo)
+        }
+        checkEvalBreaker(
+            errorDepth: base + 1,
+            tracingExit: exitLabel(resumeAt: instruction.nextIndex, depth: base + 1, reason: .tracing))
+    }
+
+    /// MATCH_MAPPING / MATCH_SEQUENCE: push whether the subject's type has the flag.
+    private func visitMatchTypeFlag(_ flag: Int32) {
+        asm.mov(.rax, stack(depth - 1))
+        asm.mov(.rax, .qword(.rax, offsets.object_type))
+        asm.test(.qword(.rax, offsets.type_flags), imm: flag)
+        masm.loadAddress(FrameLayout.scratch, FunctionCompiler.trueObject)
+        masm.loadAddress(.rax, FunctionCompiler.falseObject)
+        asm.cmovcc(.equal, FrameLayout.scratch, .rax)
+        masm.incref(FrameLayout.scratch)
+        asm.mov(stack(depth), FrameLayout.scratch)
     }
 
     private func replaceTopWithBuildString(_ count: Int) {

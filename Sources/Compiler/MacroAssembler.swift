@@ -9,6 +9,8 @@ enum HelperArgument {
     case stackValue(Int)
     /// The address of a value-stack slot.
     case stackAddress(Int)
+    /// The address of a local (a `localsplus` slot).
+    case localAddress(Int)
     case threadState
     case frame
     case cframe
@@ -57,6 +59,7 @@ final class MacroAssembler {
             case .immediate(let value): asm.mov(target, imm: value)
             case .stackValue(let depth): asm.mov(target, stackSlot(depth))
             case .stackAddress(let depth): asm.lea(target, stackSlot(depth))
+            case .localAddress(let index): asm.lea(target, local(index))
             case .threadState: asm.mov(target, FrameLayout.threadState)
             case .frame: asm.mov(target, FrameLayout.frame)
             case .cframe: asm.mov(target, .rsp)

@@ -2,6 +2,7 @@ import CPython
 import Compiler
 import ExecutableMemory
 import Runtime
+import Bytecode
 
 /// What pyjion knows about one code object, kept in its `co_extra` slot and released
 /// (with its machine code) when the code object dies.
@@ -87,7 +88,7 @@ final class JIT {
     }
 
     /// The state of a code object, created on first use.
-    func stateCreating(for code: UnsafeMutableRawPointer) -> CodeState? {
+    func stateCreating(for code: UnsafeMutableRawPointer, countAsFunction: Bool = true) -> CodeState? {
         if let existing = state(of: code) { return existing }
         guard ensureExtraIndex() else { return nil }
         let view = code.assumingMemoryBound(to: PyCodeObject.self)
@@ -102,7 +103,7 @@ final class JIT {
             pyj_decref(bytes)
         }
         let state = CodeState(hasLoop: hasLoop)
-        stats.functionsSeen += 1
+        if countAsFunction { stats.functionsSeen += 1 }
         let opaque = Unmanaged.passRetained(state).toOpaque()
         if _PyCode_SetExtra(code.assumingMemoryBound(to: PyObject.self), extraIndex, opaque) != 0 {
             Unmanaged<CodeState>.fromOpaque(opaque).release()
@@ -149,6 +150,13 @@ final class JIT {
         }
     }
 
+    /// Generators, coroutines and async generators run in CPython's evaluator: records
+    /// that once per code object (not counted in `functionsSeen`).
+    func declineGenerator(_ code: UnsafeMutableRawPointer) {
+        guard let state = stateCreating(for: code, countAsFunction: false), !state.failed else { return }
+        decline(state, generatorReason(code), category: "opcode RETURN_GENERATOR")
+    }
+
     private func decline(_ state: CodeState, _ reason: String, category: String) {
         state.failed = true
         state.reason = reason
@@ -174,3 +182,18 @@ func monotonicNanoseconds() -> Int {
     clock_gettime(CLOCK_MONOTONIC, &now)
     return now.tv_sec * 1_000_000_000 + now.tv_nsec
 }
+
+/// Why a generator-like code object is not compiled, naming the opcode that makes it one.
+func generatorReason(_ code: UnsafeMutableRawPointer) -> String {
+    let why = "generators, coroutines and async generators run in CPython's evaluator"
+    guard let view = try? CodeObjectView(code.assumingMemoryBound(to: PyCodeObject.self)) else { return why }
+    var offset = 0
+    while offset + 1 < view.code.count {
+        if view.code[offset] == Opcode.returnGenerator.rawValue {
+            return "opcode RETURN_GENERATOR at offset \(offset) (line \(view.line(atByteOffset: offset))): \(why)"
+        }
+        offset += 2
+    }
+    return why
+}
+

@@ -18,11 +18,16 @@ let frameEvaluationHook: _PyFrameEvalFunction = { tstate, frame, throwflag in
     let flags = code.load(fromByteOffset: Int(offsets.code_flags), as: Int32.self)
     // Generators, coroutines, and code that runs with a locals mapping (class bodies,
     // module code) stay in the interpreter.
-    if flags & generatorLikeFlags != 0 || flags & coOptimized == 0
+    let jit = JIT.shared
+    if flags & generatorLikeFlags != 0 {
+        // Record the decline once, so info() and stats() say why.
+        if jit.globalMode && !jit.hookOnly && jit.state(of: code) == nil { jit.declineGenerator(code) }
+        return pyj_eval_default(tstate, frame, throwflag)
+    }
+    if flags & coOptimized == 0
         || raw.load(fromByteOffset: Int(offsets.frame_locals), as: UnsafeRawPointer?.self) != nil {
         return pyj_eval_default(tstate, frame, throwflag)
     }
-    let jit = JIT.shared
     let state: CodeState
     if let existing = jit.state(of: code) {
         state = existing

@@ -100,29 +100,9 @@ private let markJit: Method = { _, object in
     }
     state.forced = true
     let flags = code.load(fromByteOffset: Int(offsets.code_flags), as: Int32.self)
-    if flags & generatorLikeFlags != 0 && !state.failed {
-        // The hook sends these frames to CPython's evaluator; say so in info().
-        state.failed = true
-        state.reason = generatorReason(code)
-        jit.stats.declined += 1
-        jit.stats.declineReasons["generator code", default: 0] += 1
-    }
+    if flags & generatorLikeFlags != 0 { jit.declineGenerator(code) }
     if !jit.hookInstalled { jit.installHook() }
     return pyNone()
-}
-
-/// Why a generator-like code object is not compiled, naming the opcode that makes it one.
-private func generatorReason(_ code: UnsafeMutableRawPointer) -> String {
-    let why = "generators, coroutines and async generators run in CPython's evaluator"
-    guard let view = try? CodeObjectView(code.assumingMemoryBound(to: PyCodeObject.self)) else { return why }
-    var offset = 0
-    while offset + 1 < view.code.count {
-        if view.code[offset] == Opcode.returnGenerator.rawValue {
-            return "opcode RETURN_GENERATOR at offset \(offset) (line \(view.line(atByteOffset: offset))): \(why)"
-        }
-        offset += 2
-    }
-    return why
 }
 
 private let info: Method = { _, object in

@@ -32,6 +32,8 @@ public enum Helper: CaseIterable {
     case listExtend, setUpdate, listAppend, setAdd, mapAdd, listToTuple, dictUpdate
     case unpackSequence, makeFunction, formatValue, buildString
     case leaveToInterpreter, handleEvalBreaker
+    case makeCell, copyFreeVars, beforeWith, callFunctionEx, dictMerge, unpackEx
+    case importName, importFrom, storeGlobal, deleteGlobal, loadBuildClass, getLength
     // CPython's own exports.
     case dealloc, checkRecursiveCall, longFromSsize, floatFromDouble
 
@@ -87,6 +89,18 @@ public enum Helper: CaseIterable {
         case .leaveToInterpreter: return Helper.entry("leaveToInterpreter", unsafeBitCast(Runtime.leaveToInterpreter, to: UInt64.self), 4, .none)
         case .handleEvalBreaker: return Helper.entry("handleEvalBreaker", unsafeBitCast(Runtime.handleEvalBreaker, to: UInt64.self), 1, .status)
         case .dealloc: return Helper.entry("_Py_Dealloc", unsafeBitCast(Helper.deallocFunction, to: UInt64.self), 1, .none)
+        case .makeCell: return Helper.entry("makeCell", unsafeBitCast(Runtime.makeCell, to: UInt64.self), 1, .status)
+        case .copyFreeVars: return Helper.entry("copyFreeVars", unsafeBitCast(Runtime.copyFreeVars, to: UInt64.self), 3, .none)
+        case .beforeWith: return Helper.entry("beforeWith", unsafeBitCast(Runtime.beforeWith, to: UInt64.self), 1, .status)
+        case .callFunctionEx: return Helper.entry("callFunctionEx", unsafeBitCast(Runtime.callFunctionEx, to: UInt64.self), 2, .objectOrMiss)
+        case .dictMerge: return Helper.entry("dictMerge", unsafeBitCast(Runtime.dictMerge, to: UInt64.self), 3, .status)
+        case .unpackEx: return Helper.entry("unpackEx", unsafeBitCast(Runtime.unpackEx, to: UInt64.self), 3, .status)
+        case .importName: return Helper.entry("importName", unsafeBitCast(Runtime.importName, to: UInt64.self), 5, .object)
+        case .importFrom: return Helper.entry("importFrom", unsafeBitCast(Runtime.importFrom, to: UInt64.self), 2, .objectOrMiss)
+        case .storeGlobal: return Helper.entry("storeGlobal", unsafeBitCast(Runtime.storeGlobal, to: UInt64.self), 3, .status)
+        case .deleteGlobal: return Helper.entry("deleteGlobal", unsafeBitCast(Runtime.deleteGlobal, to: UInt64.self), 2, .none)
+        case .loadBuildClass: return Helper.entry("loadBuildClass", unsafeBitCast(Runtime.loadBuildClass, to: UInt64.self), 1, .objectOrMiss)
+        case .getLength: return Helper.entry("getLength", unsafeBitCast(Runtime.getLength, to: UInt64.self), 1, .object)
         case .longFromSsize: return Helper.entry("PyLong_FromSsize_t", unsafeBitCast(Helper.longFromSsizeFunction, to: UInt64.self), 1, .object)
         // Takes its argument in xmm0: call it with callPrepared.
         case .floatFromDouble: return Helper.entry("PyFloat_FromDouble", unsafeBitCast(Helper.floatFromDoubleFunction, to: UInt64.self), 0, .object)
@@ -114,6 +128,12 @@ public enum ExitReason: Int32, CaseIterable {
     case uncompiledPath = 4
     /// `raise` and re-raise: the interpreter raises with its exact semantics and unwinds.
     case raise = 5
+    /// `f(*args, **kwargs)` with arguments that are not a tuple/list and a dict.
+    case starCallShape = 6
+    /// `from m import x` where x is not an attribute (circular imports, errors).
+    case importFromMiss = 7
+    /// MATCH_KEYS / MATCH_CLASS: mapping and class patterns run in the interpreter.
+    case matchPattern = 8
 
     public var name: String {
         switch self {
@@ -123,6 +143,9 @@ public enum ExitReason: Int32, CaseIterable {
         case .globalMiss: return "global_miss"
         case .uncompiledPath: return "uncompiled_path"
         case .raise: return "raise"
+        case .starCallShape: return "star_call_shape"
+        case .importFromMiss: return "import_from_miss"
+        case .matchPattern: return "match_pattern"
         }
     }
 }

@@ -37,7 +37,7 @@ import pyjion
 # Opcodes of the first compiled subset. Anything else is declined for now. When
 # the compiler grows, add opcodes here and move the matching cases in
 # test_differential.py from DECLINED_CASES to the compiled lists.
-FIRST_SUBSET: frozenset[str] = frozenset(
+COMPILED_OPCODES: frozenset[str] = frozenset(
     """
     CACHE EXTENDED_ARG RESUME NOP
     LOAD_FAST STORE_FAST DELETE_FAST LOAD_CONST POP_TOP PUSH_NULL COPY SWAP
@@ -59,6 +59,10 @@ FIRST_SUBSET: frozenset[str] = frozenset(
     DELETE_SUBSCR LIST_TO_TUPLE DICT_UPDATE
     RAISE_VARARGS RERAISE
     PUSH_EXC_INFO POP_EXCEPT CHECK_EXC_MATCH
+    MAKE_CELL COPY_FREE_VARS LOAD_CLOSURE LOAD_DEREF STORE_DEREF DELETE_DEREF
+    BEFORE_WITH WITH_EXCEPT_START CALL_FUNCTION_EX DICT_MERGE UNPACK_EX
+    IMPORT_NAME IMPORT_FROM STORE_GLOBAL DELETE_GLOBAL LOAD_ASSERTION_ERROR LOAD_BUILD_CLASS
+    GET_LEN MATCH_MAPPING MATCH_SEQUENCE MATCH_KEYS MATCH_CLASS
     """.split()
 )
 # RAISE_VARARGS and RERAISE hand the frame to CPython's evaluator, which raises with
@@ -210,7 +214,7 @@ class DiffPair:
 def assert_reason_names_opcode(reason: str, code: types.CodeType, names: Iterable[str] | None = None) -> None:
     """The reason names an opcode of ``code`` outside the first subset (or one of
     ``names``); if it also gives "offset N" and "line L", those must be right."""
-    candidates = set(names) if names is not None else opnames(code) - FIRST_SUBSET
+    candidates = set(names) if names is not None else opnames(code) - COMPILED_OPCODES
     named = [c for c in candidates if re.search(rf"\b{c}\b", reason)]
     assert named, f"reason {reason!r} names none of {sorted(candidates)}"
     m = re.search(r"\b([A-Z][A-Z0-9_]+)\b.*?offset (\d+)", reason)
@@ -245,7 +249,7 @@ def run_diff(
     pair = DiffPair(src, jit_names, entry)
     if expect_compiled:
         for name in jit_names:
-            outside = opnames(pair.jitted.ns[name].__code__) - FIRST_SUBSET
+            outside = opnames(pair.jitted.ns[name].__code__) - COMPILED_OPCODES
             assert not outside, f"test bug: {name} uses {sorted(outside)}, outside the first compiled subset"
     out = pair.check(args, kwargs, calls)
     if expect_compiled:

@@ -1,14 +1,14 @@
 """Differential tests: pyjion-compiled ``f`` against the interpreter.
 
 Every case here must be compiled (its ``f`` uses only opcodes of the first compiled
-subset, see ``difftest.FIRST_SUBSET``; the harness checks that too) and must behave
+subset, see ``difftest.COMPILED_OPCODES``; the harness checks that too) and must behave
 exactly like CPython: same result, or same exception with the same traceback
 positions.
 
 Cases at the end (``DECLINED_CASES``, marked ``declined``) use opcodes outside the
 first subset: pyjion must decline them with a reason and still run them correctly
 in the interpreter. When the compiler grows, move cases from there to the lists
-above and add the opcodes to ``FIRST_SUBSET``.
+above and add the opcodes to ``COMPILED_OPCODES``.
 """
 from __future__ import annotations
 
@@ -1240,11 +1240,42 @@ def test_hypothesis_strings(s: str, x: Any) -> None:
 
 # ---------------------------------------------------------------------------
 # Declined for now, but still correct. When the compiler learns one of these,
-# move the case up and add its opcodes to difftest.FIRST_SUBSET.
+# move the case up and add its opcodes to difftest.COMPILED_OPCODES.
 
-# Compiled: the normal path runs as machine code; a raise, and any exception handler,
-# continue in CPython's evaluator from the exact instruction.
+# Compiled: closures, with, star-calls and star-unpacking, imports, globals, class
+# statements, asserts and match. The normal path runs as machine code; a raise, any
+# exception handler, and mapping/class patterns continue in CPython's evaluator from
+# the exact instruction.
 EXCEPTION_PATH_CASES = [
+    C("with-statement", """
+        class Ctx:
+            def __init__(self):
+                self.log = []
+            def __enter__(self):
+                self.log.append("enter")
+                return self
+            def __exit__(self, *exc):
+                self.log.append("exit")
+                return False
+        def f(c):
+            with c as inner:
+                inner.log.append("body")
+            return c.log
+        """, "Ctx()"),
+    C("closure", """
+        def f(x):
+            def inner(y):
+                return x + y
+            return inner(1)
+        """, (41,)),
+    C("import-in-function", "def f(x):\n    import math\n    return math.floor(x)\n", (2.5,)),
+    C("global-statement", "N = 0\ndef f():\n    global N\n    N += 1\n    return N\n"),
+    C("class-body", "def f(v):\n    class K:\n        a = v\n    return K.a\n", (3,)),
+    C("call-function-ex-kwargs", "def g(**kw):\n    return sorted(kw)\ndef f(d):\n    return g(**d)\n", ({"b": 1, "a": 2},)),
+    C("call-function-ex-args", "def g(*a):\n    return a\ndef f(xs):\n    return g(*xs)\n", ([1, 2],)),
+    C("star-unpack", "def f(t):\n    a, *b = t\n    return a, b\n", ((1, 2, 3),)),
+    C("assert-statement", "def f(x):\n    assert x > 0, 'positive'\n    return x\n", (-1,)),
+    C("comprehension-reads-local", "def f(xs, k):\n    return [x * k for x in xs]\n", ([1, 2], 3)),
     C("try-except", """
         def f(x):
             try:
@@ -1298,27 +1329,6 @@ def test_exception_paths_compiled(src: str, args: Any, kwargs: dict[str, Any] | 
 
 
 DECLINED_CASES = [
-    C("with-statement", """
-        class Ctx:
-            def __init__(self):
-                self.log = []
-            def __enter__(self):
-                self.log.append("enter")
-                return self
-            def __exit__(self, *exc):
-                self.log.append("exit")
-                return False
-        def f(c):
-            with c as inner:
-                inner.log.append("body")
-            return c.log
-        """, "Ctx()"),
-    C("closure", """
-        def f(x):
-            def inner(y):
-                return x + y
-            return inner(1)
-        """, (41,)),
     C("generator-function", """
         def f(n):
             for i in range(n):
@@ -1326,14 +1336,6 @@ DECLINED_CASES = [
         def main(n):
             return list(f(n))
         """, (4,), entry="main"),
-    C("import-in-function", "def f(x):\n    import math\n    return math.floor(x)\n", (2.5,)),
-    C("global-statement", "N = 0\ndef f():\n    global N\n    N += 1\n    return N\n"),
-    C("class-body", "def f(v):\n    class K:\n        a = v\n    return K.a\n", (3,)),
-    C("call-function-ex-kwargs", "def g(**kw):\n    return sorted(kw)\ndef f(d):\n    return g(**d)\n", ({"b": 1, "a": 2},)),
-    C("call-function-ex-args", "def g(*a):\n    return a\ndef f(xs):\n    return g(*xs)\n", ([1, 2],)),
-    C("star-unpack", "def f(t):\n    a, *b = t\n    return a, b\n", ((1, 2, 3),)),
-    C("assert-statement", "def f(x):\n    assert x > 0, 'positive'\n    return x\n", (-1,)),
-    C("comprehension-reads-local", "def f(xs, k):\n    return [x * k for x in xs]\n", ([1, 2], 3)),
 ]
 
 
@@ -1347,3 +1349,92 @@ def test_declined_still_correct(src: str, args: Any, kwargs: dict[str, Any] | No
 def test_case_count() -> None:
     """The brief asks for 150+ compiled differential cases."""
     assert len(ALL_COMPILED) >= 150
+
+
+# ---------------------------------------------------------------------------
+# The rest of the language: each family compiled and compared with the interpreter.
+
+LANGUAGE_CASES = [
+    C("closure-read", "def f(x):\n    def inner(y):\n        return x + y\n    return inner(1)\n", (41,)),
+    C("closure-nonlocal", "def f(x):\n    def inner():\n        nonlocal x\n        x += 1\n        return x\n    inner()\n    inner()\n    return x\n", (1,)),
+    C("closure-cell-argument", "def f(a, b):\n    g = lambda: a * b\n    a = a + 1\n    return g()\n", (3, 4)),
+    C("closure-unbound-cell", "def f(flag):\n    def g():\n        return v\n    if flag:\n        v = 1\n    return g()\n", (False,)),
+    C("closure-delete-deref", "def f():\n    x = 1\n    def g():\n        return x\n    del x\n    return g()\n"),
+    C("comprehension-closure", "def f(xs, k):\n    return [x * k for x in xs], {x: k for x in xs}, {k + x for x in xs}\n", ([1, 2, 3], 3)),
+    C("with-returns-enter", """
+        class C:
+            def __init__(self):
+                self.log = []
+            def __enter__(self):
+                self.log.append("enter")
+                return 5
+            def __exit__(self, *exc):
+                self.log.append(("exit", exc[0]))
+                return False
+        def f(c):
+            with c as v:
+                r = v + 1
+            return r, c.log
+        """, "C()"),
+    C("with-suppresses", """
+        class C:
+            def __enter__(self):
+                return self
+            def __exit__(self, *exc):
+                return True
+        def f():
+            with C():
+                1 / 0
+            return "after"
+        """),
+    C("with-propagates", """
+        class C:
+            def __enter__(self):
+                return self
+            def __exit__(self, *exc):
+                return False
+        def f():
+            with C():
+                return [][1]
+        """),
+    C("with-not-a-manager", "def f():\n    with 5:\n        pass\n"),
+    C("with-enter-raises", """
+        class C:
+            def __enter__(self):
+                raise KeyError("enter")
+            def __exit__(self, *exc):
+                return True
+        def f():
+            with C():
+                return 1
+        """),
+    C("star-call", "def g(*a, **k):\n    return a, sorted(k.items())\ndef f(xs, d):\n    return g(*xs, **d), g(1, *xs), g(*(1, 2)), g(**d, z=1)\n", ([1, 2], {"b": 1})),
+    C("star-call-iterator", "def g(*a):\n    return a\ndef f(n):\n    return g(*(i * i for i in range(n)))\n", (4,)),
+    C("star-call-not-iterable", "def g(*a):\n    return a\ndef f():\n    return g(*5)\n"),
+    C("star-call-not-mapping", "def g(**k):\n    return k\ndef f():\n    return g(**[1])\n"),
+    C("star-call-duplicate-keyword", "def g(**k):\n    return k\ndef f(d):\n    return g(a=1, **d)\n", ({"a": 2},)),
+    C("star-unpack-middle", "def f(t):\n    a, *b, c = t\n    return a, b, c\n", ((1, 2, 3, 4),)),
+    C("star-unpack-short", "def f(t):\n    a, b, *c = t\n    return a, b, c\n", ((1,),)),
+    C("star-unpack-iterator", "def f(n):\n    *a, b = iter(range(n))\n    return a, b\n", (5,)),
+    C("star-unpack-not-iterable", "def f():\n    a, *b = 3\n    return a\n"),
+    C("import-module", "def f(x):\n    import math\n    return math.floor(x)\n", (2.5,)),
+    C("import-from", "def f():\n    from os import path, sep\n    return path.join('a', 'b'), sep\n"),
+    C("import-from-missing", "def f():\n    from os import no_such_name\n    return no_such_name\n"),
+    C("import-missing-module", "def f():\n    import no_such_module_pyjion\n"),
+    C("global-store-delete", "N = 0\ndef f():\n    global N\n    N += 1\n    del N\n    N = 5\n    return N\n"),
+    C("global-delete-missing", "def f():\n    global MISSING_GLOBAL\n    del MISSING_GLOBAL\n"),
+    C("assert-fails", "def f(x):\n    assert x > 0, 'positive'\n    return x\n", (-1,)),
+    C("assert-passes", "def f(x):\n    assert x > 0\n    return x\n", (3,)),
+    C("class-statement", "def f(v):\n    class K:\n        a = v\n        def m(self):\n            return self.a * 2\n    return K().m()\n", (3,)),
+    C("match-sequence", "def f(v):\n    match v:\n        case [a, b]:\n            return a + b\n        case [a, *rest]:\n            return a, rest\n        case _:\n            return None\n", ([1, 2, 3],)),
+    C("match-mapping", "def f(v):\n    match v:\n        case {'k': x, **rest}:\n            return x, rest\n        case _:\n            return None\n", ({"k": 1, "j": 2},)),
+    C("match-class", "def f(v):\n    match v:\n        case int(x) if x > 2:\n            return 'big'\n        case int():\n            return 'int'\n        case str() | bytes():\n            return 'text'\n    return 'other'\n", (7,)),
+    C("match-literal", "def f(v):\n    match v:\n        case 1 | 2:\n            return 'small'\n        case None:\n            return 'none'\n        case 'a':\n            return 'a'\n    return 'other'\n", ("a",)),
+    C("try-finally-return", "def f(log):\n    for i in range(3):\n        try:\n            if i == 1:\n                continue\n            log.append(i)\n        finally:\n            log.append('f')\n    return log\n", ([],)),
+    C("exception-handler-then-loop", "def f(xs):\n    total = 0\n    for x in xs:\n        try:\n            total += 10 // x\n        except ZeroDivisionError:\n            total -= 1\n    return total\n", ([1, 0, 2, 0, 5],)),
+]
+
+
+@pytest.mark.parametrize("src, args, kwargs, opts", LANGUAGE_CASES)
+def test_language_compiled(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
+    run_diff(src, args, kwargs, **opts)

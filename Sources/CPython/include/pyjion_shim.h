@@ -74,7 +74,7 @@ typedef struct {
             code_localspluskinds, code_argcount, code_nfreevars;
     // objects
     int32_t object_refcnt, object_type, var_size, list_items, tuple_items,
-            float_value, long_digits, type_flags, type_iternext, dict_version;
+            float_value, long_digits, type_flags, type_iternext, dict_version, cell_ref;
 } PyjOffsets;
 
 extern const PyjOffsets pyj_offsets;
@@ -100,6 +100,9 @@ int pyj_frame_lasti(struct _PyInterpreterFrame *frame);
 
 // Exported by libpython but declared only in internal headers.
 PyAPI_FUNC(int) _Py_CheckRecursiveCall(PyThreadState *tstate, const char *where);
+
+// _PyObject_LookupSpecial(o, name): exported, declared only in internal headers.
+PyObject *pyj_lookup_special(PyObject *o, PyObject *name);
 
 // 1 while the C stack has room for another Python frame, 0 when it is nearly full.
 int pyj_c_stack_ok(void);
