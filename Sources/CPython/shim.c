@@ -63,6 +63,7 @@ const PyjOffsets pyj_offsets = {
     .type_iternext = offsetof(PyTypeObject, tp_iternext),
     .dict_version = offsetof(PyDictObject, ma_version_tag),
     .cell_ref = offsetof(PyCellObject, ob_ref),
+    .function_annotations = offsetof(PyFunctionObject, func_annotations),
 };
 
 PyModuleDef *pyj_new_module_def(const char *name, const char *doc, PyMethodDef *methods) {

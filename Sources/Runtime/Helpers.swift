@@ -348,7 +348,13 @@ let makeFunction: @convention(c) (StackPointer, Int32, Obj) -> Obj? = { base, fl
     guard let function = PyFunction_New(code, globals) else { return nil }
     func failed() -> Obj? { decref(function); return nil }
     if let closure, PyFunction_SetClosure(function, closure) != 0 { return failed() }
-    if let annotations, PyFunction_SetAnnotations(function, annotations) != 0 { return failed() }
+    if let annotations {
+        // 3.11 stores the (name, value, ...) tuple as is and makes the dict lazily;
+        // PyFunction_SetAnnotations would insist on a dict.
+        incref(annotations)
+        UnsafeMutableRawPointer(function).storeBytes(
+            of: annotations, toByteOffset: Int(offsets.function_annotations), as: Obj.self)
+    }
     if let kwdefaults, PyFunction_SetKwDefaults(function, kwdefaults) != 0 { return failed() }
     if let defaults, PyFunction_SetDefaults(function, defaults) != 0 { return failed() }
     for slot in slots(base, index) { xdecref(slot) }

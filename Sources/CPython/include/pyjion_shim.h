@@ -74,7 +74,7 @@ typedef struct {
             code_localspluskinds, code_argcount, code_nfreevars;
     // objects
     int32_t object_refcnt, object_type, var_size, list_items, tuple_items,
-            float_value, long_digits, type_flags, type_iternext, dict_version, cell_ref;
+            float_value, long_digits, type_flags, type_iternext, dict_version, cell_ref, function_annotations;
 } PyjOffsets;
 
 extern const PyjOffsets pyj_offsets;
