@@ -1,17 +1,23 @@
 import Bytecode
 import X64
+import Runtime
 
 /// Compiles code objects to machine code.
 public enum Compiler {
     /// Assembles a code object; throws `CompileError` for code it declines.
-    public static func assemble(_ view: CodeObjectView) throws -> AssembledCode {
+    /// `data` is the function's inline-cache memory from an earlier compile (a listing
+    /// must embed the same addresses); a new one is made when nil.
+    public static func assemble(_ view: CodeObjectView, data: RuntimeData? = nil) throws -> (AssembledCode, RuntimeData) {
         let decoded: DecodedCode
         do {
             decoded = try decode(code: view.code, exceptionTable: view.exceptionTable)
         } catch {
             throw CompileError.malformedBytecode(String(describing: error))
         }
-        return try FunctionCompiler(view: view, decoded: decoded).compile()
+        let globalSites = decoded.instructions.filter { $0.opcode == .loadGlobal }.count
+        let data = data ?? RuntimeData(globalCacheEntries: globalSites)
+        let code = try FunctionCompiler(view: view, decoded: decoded, data: data).compile()
+        return (code, data)
     }
 
     /// True if the bytecode has a backward jump: such code compiles at its first call,
@@ -24,6 +30,25 @@ public enum Compiler {
         }
         return false
     }
+}
+
+/// Writable memory a compiled function owns beside its code (code pages are never
+/// writable): LOAD_GLOBAL cache entries. Freed with the function's code.
+public final class RuntimeData {
+    public let globalCache: UnsafeMutablePointer<GlobalCacheEntry>
+    public let globalCacheEntries: Int
+
+    init(globalCacheEntries: Int) {
+        self.globalCacheEntries = globalCacheEntries
+        globalCache = .allocate(capacity: max(globalCacheEntries, 1))
+        // Version 0 is never a dict's tag, so a fresh entry always misses.
+        globalCache.initialize(repeating: GlobalCacheEntry(globalsVersion: 0, builtinsVersion: 0, value: nil),
+                               count: max(globalCacheEntries, 1))
+    }
+
+    deinit { globalCache.deallocate() }
+
+    public var byteCount: Int { globalCacheEntries * MemoryLayout<GlobalCacheEntry>.stride }
 }
 
 extension CompileError {

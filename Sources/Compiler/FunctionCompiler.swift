@@ -33,9 +33,13 @@ final class FunctionCompiler {
     /// Bound after the next instruction: the end of a COMPARE_OP fused with its jump.
     private var fusedCompareEnd: Label?
 
-    init(view: CodeObjectView, decoded: DecodedCode) {
+    private let data: RuntimeData
+    private var nextGlobalCacheEntry = 0
+
+    init(view: CodeObjectView, decoded: DecodedCode, data: RuntimeData) {
         self.view = view
         self.decoded = decoded
+        self.data = data
         masm = MacroAssembler(localsPlusCount: view.localsPlusCount)
         returnLabel = masm.asm.newLabel()
         exitLabel = masm.asm.newLabel()
@@ -951,14 +955,26 @@ final class FunctionCompiler {
         }
     }
 
+    /// LOAD_GLOBAL through an inline cache guarded by the globals' and builtins' dict
+    /// version tags; a miss looks the name up and refills the entry.
     private func visitLoadGlobal(_ oparg: Int) {
-        setPrevInstr()
-        masm.callHelper(.loadGlobal, [
-            .frameField(offsets.frame_globals), .frameField(offsets.frame_builtins), .immediate(name(oparg >> 1)),
-        ])
+        precondition(nextGlobalCacheEntry < data.globalCacheEntries)
+        let entry = UInt64(UInt(bitPattern: data.globalCache + nextGlobalCacheEntry))
+        nextGlobalCacheEntry += 1
         let miss = asm.newLabel()
-        asm.test(.rax, .rax)
-        asm.jcc(.equal, miss)
+        let found = asm.newLabel()
+        asm.mov(.rax, .qword(FrameLayout.frame, offsets.frame_globals))
+        masm.loadAddress(.rcx, entry)
+        asm.mov(.rdx, .qword(.rax, offsets.dict_version))
+        asm.cmp(.rdx, .qword(.rcx, GlobalCacheEntry.globalsVersionOffset))
+        asm.jcc(.notEqual, miss)
+        asm.mov(.rax, .qword(FrameLayout.frame, offsets.frame_builtins))
+        asm.mov(.rdx, .qword(.rax, offsets.dict_version))
+        asm.cmp(.rdx, .qword(.rcx, GlobalCacheEntry.builtinsVersionOffset))
+        asm.jcc(.notEqual, miss)
+        asm.mov(.rax, .qword(.rcx, GlobalCacheEntry.valueOffset))
+        masm.incref(.rax)
+        asm.bind(found)
         if oparg & 1 != 0 {
             asm.mov(stack(depth), imm: 0)
             asm.mov(stack(depth + 1), .rax)
@@ -967,8 +983,17 @@ final class FunctionCompiler {
         }
         let error = errorLabel(depth: depth)
         let redo = exitBefore(.globalMiss)
+        let unit = instruction.index
+        let nameObject = name(oparg >> 1)
         slowPaths.append { [self] in
             asm.bind(miss)
+            masm.setPrevInstr(codeUnit: unit)
+            masm.callHelper(.loadGlobalCached, [
+                .frameField(offsets.frame_globals), .frameField(offsets.frame_builtins), .immediate(nameObject),
+                .immediate(Int64(bitPattern: entry)),
+            ])
+            asm.test(.rax, .rax)
+            asm.jcc(.notEqual, found)
             asm.cmp(.qword(FrameLayout.threadState, offsets.tstate_curexc_type), imm: 0)
             asm.jcc(.notEqual, error)
             asm.jmp(redo)

@@ -13,6 +13,8 @@ final class CodeState {
     /// The native entry point, `PyObject *entry(PyThreadState *, _PyInterpreterFrame *)`.
     var entry: NativeEntry?
     var block: CodeBlock?
+    /// Inline caches the machine code reads and writes.
+    var data: RuntimeData?
     /// Compilation was tried and declined; `reason` says why.
     var failed = false
     var reason: String?
@@ -124,7 +126,7 @@ final class JIT {
         }
         do {
             let view = try CodeObjectView(code.assumingMemoryBound(to: PyCodeObject.self))
-            let assembled = try Compiler.assemble(view)
+            let (assembled, data) = try Compiler.assemble(view)
             let block: CodeBlock
             do {
                 block = try arena.allocate(copying: assembled.bytes)
@@ -139,6 +141,7 @@ final class JIT {
                 print("; \(view.qualifiedName)\n\(listing)")
             }
             state.block = block
+            state.data = data
             state.entry = unsafeBitCast(block.address, to: NativeEntry.self)
             state.failed = false
             state.reason = nil

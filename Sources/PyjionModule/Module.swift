@@ -145,7 +145,7 @@ private let disNative: Method = { _, object in
     guard let state = JIT.shared.state(of: code), let block = state.block else { return pyNone() }
     do {
         let view = try CodeObjectView(code.assumingMemoryBound(to: PyCodeObject.self))
-        let assembled = try Compiler.assemble(view)
+        let (assembled, _) = try Compiler.assemble(view, data: state.data)
         let header = "; \(view.qualifiedName): \(assembled.bytes.count) bytes at 0x\(String(UInt(bitPattern: block.address), radix: 16))\n"
         return pyString(header + assembled.formattedListing(base: UInt64(UInt(bitPattern: block.address))))
     } catch {

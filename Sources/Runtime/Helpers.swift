@@ -109,6 +109,44 @@ let loadGlobal: @convention(c) (Obj, Obj, Obj) -> Obj? = { globals, builtins, na
     return nil
 }
 
+/// A LOAD_GLOBAL inline cache entry: valid while both dicts keep their PEP 509
+/// version tags (unique across all dicts), so the borrowed value is still theirs.
+public struct GlobalCacheEntry {
+    public var globalsVersion: UInt64
+    public var builtinsVersion: UInt64
+    public var value: UnsafeMutableRawPointer?
+
+    public init(globalsVersion: UInt64, builtinsVersion: UInt64, value: UnsafeMutableRawPointer?) {
+        self.globalsVersion = globalsVersion
+        self.builtinsVersion = builtinsVersion
+        self.value = value
+    }
+
+    public static let globalsVersionOffset: Int32 = 0
+    public static let builtinsVersionOffset: Int32 = 8
+    public static let valueOffset: Int32 = 16
+}
+
+@inline(__always) private func dictVersion(_ dict: Obj) -> UInt64 {
+    UnsafeRawPointer(dict).load(fromByteOffset: Int(offsets.dict_version), as: UInt64.self)
+}
+
+/// LOAD_GLOBAL's cache miss: object or miss, as loadGlobal, and refills `entry`.
+let loadGlobalCached: @convention(c) (Obj, Obj, Obj, UnsafeMutableRawPointer) -> Obj? = { globals, builtins, name, rawEntry in
+    let entry = rawEntry.assumingMemoryBound(to: GlobalCacheEntry.self)
+    guard pyj_dict_check_exact(globals) != 0, pyj_dict_check_exact(builtins) != 0 else { return nil }
+    var value = _PyDict_GetItemWithError(globals, name)
+    if value == nil {
+        if PyErr_Occurred() != nil { return nil }
+        value = _PyDict_GetItemWithError(builtins, name)
+    }
+    guard let value else { return nil }
+    entry.pointee = GlobalCacheEntry(
+        globalsVersion: dictVersion(globals), builtinsVersion: dictVersion(builtins), value: UnsafeMutableRawPointer(value))
+    incref(value)
+    return value
+}
+
 /// LOAD_ATTR: object.
 let loadAttr: @convention(c) (Obj, Obj) -> Obj? = { owner, name in PyObject_GetAttr(owner, name) }
 

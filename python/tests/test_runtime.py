@@ -322,3 +322,29 @@ def test_settrace_still_sees_lines() -> None:
 
     assert lines_of(marked) == lines_of(plain)
 
+
+
+def test_global_cache_follows_rebinding() -> None:
+    """LOAD_GLOBAL's cache is keyed on the dicts' versions: every change is seen."""
+    import builtins
+
+    ns: dict = {}
+    exec("G = 1\ndef f():\n    return G + len('ab')\n", ns)
+    f = pyjion.jit(ns["f"])
+    assert f() == 3
+    ns["G"] = 10
+    assert f() == 12
+    original_len = builtins.len
+    builtins.len = lambda x: 100  # type: ignore[assignment]
+    try:
+        assert f() == 110
+    finally:
+        builtins.len = original_len
+    ns["len"] = lambda x: 7  # a global shadows the builtin
+    assert f() == 17
+    del ns["len"]
+    assert f() == 12
+    del ns["G"]
+    with pytest.raises(NameError, match="name 'G' is not defined"):
+        f()
+    assert pyjion.info(f).compiled
