@@ -4,7 +4,10 @@ import PackageDescription
 
 // Headers of the interpreter that runs the build come in through `-Xcc -I<include>`
 // (setup.py passes them from sysconfig); pkg-config would find the wrong Python.
-let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"])]
+// Hot paths (the hook, helpers called from machine code) touch interpreter-global
+// switches on every call; Swift's dynamic exclusivity checks would cost more than the
+// work. Bounds and overflow checks stay on.
+let hotPathSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
 
 let package = Package(
     name: "pyjion",
@@ -22,11 +25,11 @@ let package = Package(
         // 3.11 bytecode decoding from raw bytes and tables; no libpython needed.
         .target(name: "Bytecode", path: "Sources/Bytecode"),
         // Helpers called from machine code.
-        .target(name: "Runtime", dependencies: ["CPython"], path: "Sources/Runtime"),
+        .target(name: "Runtime", dependencies: ["CPython"], path: "Sources/Runtime", swiftSettings: hotPathSettings),
         // Bytecode to machine code.
-        .target(name: "Compiler", dependencies: ["CPython", "X64", "Bytecode", "Runtime", "ExecutableMemory"], path: "Sources/Compiler"),
+        .target(name: "Compiler", dependencies: ["CPython", "X64", "Bytecode", "Runtime", "ExecutableMemory"], path: "Sources/Compiler", swiftSettings: hotPathSettings),
         // PyInit__pyjion, the hook, the code cache, the Python API.
-        .target(name: "PyjionModule", dependencies: ["CPython", "Compiler", "Runtime", "ExecutableMemory", "Bytecode", "X64"], path: "Sources/PyjionModule"),
+        .target(name: "PyjionModule", dependencies: ["CPython", "Compiler", "Runtime", "ExecutableMemory", "Bytecode", "X64"], path: "Sources/PyjionModule", swiftSettings: hotPathSettings),
         .testTarget(name: "X64Tests", dependencies: ["X64"], path: "Tests/X64Tests"),
         .testTarget(name: "BytecodeTests", dependencies: ["Bytecode"], path: "Tests/BytecodeTests", exclude: ["corpus_dump.py"]),
         .testTarget(name: "ExecutableMemoryTests", dependencies: ["ExecutableMemory"], path: "Tests/ExecutableMemoryTests"),

@@ -38,6 +38,8 @@ const PyjOffsets pyj_offsets = {
     .tstate_c_tracefunc = offsetof(PyThreadState, c_tracefunc),
     .tstate_curexc_type = offsetof(PyThreadState, curexc_type),
     .interp_eval_breaker = offsetof(PyInterpreterState, ceval.eval_breaker),
+    .code_extra = offsetof(PyCodeObject, co_extra),
+    .code_kwonlyargcount = offsetof(PyCodeObject, co_kwonlyargcount),
     .code_consts = offsetof(PyCodeObject, co_consts),
     .code_names = offsetof(PyCodeObject, co_names),
     .code_exceptiontable = offsetof(PyCodeObject, co_exceptiontable),
@@ -64,6 +66,7 @@ const PyjOffsets pyj_offsets = {
     .dict_version = offsetof(PyDictObject, ma_version_tag),
     .cell_ref = offsetof(PyCellObject, ob_ref),
     .function_annotations = offsetof(PyFunctionObject, func_annotations),
+    .function_code = offsetof(PyFunctionObject, func_code),
 };
 
 PyModuleDef *pyj_new_module_def(const char *name, const char *doc, PyMethodDef *methods) {
@@ -156,3 +159,88 @@ int pyj_c_stack_ok(void) {
 }
 
 PyObject *pyj_lookup_special(PyObject *o, PyObject *name) { return _PyObject_LookupSpecial(o, name); }
+
+// ---- Direct calls between compiled functions --------------------------------
+// CPython pushes a callee's frame in _PyEvalFramePushAndInit and clears it in
+// _PyEvalFrameClearAndPop (both static), through _PyFrame_Clear and take_ownership
+// (not exported). These are the same steps, for the one shape compiled code calls
+// directly: exact positional arguments, no cells to set up by the caller.
+
+_PyInterpreterFrame *pyj_push_frame(PyThreadState *tstate, PyFunctionObject *func, PyObject **args, int argc) {
+    PyCodeObject *code = (PyCodeObject *)func->func_code;
+    size_t size = code->co_nlocalsplus + code->co_stacksize + FRAME_SPECIALS_SIZE;
+    PyObject **base = tstate->datastack_top;
+    // Only within the current data-stack chunk; a new chunk is the slow path's job.
+    if (base == NULL || base + size >= tstate->datastack_limit) {
+        return NULL;
+    }
+    tstate->datastack_top = base + size;
+    _PyInterpreterFrame *frame = (_PyInterpreterFrame *)base;
+    Py_INCREF(func);
+    _PyFrame_InitializeSpecials(frame, func, NULL, code->co_nlocalsplus);
+    for (int i = 0; i < argc; i++) {
+        frame->localsplus[i] = args[i];  // the frame takes the caller's references
+    }
+    for (int i = argc; i < code->co_nlocalsplus; i++) {
+        frame->localsplus[i] = NULL;
+    }
+    return frame;
+}
+
+// take_ownership (frameobject.c): a frame object outlives its frame, so it gets a copy.
+static void pyj_take_ownership(PyThreadState *tstate, PyFrameObject *f, _PyInterpreterFrame *frame) {
+    Py_ssize_t size = ((char *)&frame->localsplus[frame->stacktop]) - (char *)frame;
+    memcpy((_PyInterpreterFrame *)f->_f_frame_data, frame, size);
+    frame = (_PyInterpreterFrame *)f->_f_frame_data;
+    f->f_frame = frame;
+    frame->owner = FRAME_OWNED_BY_FRAME_OBJECT;
+    if (_PyFrame_IsIncomplete(frame)) {
+        PyCodeObject *code = frame->f_code;
+        frame->prev_instr = _PyCode_CODE(code) + code->_co_firsttraceable;
+    }
+    _PyInterpreterFrame *prev = frame->previous;
+    while (prev && _PyFrame_IsIncomplete(prev)) {
+        prev = prev->previous;
+    }
+    if (prev) {
+        // The caller is the current frame (compiled code made this call), so the
+        // exported PyThreadState_GetFrame gives its frame object.
+        PyFrameObject *back = NULL;
+        if (tstate->cframe->current_frame == prev) {
+            back = PyThreadState_GetFrame(tstate);  // new reference
+        }
+        if (back == NULL) {
+            PyErr_Clear();
+        } else {
+            f->f_back = back;
+        }
+        frame->previous = NULL;
+    }
+    if (!PyObject_GC_IsTracked((PyObject *)f)) {
+        PyObject_GC_Track((PyObject *)f);
+    }
+}
+
+void pyj_clear_and_pop_frame(PyThreadState *tstate, _PyInterpreterFrame *frame) {
+    tstate->recursion_remaining--;
+    if (frame->frame_obj) {
+        PyFrameObject *f = frame->frame_obj;
+        frame->frame_obj = NULL;
+        if (Py_REFCNT(f) > 1) {
+            pyj_take_ownership(tstate, f, frame);
+            Py_DECREF(f);
+            goto pop;
+        }
+        Py_DECREF(f);
+    }
+    for (int i = 0; i < frame->stacktop; i++) {
+        Py_XDECREF(frame->localsplus[i]);
+    }
+    Py_XDECREF(frame->frame_obj);
+    Py_XDECREF(frame->f_locals);
+    Py_DECREF(frame->f_func);
+    Py_DECREF(frame->f_code);
+pop:
+    tstate->recursion_remaining++;
+    tstate->datastack_top = (PyObject **)frame;
+}

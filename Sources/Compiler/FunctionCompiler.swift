@@ -1008,7 +1008,7 @@ final class FunctionCompiler {
         depth += oparg
         let base = depth - oparg - 2
         setPrevInstr()
-        masm.callHelper(.call, [.stackAddress(base), .immediate(Int64(oparg)), .immediate(keywordNames)])
+        masm.callHelper(.call, [.threadState, .stackAddress(base), .immediate(Int64(oparg)), .immediate(keywordNames)])
         checkObjectResult()
         asm.mov(stack(base), .rax)
         let after = base + 1

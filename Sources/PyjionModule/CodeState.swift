@@ -4,14 +4,13 @@ import ExecutableMemory
 import Runtime
 import Bytecode
 
-/// What pyjion knows about one code object, kept in its `co_extra` slot and released
-/// (with its machine code) when the code object dies.
+/// What pyjion knows about one code object. The hot part (entry point, run count,
+/// the `@jit` mark) is a `CodeEntry` in the code object's `co_extra` slot, which the
+/// hook and direct calls read; the rest lives here. Both go when the code object dies.
 final class CodeState {
-    /// Calls seen by the hook.
-    var runCount = 0
+    /// The `co_extra` record; owned by the slot (freed by the free function).
+    let record: UnsafeMutablePointer<CodeEntry>
     var compileCount = 0
-    /// The native entry point, `PyObject *entry(PyThreadState *, _PyInterpreterFrame *)`.
-    var entry: NativeEntry?
     var block: CodeBlock?
     /// Inline caches the machine code reads and writes.
     var data: RuntimeData?
@@ -19,14 +18,22 @@ final class CodeState {
     var failed = false
     var reason: String?
     var compileTimeNs = 0
-    /// Marked with `@pyjion.jit`: compiles at its first call and runs in opt-in mode.
-    var forced = false
     /// Exits to the interpreter mid-frame, by reason.
     var exits: [ExitReason: Int] = [:]
     /// Has a loop: compiles at its first call (no on-stack replacement in 3.11).
     let hasLoop: Bool
 
-    init(hasLoop: Bool) { self.hasLoop = hasLoop }
+    init(hasLoop: Bool, record: UnsafeMutablePointer<CodeEntry>) {
+        self.hasLoop = hasLoop
+        self.record = record
+    }
+
+    var entry: NativeEntry? { record.pointee.entry }
+    var runCount: Int { record.pointee.runCount }
+    var forced: Bool {
+        get { record.pointee.forced }
+        set { record.pointee.forced = newValue }
+    }
 
     deinit {
         if let block {
@@ -35,8 +42,6 @@ final class CodeState {
         }
     }
 }
-
-typealias NativeEntry = @convention(c) (UnsafeMutablePointer<PyThreadState>?, OpaquePointer?) -> UnsafeMutablePointer<PyObject>?
 
 /// Process-wide counters behind `pyjion.stats()`.
 struct Statistics {
@@ -59,34 +64,41 @@ final class JIT {
     /// Calls before a function without loops is compiled.
     var threshold = JIT.defaultThreshold
     /// `enable()` was called: every eligible function may compile.
-    var globalMode = false
-    /// The hook runs but compiles nothing: a baseline for the hook's own cost.
+    var globalMode = false {
+        didSet { updateMode() }
+    }
+
+    /// What may run compiled, for the hook and direct calls.
+    func updateMode() {
+        if !hookInstalled || hookOnly {
+            JITSwitches.mode = .off
+        } else {
+            JITSwitches.mode = globalMode ? .global : .optIn
+        }
+    }
+    /// The hook runs but compiles and runs nothing compiled: a baseline for the hook.
     var hookOnly = false
-    /// The hook is installed (global or opt-in mode).
+    /// `enable()` was called (and not `disable()` since).
     var hookInstalled = false
-    /// The `co_extra` index, or -1 before the first use.
-    var extraIndex: Py_ssize_t = -1
 
     /// The default threshold; see the README for how it was chosen.
     static let defaultThreshold = 2
 
     func ensureExtraIndex() -> Bool {
-        if extraIndex >= 0 { return true }
+        if JITSwitches.extraIndex >= 0 { return true }
         ExitCounters.perCodeObject = { code, reason in
             JIT.shared.state(of: code)?.exits[reason, default: 0] += 1
         }
-        extraIndex = _PyEval_RequestCodeExtraIndex(freeCodeState)
-        return extraIndex >= 0
+        let index = _PyEval_RequestCodeExtraIndex(freeCodeState)
+        guard index >= 0 else { return false }
+        JITSwitches.extraIndex = index
+        return true
     }
 
     /// The state of a code object, if it has one.
     func state(of code: UnsafeMutableRawPointer) -> CodeState? {
-        guard extraIndex >= 0 else { return nil }
-        var extra: UnsafeMutableRawPointer? = nil
-        guard _PyCode_GetExtra(code.assumingMemoryBound(to: PyObject.self), extraIndex, &extra) == 0, let extra else {
-            return nil
-        }
-        return Unmanaged<CodeState>.fromOpaque(extra).takeUnretainedValue()
+        guard let record = JITSwitches.codeEntry(code), let owner = record.pointee.owner else { return nil }
+        return Unmanaged<CodeState>.fromOpaque(owner).takeUnretainedValue()
     }
 
     /// The state of a code object, created on first use.
@@ -104,14 +116,15 @@ final class JIT {
             }
             pyj_decref(bytes)
         }
-        let state = CodeState(hasLoop: hasLoop)
-        if countAsFunction { stats.functionsSeen += 1 }
-        let opaque = Unmanaged.passRetained(state).toOpaque()
-        if _PyCode_SetExtra(code.assumingMemoryBound(to: PyObject.self), extraIndex, opaque) != 0 {
-            Unmanaged<CodeState>.fromOpaque(opaque).release()
+        let record = UnsafeMutablePointer<CodeEntry>.allocate(capacity: 1)
+        let state = CodeState(hasLoop: hasLoop, record: record)
+        record.initialize(to: CodeEntry(owner: Unmanaged.passRetained(state).toOpaque()))
+        if _PyCode_SetExtra(code.assumingMemoryBound(to: PyObject.self), JITSwitches.extraIndex, record) != 0 {
+            freeRecord(record)
             PyErr_Clear()
             return nil
         }
+        if countAsFunction { stats.functionsSeen += 1 }
         return state
     }
 
@@ -142,7 +155,7 @@ final class JIT {
             }
             state.block = block
             state.data = data
-            state.entry = unsafeBitCast(block.address, to: NativeEntry.self)
+            state.record.pointee.entry = unsafeBitCast(block.address, to: NativeEntry.self)
             state.failed = false
             state.reason = nil
             stats.compiled += 1
@@ -175,7 +188,14 @@ private let dumpListings = getenv("PYJION_DUMP") != nil
 /// The `co_extra` free function: runs when a code object dies.
 private let freeCodeState: @convention(c) (UnsafeMutableRawPointer?) -> Void = { extra in
     guard let extra else { return }
-    Unmanaged<CodeState>.fromOpaque(extra).release()
+    freeRecord(extra.assumingMemoryBound(to: CodeEntry.self))
+}
+
+private func freeRecord(_ record: UnsafeMutablePointer<CodeEntry>) {
+    let owner = record.pointee.owner
+    record.deinitialize(count: 1)
+    record.deallocate()
+    if let owner { Unmanaged<CodeState>.fromOpaque(owner).release() }
 }
 
 import Glibc

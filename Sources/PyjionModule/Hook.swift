@@ -2,7 +2,7 @@ import CPython
 import Runtime
 
 // Code flags (cpython/code.h) for frames that always run in CPython's evaluator.
-private let coOptimized: Int32 = 0x0001
+let coOptimized: Int32 = 0x0001
 let generatorLikeFlags: Int32 = 0x0020 | 0x0080 | 0x0100 | 0x0200
 
 /// The PEP 523 frame-evaluation function. Every Python call passes through here, so
@@ -14,54 +14,68 @@ let frameEvaluationHook: _PyFrameEvalFunction = { tstate, frame, throwflag in
     }
     let raw = UnsafeMutableRawPointer(frame!)
     guard throwflag == 0 else { return pyj_eval_default(tstate, frame, throwflag) }
-    let code = raw.load(fromByteOffset: Int(offsets.frame_code), as: UnsafeMutableRawPointer.self)
-    let flags = code.load(fromByteOffset: Int(offsets.code_flags), as: Int32.self)
-    // Generators, coroutines, and code that runs with a locals mapping (class bodies,
-    // module code) stay in the interpreter.
+    let code = raw.load(fromByteOffset: Int(pyj_offsets.frame_code), as: UnsafeMutableRawPointer.self)
+    // The common case first: compiled code that may run.
+    if let record = JITSwitches.codeEntry(code), let entry = record.pointee.entry, JITSwitches.mayRun(record) {
+        record.pointee.runCount += 1
+        if isTracing(tstate!) { return pyj_eval_default(tstate, frame, throwflag) }
+        return entry(tstate, frame)
+    }
+    return evaluateUncompiled(tstate!, frame!, code)
+}
+
+/// A traced or profiled frame runs in the interpreter, which emits the events.
+@inline(__always) private func isTracing(_ tstate: UnsafeMutablePointer<PyThreadState>) -> Bool {
+    let cframe = UnsafeRawPointer(tstate).load(fromByteOffset: Int(pyj_offsets.tstate_cframe), as: UnsafeRawPointer.self)
+    return cframe.load(fromByteOffset: Int(pyj_offsets.cframe_use_tracing), as: UInt8.self) != 0
+}
+
+/// The hook's slow path: code not compiled (yet), or not allowed to run compiled.
+private func evaluateUncompiled(
+    _ tstate: UnsafeMutablePointer<PyThreadState>, _ frame: OpaquePointer, _ code: UnsafeMutableRawPointer
+) -> UnsafeMutablePointer<PyObject>? {
+    let raw = UnsafeMutableRawPointer(frame)
+    let flags = code.load(fromByteOffset: Int(pyj_offsets.code_flags), as: Int32.self)
     let jit = JIT.shared
     if flags & generatorLikeFlags != 0 {
         // Record the decline once, so info() and stats() say why.
-        if jit.globalMode && !jit.hookOnly && jit.state(of: code) == nil { jit.declineGenerator(code) }
-        return pyj_eval_default(tstate, frame, throwflag)
+        if JITSwitches.mode == .global && jit.state(of: code) == nil { jit.declineGenerator(code) }
+        return pyj_eval_default(tstate, frame, 0)
     }
-    if flags & coOptimized == 0
-        || raw.load(fromByteOffset: Int(offsets.frame_locals), as: UnsafeRawPointer?.self) != nil {
-        return pyj_eval_default(tstate, frame, throwflag)
+    // Code that runs with a locals mapping (class bodies, module code) stays interpreted.
+    guard flags & coOptimized != 0,
+          raw.load(fromByteOffset: Int(pyj_offsets.frame_locals), as: UnsafeRawPointer?.self) == nil else {
+        return pyj_eval_default(tstate, frame, 0)
     }
     let state: CodeState
     if let existing = jit.state(of: code) {
         state = existing
     } else {
-        guard jit.globalMode, let created = jit.stateCreating(for: code) else {
-            return pyj_eval_default(tstate, frame, throwflag)
+        guard JITSwitches.mode == .global, let created = jit.stateCreating(for: code) else {
+            return pyj_eval_default(tstate, frame, 0)
         }
         state = created
     }
-    guard jit.globalMode || state.forced else { return pyj_eval_default(tstate, frame, throwflag) }
-    state.runCount += 1
-    // A traced or profiled frame runs in the interpreter, which emits the events.
-    let cframe = UnsafeRawPointer(tstate!).load(fromByteOffset: Int(offsets.tstate_cframe), as: UnsafeRawPointer.self)
-    if cframe.load(fromByteOffset: Int(offsets.cframe_use_tracing), as: UInt8.self) != 0 {
-        return pyj_eval_default(tstate, frame, throwflag)
-    }
-    if let entry = state.entry { return entry(tstate, frame) }
-    if !state.failed && !jit.hookOnly && (state.forced || state.hasLoop || state.runCount > jit.threshold) {
-        // Compiling may run Python code (a failing repr, say) that must not see an
-        // exception the caller did not set; none is pending on entry to the hook.
+    guard JITSwitches.mayRun(state.record) else { return pyj_eval_default(tstate, frame, 0) }
+    state.record.pointee.runCount += 1
+    if isTracing(tstate) { return pyj_eval_default(tstate, frame, 0) }
+    if !state.failed && (state.forced || state.hasLoop || state.runCount > jit.threshold) {
         jit.compile(code, state)
         if let entry = state.entry { return entry(tstate, frame) }
     }
-    return pyj_eval_default(tstate, frame, throwflag)
+    return pyj_eval_default(tstate, frame, 0)
 }
 
 extension JIT {
     func installHook() {
         pyj_set_eval_frame(frameEvaluationHook)
         hookInstalled = true
+        updateMode()
     }
 
     func removeHook() {
         pyj_set_eval_frame(pyj_default_eval_frame())
         hookInstalled = false
+        updateMode()
     }
 }

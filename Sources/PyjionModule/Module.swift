@@ -88,6 +88,7 @@ private let setConfig: Method = { _, settings in
     JIT.shared.threshold = threshold
     JIT.shared.arena.maxBytes = cap
     JIT.shared.hookOnly = hookOnly != 0
+    JIT.shared.updateMode()
     return pyNone()
 }
 

@@ -66,7 +66,7 @@ public enum Helper: CaseIterable {
         case .loadAttr: return Helper.entry("loadAttr", unsafeBitCast(Runtime.loadAttr, to: UInt64.self), 2, .object)
         case .storeAttr: return Helper.entry("storeAttr", unsafeBitCast(Runtime.storeAttr, to: UInt64.self), 3, .status)
         case .loadMethod: return Helper.entry("loadMethod", unsafeBitCast(Runtime.loadMethod, to: UInt64.self), 2, .status)
-        case .call: return Helper.entry("call", unsafeBitCast(Runtime.call, to: UInt64.self), 3, .object)
+        case .call: return Helper.entry("call", unsafeBitCast(Runtime.call, to: UInt64.self), 4, .object)
         case .binarySubscr: return Helper.entry("binarySubscr", unsafeBitCast(Runtime.binarySubscr, to: UInt64.self), 2, .object)
         case .storeSubscr: return Helper.entry("storeSubscr", unsafeBitCast(Runtime.storeSubscr, to: UInt64.self), 3, .status)
         case .deleteSubscr: return Helper.entry("deleteSubscr", unsafeBitCast(Runtime.deleteSubscr, to: UInt64.self), 2, .status)

@@ -177,7 +177,10 @@ let loadMethod: @convention(c) (StackPointer, Obj) -> Int32 = { slot, name in
 /// `[NULL or meth, callable or self, args...]`. A bound method in `callable` position
 /// is unpacked in place, as PRECALL does. On success every slot is released; the
 /// caller stores the result at `base[0]`. `kwnames` is a borrowed tuple or NULL.
-let call: @convention(c) (StackPointer, Int32, Obj?) -> Obj? = { base, oparg, kwnames in
+/// A compiled Python function called with exact positional arguments is entered
+/// directly; its arguments then move into its frame (their slots become NULL, which
+/// the interpreter's unwinding skips if the call raised).
+let call: @convention(c) (UnsafeMutableRawPointer, StackPointer, Int32, Obj?) -> Obj? = { threadState, base, oparg, kwnames in
     let argc = Int(oparg)
     var isMethod = base[0] != nil
     if !isMethod, let callable = base[1], pyj_method_check(callable) != 0 {
@@ -192,6 +195,11 @@ let call: @convention(c) (StackPointer, Int32, Obj?) -> Obj? = { base, oparg, kw
     let total = argc + (isMethod ? 1 : 0)
     let function = base[isMethod ? 0 : 1]!
     let args = base + (isMethod ? 1 : 2)
+    if kwnames == nil, let direct = callCompiledDirectly(threadState, function, args, total) {
+        guard let result = direct else { return nil }
+        for slot in slots(base, argc + 2) { xdecref(slot) }
+        return result
+    }
     let kwCount = kwnames.map { pyj_tuple_size($0) } ?? 0
     let positional = total - kwCount
     let result = args.withMemoryRebound(to: Optional<UnsafeMutablePointer<PyObject>>.self, capacity: total) {

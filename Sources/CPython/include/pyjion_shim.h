@@ -31,6 +31,7 @@ static inline int pyj_unicode_check_exact(PyObject *o) { return PyUnicode_CheckE
 static inline int pyj_long_check(PyObject *o) { return PyLong_Check(o); }
 static inline int pyj_code_check(PyObject *o) { return PyCode_Check(o); }
 static inline int pyj_function_check(PyObject *o) { return PyFunction_Check(o); }
+static inline int pyj_function_check_exact(PyObject *o) { return Py_IS_TYPE(o, &PyFunction_Type); }
 static inline int pyj_method_check(PyObject *o) { return PyMethod_Check(o); }
 static inline PyObject *pyj_method_function(PyObject *m) { return PyMethod_GET_FUNCTION(m); }
 static inline PyObject *pyj_method_self(PyObject *m) { return PyMethod_GET_SELF(m); }
@@ -69,12 +70,12 @@ typedef struct {
     // PyInterpreterState
     int32_t interp_eval_breaker;
     // PyCodeObject
-    int32_t code_consts, code_names, code_exceptiontable, code_qualname, code_flags, code_nlocalsplus, code_nlocals,
+    int32_t code_extra, code_kwonlyargcount, code_consts, code_names, code_exceptiontable, code_qualname, code_flags, code_nlocalsplus, code_nlocals,
             code_stacksize, code_firsttraceable, code_adaptive, code_localsplusnames,
             code_localspluskinds, code_argcount, code_nfreevars;
     // objects
     int32_t object_refcnt, object_type, var_size, list_items, tuple_items,
-            float_value, long_digits, type_flags, type_iternext, dict_version, cell_ref, function_annotations;
+            float_value, long_digits, type_flags, type_iternext, dict_version, cell_ref, function_annotations, function_code;
 } PyjOffsets;
 
 extern const PyjOffsets pyj_offsets;
@@ -103,6 +104,12 @@ PyAPI_FUNC(int) _Py_CheckRecursiveCall(PyThreadState *tstate, const char *where)
 
 // _PyObject_LookupSpecial(o, name): exported, declared only in internal headers.
 PyObject *pyj_lookup_special(PyObject *o, PyObject *name);
+
+// Direct calls: push a thread-owned frame for `func` on the data stack, taking the
+// references to `args` (NULL, and nothing taken, when the current chunk is full);
+// clear it and pop it afterwards, as _PyEvalFrameClearAndPop does.
+struct _PyInterpreterFrame *pyj_push_frame(PyThreadState *tstate, PyFunctionObject *func, PyObject **args, int argc);
+void pyj_clear_and_pop_frame(PyThreadState *tstate, struct _PyInterpreterFrame *frame);
 
 // 1 while the C stack has room for another Python frame, 0 when it is nearly full.
 int pyj_c_stack_ok(void);
