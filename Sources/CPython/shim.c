@@ -13,6 +13,7 @@
 #include "internal/pycore_opcode.h"
 #include "internal/pycore_atomic.h"
 #include "internal/pycore_object.h"
+#include "internal/pycore_dict.h"
 
 const PyjOffsets pyj_offsets = {
     .frame_func = offsetof(_PyInterpreterFrame, f_func),
@@ -67,6 +68,12 @@ const PyjOffsets pyj_offsets = {
     .cell_ref = offsetof(PyCellObject, ob_ref),
     .function_annotations = offsetof(PyFunctionObject, func_annotations),
     .function_code = offsetof(PyFunctionObject, func_code),
+    .type_version_tag = offsetof(PyTypeObject, tp_version_tag),
+    .heaptype_cached_keys = offsetof(PyHeapTypeObject, ht_cached_keys),
+    .keys_nentries = offsetof(PyDictKeysObject, dk_nentries),
+    // _PyObject_ValuesPointer and _PyObject_ManagedDictPointer: words before the object.
+    .object_values = -4 * (int32_t)sizeof(PyObject *),
+    .object_managed_dict = -3 * (int32_t)sizeof(PyObject *),
 };
 
 PyModuleDef *pyj_new_module_def(const char *name, const char *doc, PyMethodDef *methods) {
@@ -243,4 +250,78 @@ void pyj_clear_and_pop_frame(PyThreadState *tstate, _PyInterpreterFrame *frame) 
 pop:
     tstate->recursion_remaining++;
     tstate->datastack_top = (PyObject **)frame;
+}
+
+// ---- Attribute inline caches -------------------------------------------------
+// The same conditions as 3.11's LOAD_ATTR_INSTANCE_VALUE, STORE_ATTR_INSTANCE_VALUE,
+// LOAD_METHOD_WITH_VALUES and LOAD_METHOD_NO_DICT specializations (specialize.c).
+// An entry is four words: type version (UINT64_MAX = empty), value index, cached
+// object (borrowed: the type's dict holds it while the version stands), and the
+// shared keys' entry count (or -1 for types whose instances have no dict).
+
+#include "internal/pycore_dict.h"
+
+static int has_valid_version(PyTypeObject *tp) {
+    return (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) && tp->tp_version_tag != 0;
+}
+
+// The slot of `name` in a heap type's shared instance keys, or -1.
+static Py_ssize_t shared_keys_index(PyTypeObject *tp, PyObject *name) {
+    if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE)) return -1;
+    PyDictKeysObject *keys = ((PyHeapTypeObject *)tp)->ht_cached_keys;
+    if (keys == NULL || keys->dk_kind != DICT_KEYS_SPLIT) return -1;
+    PyDictUnicodeEntry *entries = DK_UNICODE_ENTRIES(keys);
+    for (Py_ssize_t i = 0; i < keys->dk_nentries; i++) {
+        if (entries[i].me_key == name) return i;
+    }
+    return -1;
+}
+
+static int instance_value_slot(PyObject *owner, PyObject *name, int store, uint64_t *entry) {
+    PyTypeObject *tp = Py_TYPE(owner);
+    if (!(tp->tp_flags & Py_TPFLAGS_MANAGED_DICT)) return 0;
+    if (store ? tp->tp_setattro != PyObject_GenericSetAttr : tp->tp_getattro != PyObject_GenericGetAttr) return 0;
+    if (_PyType_Lookup(tp, name) != NULL) return 0;  // a class attribute takes part: not a plain slot
+    if (!has_valid_version(tp)) return 0;
+    if (*_PyObject_ValuesPointer(owner) == NULL) return 0;
+    Py_ssize_t index = shared_keys_index(tp, name);
+    if (index < 0) return 0;
+    entry[0] = tp->tp_version_tag;
+    entry[1] = (uint64_t)index;
+    return 1;
+}
+
+int pyj_attr_cache_fill_load(PyObject *owner, PyObject *name, uint64_t *entry) {
+    return instance_value_slot(owner, name, 0, entry);
+}
+
+int pyj_attr_cache_fill_store(PyObject *owner, PyObject *name, uint64_t *entry) {
+    return instance_value_slot(owner, name, 1, entry);
+}
+
+int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uint64_t *entry) {
+    PyTypeObject *tp = Py_TYPE(owner);
+    if (tp->tp_getattro != PyObject_GenericGetAttr) return 0;
+    PyObject *descr = _PyType_Lookup(tp, name);
+    if (descr != method || !(Py_TYPE(descr)->tp_flags & Py_TPFLAGS_METHOD_DESCRIPTOR)) return 0;
+    if (!has_valid_version(tp)) return 0;
+    int64_t keys_entries;
+    if (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
+        // The instance must not shadow the method: no materialized dict, and the name
+        // not among the shared keys (which only grow, so their count guards this).
+        if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE)) return 0;
+        PyDictKeysObject *keys = ((PyHeapTypeObject *)tp)->ht_cached_keys;
+        if (keys == NULL || keys->dk_kind != DICT_KEYS_SPLIT) return 0;
+        if (*_PyObject_ManagedDictPointer(owner) != NULL) return 0;
+        if (shared_keys_index(tp, name) >= 0) return 0;
+        keys_entries = keys->dk_nentries;
+    } else if (tp->tp_dictoffset == 0) {
+        keys_entries = -1;  // instances have no dict at all
+    } else {
+        return 0;
+    }
+    entry[0] = tp->tp_version_tag;
+    entry[2] = (uint64_t)(uintptr_t)descr;
+    entry[3] = (uint64_t)keys_entries;
+    return 1;
 }

@@ -15,7 +15,8 @@ public enum Compiler {
             throw CompileError.malformedBytecode(String(describing: error))
         }
         let globalSites = decoded.instructions.filter { $0.opcode == .loadGlobal }.count
-        let data = data ?? RuntimeData(globalCacheEntries: globalSites)
+        let attributeSites = decoded.instructions.filter { [.loadAttr, .storeAttr, .loadMethod].contains($0.opcode) }.count
+        let data = data ?? RuntimeData(globalCacheEntries: globalSites, attributeCacheEntries: attributeSites)
         let code = try FunctionCompiler(view: view, decoded: decoded, data: data).compile()
         return (code, data)
     }
@@ -37,18 +38,29 @@ public enum Compiler {
 public final class RuntimeData {
     public let globalCache: UnsafeMutablePointer<GlobalCacheEntry>
     public let globalCacheEntries: Int
+    public let attributeCache: UnsafeMutablePointer<AttributeCacheEntry>
+    public let attributeCacheEntries: Int
 
-    init(globalCacheEntries: Int) {
+    init(globalCacheEntries: Int, attributeCacheEntries: Int) {
         self.globalCacheEntries = globalCacheEntries
+        self.attributeCacheEntries = attributeCacheEntries
+        attributeCache = .allocate(capacity: max(attributeCacheEntries, 1))
+        attributeCache.initialize(repeating: AttributeCacheEntry(), count: max(attributeCacheEntries, 1))
         globalCache = .allocate(capacity: max(globalCacheEntries, 1))
         // Version 0 is never a dict's tag, so a fresh entry always misses.
         globalCache.initialize(repeating: GlobalCacheEntry(globalsVersion: 0, builtinsVersion: 0, value: nil),
                                count: max(globalCacheEntries, 1))
     }
 
-    deinit { globalCache.deallocate() }
+    deinit {
+        globalCache.deallocate()
+        attributeCache.deallocate()
+    }
 
-    public var byteCount: Int { globalCacheEntries * MemoryLayout<GlobalCacheEntry>.stride }
+    public var byteCount: Int {
+        globalCacheEntries * MemoryLayout<GlobalCacheEntry>.stride
+            + attributeCacheEntries * MemoryLayout<AttributeCacheEntry>.stride
+    }
 }
 
 extension CompileError {

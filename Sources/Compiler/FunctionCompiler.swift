@@ -35,6 +35,7 @@ final class FunctionCompiler {
 
     private let data: RuntimeData
     private var nextGlobalCacheEntry = 0
+    private var nextAttributeCacheEntry = 0
 
     init(view: CodeObjectView, decoded: DecodedCode, data: RuntimeData) {
         self.view = view
@@ -444,13 +445,9 @@ final class FunctionCompiler {
         case .getIter: replaceTop(1, with: .getIter, [.stackValue(depth - 1)])
         case .forIter: try visitForIter()
         case .loadGlobal: visitLoadGlobal(oparg)
-        case .loadAttr: replaceTop(1, with: .loadAttr, [.stackValue(depth - 1), .immediate(name(oparg))])
-        case .storeAttr:
-            consumeTop(2, with: .storeAttr, [.stackValue(depth - 1), .immediate(name(oparg)), .stackValue(depth - 2)])
-        case .loadMethod:
-            setPrevInstr()
-            masm.callHelper(.loadMethod, [.stackAddress(depth - 1), .immediate(name(oparg))])
-            checkStatusResult()
+        case .loadAttr: visitLoadAttr(oparg)
+        case .storeAttr: visitStoreAttr(oparg)
+        case .loadMethod: visitLoadMethod(oparg)
         case .kwNames:
             pendingKeywordNames = constant(oparg)
         case .call: visitCall(oparg)
@@ -769,6 +766,128 @@ final class FunctionCompiler {
         case .popJumpForwardIfTrue, .popJumpBackwardIfTrue: return true
         case .popJumpForwardIfFalse, .popJumpBackwardIfFalse: return false
         default: return nil
+        }
+    }
+
+    // MARK: Attribute inline caches
+
+    private func nextAttributeEntry() -> UInt64 {
+        precondition(nextAttributeCacheEntry < data.attributeCacheEntries)
+        defer { nextAttributeCacheEntry += 1 }
+        return UInt64(UInt(bitPattern: data.attributeCache + nextAttributeCacheEntry))
+    }
+
+    /// Jumps to `miss` unless the type of the object in `object` has the entry's version
+    /// (loaded into rcx). Clobbers rax; leaves the type in rsi.
+    private func guardTypeVersion(_ object: Reg64, entry: UInt64, _ miss: Label) {
+        masm.loadAddress(.rcx, entry)
+        asm.mov(.rsi, .qword(object, offsets.object_type))
+        asm.mov(.eax, .dword(.rsi, offsets.type_version_tag))
+        asm.cmp(.rax, .qword(.rcx, AttributeCacheEntry.typeVersionOffset))
+        asm.jcc(.notEqual, miss)
+    }
+
+    /// LOAD_ATTR of an instance attribute kept in the object's values array, as the
+    /// interpreter's LOAD_ATTR_INSTANCE_VALUE does; anything else through the helper.
+    private func visitLoadAttr(_ oparg: Int) {
+        let entry = nextAttributeEntry()
+        let miss = asm.newLabel()
+        let haveResult = asm.newLabel()
+        setPrevInstr()
+        asm.mov(.rdi, stack(depth - 1))
+        guardTypeVersion(.rdi, entry: entry, miss)
+        asm.mov(.rax, .qword(.rdi, offsets.object_values))
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, miss)
+        asm.mov(.rdx, .qword(.rcx, AttributeCacheEntry.indexOffset))
+        asm.mov(.rax, .qword(.rax, index: .rdx, scale: .x8))
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, miss)
+        masm.incref(.rax)
+        asm.bind(haveResult)
+        checkObjectResult()
+        asm.mov(FrameLayout.scratch, .rax)
+        masm.decrefStackSlot(depth - 1)
+        asm.mov(stack(depth - 1), FrameLayout.scratch)
+        let depth = self.depth
+        let nameObject = name(oparg)
+        slowPaths.append { [self] in
+            asm.bind(miss)
+            masm.callHelper(.loadAttrCached, [.stackValue(depth - 1), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
+            asm.jmp(haveResult)
+        }
+    }
+
+    /// STORE_ATTR into an existing instance attribute slot (STORE_ATTR_INSTANCE_VALUE).
+    private func visitStoreAttr(_ oparg: Int) {
+        // Stack: [v, owner].
+        let entry = nextAttributeEntry()
+        let miss = asm.newLabel()
+        let done = asm.newLabel()
+        setPrevInstr()
+        asm.mov(.rdi, stack(depth - 1))
+        guardTypeVersion(.rdi, entry: entry, miss)
+        asm.mov(.rax, .qword(.rdi, offsets.object_values))
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, miss)
+        asm.mov(.rdx, .qword(.rcx, AttributeCacheEntry.indexOffset))
+        asm.lea(.rax, .qword(.rax, index: .rdx, scale: .x8))
+        // An empty slot would also need the values' insertion order: leave it to the helper.
+        asm.cmp(.qword(.rax), imm: 0)
+        asm.jcc(.equal, miss)
+        asm.mov(.rdx, stack(depth - 2))
+        asm.mov(.rdi, .qword(.rax))
+        asm.mov(.qword(.rax), .rdx)  // the slot takes v's reference
+        masm.decrefArgumentRegister()
+        masm.decrefStackSlot(depth - 1)
+        asm.bind(done)
+        let depth = self.depth
+        let nameObject = name(oparg)
+        slowPaths.append { [self] in
+            asm.bind(miss)
+            masm.callHelper(.storeAttrCached, [
+                .stackValue(depth - 1), .immediate(nameObject), .stackValue(depth - 2), .immediate(Int64(bitPattern: entry)),
+            ])
+            asm.test(.eax, .eax)
+            asm.jcc(.notEqual, errorLabel(depth: depth))
+            masm.decrefStackSlot(depth - 2)
+            masm.decrefStackSlot(depth - 1)
+            asm.jmp(done)
+        }
+    }
+
+    /// LOAD_METHOD of a method found on the type, when the instance cannot shadow it
+    /// (LOAD_METHOD_WITH_VALUES and LOAD_METHOD_NO_DICT).
+    private func visitLoadMethod(_ oparg: Int) {
+        let entry = nextAttributeEntry()
+        let miss = asm.newLabel()
+        let noDict = asm.newLabel()
+        let done = asm.newLabel()
+        setPrevInstr()
+        asm.mov(.rdi, stack(depth - 1))
+        guardTypeVersion(.rdi, entry: entry, miss)
+        asm.mov(.rax, .qword(.rcx, AttributeCacheEntry.keysEntriesOffset))
+        asm.test(.rax, .rax)
+        asm.jcc(.sign, noDict)
+        asm.cmp(.qword(.rdi, offsets.object_managed_dict), imm: 0)
+        asm.jcc(.notEqual, miss)
+        asm.mov(.rdx, .qword(.rsi, offsets.heaptype_cached_keys))
+        asm.cmp(.rax, .qword(.rdx, offsets.keys_nentries))
+        asm.jcc(.notEqual, miss)
+        asm.bind(noDict)
+        asm.mov(.rax, .qword(.rcx, AttributeCacheEntry.objectOffset))
+        masm.incref(.rax)
+        asm.mov(stack(depth - 1), .rax)
+        asm.mov(stack(depth), .rdi)  // self moves up
+        asm.bind(done)
+        let depth = self.depth
+        let nameObject = name(oparg)
+        slowPaths.append { [self] in
+            asm.bind(miss)
+            masm.callHelper(.loadMethodCached, [.stackAddress(depth - 1), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
+            asm.test(.eax, .eax)
+            asm.jcc(.notEqual, errorLabel(depth: depth))
+            asm.jmp(done)
         }
     }
 

@@ -147,6 +147,53 @@ let loadGlobalCached: @convention(c) (Obj, Obj, Obj, UnsafeMutableRawPointer) ->
     return value
 }
 
+/// An attribute inline-cache entry (see `pyj_attr_cache_fill_*` in the shim):
+/// type version (UInt64.max: empty), value slot, cached method, shared-keys count.
+public struct AttributeCacheEntry {
+    public var typeVersion: UInt64 = .max
+    public var index: UInt64 = 0
+    public var object: UInt64 = 0
+    public var keysEntries: UInt64 = 0
+    public init() {}
+
+    public static let typeVersionOffset: Int32 = 0
+    public static let indexOffset: Int32 = 8
+    public static let objectOffset: Int32 = 16
+    public static let keysEntriesOffset: Int32 = 24
+}
+
+/// LOAD_ATTR's cache miss: object; refills the entry for instance attributes.
+let loadAttrCached: @convention(c) (Obj, Obj, UnsafeMutableRawPointer) -> Obj? = { owner, name, entry in
+    guard let result = PyObject_GetAttr(owner, name) else { return nil }
+    _ = pyj_attr_cache_fill_load(owner, name, entry.assumingMemoryBound(to: UInt64.self))
+    return result
+}
+
+/// STORE_ATTR's cache miss: status; refills the entry for instance attributes.
+let storeAttrCached: @convention(c) (Obj, Obj, Obj, UnsafeMutableRawPointer) -> Int32 = { owner, name, value, entry in
+    let status = PyObject_SetAttr(owner, name, value)
+    if status == 0 { _ = pyj_attr_cache_fill_store(owner, name, entry.assumingMemoryBound(to: UInt64.self)) }
+    return status
+}
+
+/// LOAD_METHOD's cache miss: status, as loadMethod; refills the entry for methods.
+let loadMethodCached: @convention(c) (StackPointer, Obj, UnsafeMutableRawPointer) -> Int32 = { slot, name, entry in
+    let owner = slot[0]!
+    var method: UnsafeMutablePointer<PyObject>? = nil
+    let isUnbound = _PyObject_GetMethod(owner, name, &method)
+    guard let method else { return -1 }
+    if isUnbound != 0 {
+        _ = pyj_method_cache_fill(owner, name, method, entry.assumingMemoryBound(to: UInt64.self))
+        slot[0] = method
+        slot[1] = owner
+    } else {
+        slot[0] = nil
+        slot[1] = method
+        decref(owner)
+    }
+    return 0
+}
+
 /// LOAD_ATTR: object.
 let loadAttr: @convention(c) (Obj, Obj) -> Obj? = { owner, name in PyObject_GetAttr(owner, name) }
 

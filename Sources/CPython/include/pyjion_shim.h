@@ -75,7 +75,8 @@ typedef struct {
             code_localspluskinds, code_argcount, code_nfreevars;
     // objects
     int32_t object_refcnt, object_type, var_size, list_items, tuple_items,
-            float_value, long_digits, type_flags, type_iternext, dict_version, cell_ref, function_annotations, function_code;
+            float_value, long_digits, type_flags, type_iternext, dict_version, cell_ref, function_annotations, function_code,
+            type_version_tag, heaptype_cached_keys, keys_nentries, object_values, object_managed_dict;
 } PyjOffsets;
 
 extern const PyjOffsets pyj_offsets;
@@ -110,6 +111,12 @@ PyObject *pyj_lookup_special(PyObject *o, PyObject *name);
 // clear it and pop it afterwards, as _PyEvalFrameClearAndPop does.
 struct _PyInterpreterFrame *pyj_push_frame(PyThreadState *tstate, PyFunctionObject *func, PyObject **args, int argc);
 void pyj_clear_and_pop_frame(PyThreadState *tstate, struct _PyInterpreterFrame *frame);
+
+// Attribute inline caches: fill a 4-word entry when the interpreter's own instance
+// specializations would apply (see shim.c); 1 if filled.
+int pyj_attr_cache_fill_load(PyObject *owner, PyObject *name, uint64_t *entry);
+int pyj_attr_cache_fill_store(PyObject *owner, PyObject *name, uint64_t *entry);
+int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uint64_t *entry);
 
 // 1 while the C stack has room for another Python frame, 0 when it is nearly full.
 int pyj_c_stack_ok(void);
