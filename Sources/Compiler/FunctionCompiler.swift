@@ -50,6 +50,9 @@ final class FunctionCompiler {
     // MARK: Driver
 
     func compile() throws -> AssembledCode {
+        // Slow-path closures capture this compiler: drop them on every way out, or the
+        // compiler (and all its buffers) would keep itself alive.
+        defer { slowPaths.removeAll() }
         let instructions = decoded.instructions
         for (position, instruction) in instructions.enumerated() {
             positionOfCodeUnit[instruction.index] = position
@@ -86,6 +89,7 @@ final class FunctionCompiler {
             slowPaths[index]()
             index += 1
         }
+
         emitEpilogue()
         masm.emitHelperAddressPool()
         do {
