@@ -40,6 +40,7 @@ const PyjOffsets pyj_offsets = {
     .tstate_curexc_type = offsetof(PyThreadState, curexc_type),
     .interp_eval_breaker = offsetof(PyInterpreterState, ceval.eval_breaker),
     .code_extra = offsetof(PyCodeObject, co_extra),
+    .code_warmup = offsetof(PyCodeObject, co_warmup),
     .code_kwonlyargcount = offsetof(PyCodeObject, co_kwonlyargcount),
     .code_consts = offsetof(PyCodeObject, co_consts),
     .code_names = offsetof(PyCodeObject, co_names),

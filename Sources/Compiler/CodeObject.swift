@@ -16,6 +16,8 @@ public struct CodeObjectView {
     public let firstInstruction: UInt64
     public let constants: [Obj]
     public let names: [Obj]
+    /// `co_localsplusnames`: the name of each local, cell and free variable.
+    public let localNames: [Obj]
     public let qualifiedName: String
 
     public init(_ codeObject: UnsafeMutablePointer<PyCodeObject>) throws {
@@ -32,6 +34,7 @@ public struct CodeObjectView {
         firstInstruction = UInt64(UInt(bitPattern: raw + Int(offsets.code_adaptive)))
         constants = CodeObjectView.items(of: raw.load(fromByteOffset: Int(offsets.code_consts), as: Obj.self))
         names = CodeObjectView.items(of: raw.load(fromByteOffset: Int(offsets.code_names), as: Obj.self))
+        localNames = CodeObjectView.items(of: raw.load(fromByteOffset: Int(offsets.code_localsplusnames), as: Obj.self))
         let qualname = raw.load(fromByteOffset: Int(offsets.code_qualname), as: Obj.self)
         qualifiedName = PyUnicode_AsUTF8(qualname).map { String(cString: $0) } ?? "?"
     }

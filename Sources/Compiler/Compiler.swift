@@ -40,10 +40,15 @@ public final class RuntimeData {
     public let globalCacheEntries: Int
     public let attributeCache: UnsafeMutablePointer<AttributeCacheEntry>
     public let attributeCacheEntries: Int
+    /// RESUMEs and JUMP_BACKWARDs run in machine code: the warm-up CPython's evaluator
+    /// would have counted toward quickening (co_warmup) had it run them.
+    public let warmup: UnsafeMutablePointer<Int64>
 
     init(globalCacheEntries: Int, attributeCacheEntries: Int) {
         self.globalCacheEntries = globalCacheEntries
         self.attributeCacheEntries = attributeCacheEntries
+        warmup = .allocate(capacity: 1)
+        warmup.initialize(to: 0)
         attributeCache = .allocate(capacity: max(attributeCacheEntries, 1))
         attributeCache.initialize(repeating: AttributeCacheEntry(), count: max(attributeCacheEntries, 1))
         globalCache = .allocate(capacity: max(globalCacheEntries, 1))
@@ -55,6 +60,7 @@ public final class RuntimeData {
     deinit {
         globalCache.deallocate()
         attributeCache.deallocate()
+        warmup.deallocate()
     }
 
     public var byteCount: Int {

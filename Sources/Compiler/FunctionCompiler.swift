@@ -438,6 +438,7 @@ final class FunctionCompiler {
             asm.jmp(try label(forCodeUnit: instruction.jumpTarget!))
         case .jumpBackward:
             setPrevInstr()
+            countWarmup()
             checkEvalBreaker(errorDepth: depth, tracingExit: exitBefore(.tracing))
             asm.jmp(try label(forCodeUnit: instruction.jumpTarget!))
         case .popJumpForwardIfTrue, .popJumpBackwardIfTrue: try popJumpIfTruth(true)
@@ -985,8 +986,16 @@ final class FunctionCompiler {
         asm.mov(stack(depth - count), FrameLayout.scratch)
     }
 
+    /// Counts one step of CPython's warm-up (RESUME, JUMP_BACKWARD), which decides when
+    /// the evaluator would have quickened this code (see unboundLocalExit).
+    private func countWarmup() {
+        masm.loadAddress(.rax, UInt64(UInt(bitPattern: data.warmup)))
+        asm.inc(.qword(.rax))
+    }
+
     private func visitResume(_ oparg: Int) {
         setPrevInstr()
+        if oparg == 0 { countWarmup() }
         guard oparg < 2 else { return }
         let after = exitLabel(resumeAt: instruction.nextIndex, depth: depth, reason: .tracing)
         checkEvalBreaker(errorDepth: depth, tracingExit: after)
@@ -995,9 +1004,80 @@ final class FunctionCompiler {
     private func visitLoadFast(_ index: Int) {
         asm.mov(.rax, masm.local(index))
         asm.test(.rax, .rax)
-        asm.jcc(.equal, exitBefore(.unboundLocal))
+        asm.jcc(.equal, unboundLocalExit(index))
         masm.incref(.rax)
         asm.mov(stack(depth), .rax)
+    }
+
+    // MARK: Unbound locals and CPython's superinstructions
+
+    /// Once CPython has quickened a code object, pairs like `LOAD_FAST x; LOAD_FAST y`
+    /// run as one superinstruction, and an unbound `y` is reported at `x`'s position
+    /// (its traceback columns). Quickening pairs instructions the same way every time,
+    /// so which positions run as the second half of a pair is known here; whether the
+    /// code has been quickened is read from the live instruction byte at run time.
+    private static let superinstructionPairs: [Opcode: [Opcode: UInt8]] = {
+        func byte(_ name: String) -> UInt8 { UInt8((0...255).first { quickenedOpcodeName(UInt8($0)) == name }!) }
+        return [
+            .loadFast: [.loadFast: byte("LOAD_FAST__LOAD_FAST"), .loadConst: byte("LOAD_FAST__LOAD_CONST")],
+            .storeFast: [.loadFast: byte("STORE_FAST__LOAD_FAST"), .storeFast: byte("STORE_FAST__STORE_FAST")],
+            .loadConst: [.loadFast: byte("LOAD_CONST__LOAD_FAST")],
+        ]
+    }()
+
+    /// Positions CPython's quickened dispatch runs as the second half of a pair.
+    private lazy var secondHalvesOfPairs: Set<Int> = {
+        let instructions = decoded.instructions
+        var seconds = Set<Int>()
+        var position = 0
+        while position + 1 < instructions.count {
+            let first = instructions[position]
+            let second = instructions[position + 1]
+            let adjacent = first.nextIndex == second.index && first.prefixStart == first.index
+            if adjacent, FunctionCompiler.superinstructionPairs[first.opcode]?[second.opcode] != nil,
+               !decoded.jumpTargets.contains(second.prefixStart) {
+                seconds.insert(position + 1)
+                position += 2
+            } else {
+                position += 1
+            }
+        }
+        return seconds
+    }()
+
+    /// Where an unbound LOAD_FAST goes: the interpreter redoes the instruction, unless
+    /// it runs as the second half of a quickened pair, where it reports the first half.
+    private func unboundLocalExit(_ index: Int) -> Label {
+        let redo = exitBefore(.unboundLocal)
+        guard instruction.opcode == .loadFast, secondHalvesOfPairs.contains(position) else { return redo }
+        let previous = decoded.instructions[position - 1]
+        guard let pairByte = FunctionCompiler.superinstructionPairs[previous.opcode]?[instruction.opcode] else { return redo }
+        let label = asm.newLabel()
+        let depth = self.depth
+        let name = Int64(Int(bitPattern: view.localNames[index]))
+        let reportAtPair = asm.newLabel()
+        let warmup = UInt64(UInt(bitPattern: data.warmup))
+        let codeObject = UInt64(UInt(bitPattern: view.address))
+        slowPaths.append { [self] in
+            asm.bind(label)
+            // Quickened already (the evaluator ran this code enough)...
+            asm.cmp(.byte(FrameLayout.firstInstruction, Int32(2 * previous.index)), imm: Int32(pairByte))
+            asm.jcc(.equal, reportAtPair)
+            // ...or would have been, counting the warm-up machine code did: co_warmup
+            // (a 16-bit count up from -8, quickening at 0) plus our own count.
+            masm.loadAddress(.rcx, codeObject)
+            asm.mov(.eax, .dword(.rcx, offsets.code_warmup))
+            asm.shl(.rax, imm: 48)
+            asm.sar(.rax, imm: 48)
+            masm.loadAddress(.rcx, warmup)
+            asm.add(.rax, .qword(.rcx))
+            asm.jcc(.sign, redo)
+            asm.bind(reportAtPair)
+            masm.setPrevInstr(codeUnit: previous.index)
+            masm.callHelper(.raiseUnboundLocal, [.immediate(name)])
+            asm.jmp(errorLabel(depth: depth))
+        }
+        return label
     }
 
     private func visitStoreFast(_ index: Int) {

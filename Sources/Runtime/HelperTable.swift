@@ -32,6 +32,7 @@ public enum Helper: CaseIterable {
     case listExtend, setUpdate, listAppend, setAdd, mapAdd, listToTuple, dictUpdate
     case unpackSequence, makeFunction, formatValue, buildString
     case leaveToInterpreter, handleEvalBreaker
+    case raiseUnboundLocal
     case loadGlobalCached, loadAttrCached, storeAttrCached, loadMethodCached
     case makeCell, copyFreeVars, beforeWith, callFunctionEx, dictMerge, unpackEx
     case importName, importFrom, storeGlobal, deleteGlobal, loadBuildClass, getLength
@@ -94,6 +95,7 @@ public enum Helper: CaseIterable {
         case .loadAttrCached: return Helper.entry("loadAttrCached", unsafeBitCast(Runtime.loadAttrCached, to: UInt64.self), 3, .object)
         case .storeAttrCached: return Helper.entry("storeAttrCached", unsafeBitCast(Runtime.storeAttrCached, to: UInt64.self), 4, .status)
         case .loadMethodCached: return Helper.entry("loadMethodCached", unsafeBitCast(Runtime.loadMethodCached, to: UInt64.self), 3, .status)
+        case .raiseUnboundLocal: return Helper.entry("raiseUnboundLocal", unsafeBitCast(Runtime.raiseUnboundLocal, to: UInt64.self), 1, .none)
         case .makeCell: return Helper.entry("makeCell", unsafeBitCast(Runtime.makeCell, to: UInt64.self), 1, .status)
         case .copyFreeVars: return Helper.entry("copyFreeVars", unsafeBitCast(Runtime.copyFreeVars, to: UInt64.self), 3, .none)
         case .beforeWith: return Helper.entry("beforeWith", unsafeBitCast(Runtime.beforeWith, to: UInt64.self), 1, .status)

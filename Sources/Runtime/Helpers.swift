@@ -81,6 +81,12 @@ let containsOp: @convention(c) (Obj, Obj, Int32) -> Obj? = { left, right, invert
 /// Truth of a value for conditional jumps: 1, 0, or -1 with an exception set.
 let isTrue: @convention(c) (Obj) -> Int32 = { v in PyObject_IsTrue(v) }
 
+/// Raises UnboundLocalError for a local, with the interpreter's message.
+let raiseUnboundLocal: @convention(c) (Obj) -> Void = { name in
+    let text = PyUnicode_AsUTF8(name).map { String(cString: $0) } ?? "?"
+    raise(PyExc_UnboundLocalError, "cannot access local variable '\(text)' where it is not associated with a value")
+}
+
 // MARK: - Iteration
 
 /// GET_ITER: object.

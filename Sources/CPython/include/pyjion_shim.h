@@ -70,7 +70,7 @@ typedef struct {
     // PyInterpreterState
     int32_t interp_eval_breaker;
     // PyCodeObject
-    int32_t code_extra, code_kwonlyargcount, code_consts, code_names, code_exceptiontable, code_qualname, code_flags, code_nlocalsplus, code_nlocals,
+    int32_t code_extra, code_kwonlyargcount, code_warmup, code_consts, code_names, code_exceptiontable, code_qualname, code_flags, code_nlocalsplus, code_nlocals,
             code_stacksize, code_firsttraceable, code_adaptive, code_localsplusnames,
             code_localspluskinds, code_argcount, code_nfreevars;
     // objects
