@@ -402,9 +402,9 @@ def mode_environ(mode: str, stats_dir: str, pyjion_parent: str, jit_coordinator:
     env["PYJION_REGRTEST_MODE"] = mode
     env["PYJION_STATS_DIR"] = stats_dir
     if jit_coordinator:
-        env["PYJION_REGRTEST_COORDINATOR"] = "1"
+        env.pop("PYJION_REGRTEST_SKIP_COORDINATOR", None)
     else:
-        env.pop("PYJION_REGRTEST_COORDINATOR", None)
+        env["PYJION_REGRTEST_SKIP_COORDINATOR"] = "1"
     paths = [SITE_DIR, pyjion_parent]
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])

@@ -17,11 +17,13 @@ start-up. It does nothing unless asked to:
     the process's role (``worker``, ``coordinator`` or ``other``) and, for a
     regrtest worker, the test module it ran. A process that crashes writes
     nothing; a forked child does not write the counters it inherited.
-``PYJION_REGRTEST_COORDINATOR``
-    ``1``: also enable pyjion in the regrtest coordinator (``python -m test``),
-    which only schedules workers. By default it is left alone so that a JIT
-    crash there cannot take the whole run down; the tests themselves all run
-    in workers.
+``PYJION_REGRTEST_SKIP_COORDINATOR``
+    ``1``: leave the regrtest coordinator (``python -m test``) alone and enable
+    pyjion only in the other processes. ``regrtest.py`` sets it for its ``-jN``
+    runs, where the coordinator only schedules workers, so that a JIT crash
+    cannot take the whole run down. Unset, pyjion is enabled there too, which
+    is what a sequential rerun (``PYJION_REGRTEST_MODE=jit python -m test
+    test_x -v``, no ``-j``) needs: it runs the tests in the coordinator.
 
 Any other ``sitecustomize`` further along ``sys.path`` is run first, so this
 module does not hide one.
@@ -73,7 +75,7 @@ def _role() -> tuple[str, str | None]:
 
 def _install(mode: str) -> None:
     role, test = _role()
-    if role == "coordinator" and os.environ.get("PYJION_REGRTEST_COORDINATOR") != "1":
+    if role == "coordinator" and os.environ.get("PYJION_REGRTEST_SKIP_COORDINATOR") == "1":
         return
     import pyjion
 
