@@ -70,7 +70,7 @@ def test_progress_lines() -> None:
     res = rt.parse_console(CONSOLE, EXPECTED)
     assert res["test_grammar"] == R(rt.PASSED)  # the later nested "failed" line is ignored
     assert res["test_raise"] == R(rt.FAILED, "2 failures")
-    assert res["test_scope"] == R(rt.CRASHED, "Exit code -11 (SIGSEGV)")
+    assert res["test_scope"] == R(rt.CRASHED, "Exit code -11 (SIGSEGV): Fatal Python error: Segmentation fault")
     assert res["test_signal"] == R(rt.TIMEOUT, "5 min 0 sec")
     assert res["test_gc"] == R(rt.ENV_CHANGED)
     assert res["test_winreg"] == R(rt.RESOURCE_DENIED)
@@ -96,6 +96,19 @@ def test_progress_lines() -> None:
 )
 def test_progress_rest(rest: str, expected: object) -> None:
     assert rt.parse_progress_rest(rest) == expected
+
+
+def test_crash_cause_is_the_last_exception_line() -> None:
+    text = """\
+0:00:00 load avg: 0.49 [1/2/1] test_grammar worker non-zero exit code (Exit code 1)
+Traceback (most recent call last):
+  File "<string>", line 2, in __create_fn__
+SystemError: non-dict annotations
+0:00:00 load avg: 0.49 [2/2/2] test_raise worker non-zero exit code (Exit code 1)
+"""
+    res = rt.parse_console(text, ["test_grammar", "test_raise"])
+    assert res["test_grammar"] == R(rt.CRASHED, "Exit code 1: SystemError: non-dict annotations")
+    assert res["test_raise"] == R(rt.CRASHED, "Exit code 1")
 
 
 def test_summary_fills_in_modules_without_progress_lines() -> None:

@@ -195,6 +195,26 @@ def parse_summary_lists(lines: Sequence[str]) -> dict[str, str]:
     return result
 
 
+_FATAL = re.compile(r"^Fatal Python error: (?P<msg>.*)$")
+_EXC_LINE = re.compile(r"^(?P<exc>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)(?:: .*)?)$")
+
+
+def crash_cause(lines: Sequence[str], start: int, limit: int = 400) -> str | None:
+    """What the worker output after a crash's progress line says killed it:
+    "Fatal Python error: ..." or the last exception line of a traceback."""
+    last_exc: str | None = None
+    for line in lines[start:start + limit]:
+        if _PROGRESS.match(line):
+            break
+        fatal = _FATAL.match(line.strip())
+        if fatal:
+            return f"Fatal Python error: {fatal['msg']}"
+        exc = _EXC_LINE.match(line.rstrip())
+        if exc:
+            last_exc = exc["exc"][:200]
+    return last_exc
+
+
 def parse_console(text: str, expected: Iterable[str] | None = None) -> dict[str, ModuleResult]:
     """Per-module outcomes of one ``python -m test`` run from its console output.
 
@@ -207,7 +227,7 @@ def parse_console(text: str, expected: Iterable[str] | None = None) -> dict[str,
     wanted = set(expected) if expected is not None else None
     lines = text.splitlines()
     results: dict[str, ModuleResult] = {}
-    for line in lines:
+    for i, line in enumerate(lines):
         m = _PROGRESS.match(line)
         if not m:
             continue
@@ -218,6 +238,10 @@ def parse_console(text: str, expected: Iterable[str] | None = None) -> dict[str,
             continue
         outcome = parse_progress_rest(m["rest"])
         if outcome is not None:
+            if outcome.status == CRASHED:
+                cause = crash_cause(lines, i + 1)
+                if cause:
+                    outcome = ModuleResult(CRASHED, f"{outcome.detail}: {cause}" if outcome.detail else cause)
             results[name] = outcome
 
     start = 0
