@@ -484,7 +484,7 @@ def run_mode(mode: str, python: str, args: argparse.Namespace, tests: Sequence[s
     start = time.monotonic()
     seen: set[str] = set()
     wanted = set(expected)
-    with open(log_path, "w", encoding="utf-8", errors="replace") as log:
+    with open(log_path, "w", encoding="utf-8", errors="replace", buffering=1) as log:  # line-buffered: tail -f works
         proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, errors="replace", start_new_session=True)
         assert proc.stdout is not None
