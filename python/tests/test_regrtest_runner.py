@@ -111,6 +111,12 @@ SystemError: non-dict annotations
     assert res["test_raise"] == R(rt.CRASHED, "Exit code 1")
 
 
+def test_worker_timeout_is_a_timeout() -> None:
+    text = "0:12:46 load avg: 2.89 [1/1/1] test_socket worker non-zero exit code (Exit code 1)\nTimeout (0:05:00)!\n"
+    res = rt.parse_console(text, ["test_socket"])
+    assert res["test_socket"] == R(rt.TIMEOUT, "Timeout (0:05:00)! in the worker, Exit code 1")
+
+
 def test_summary_fills_in_modules_without_progress_lines() -> None:
     text = """\
 == Tests result: FAILURE ==

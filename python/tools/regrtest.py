@@ -206,6 +206,8 @@ def crash_cause(lines: Sequence[str], start: int, limit: int = 400) -> str | Non
     for line in lines[start:start + limit]:
         if _PROGRESS.match(line):
             break
+        if line.startswith("Timeout (") and line.rstrip().endswith(")!"):
+            return line.strip()  # faulthandler's per-test timeout inside the worker (it then exits 1)
         fatal = _FATAL.match(line.strip())
         if fatal:
             return f"Fatal Python error: {fatal['msg']}"
@@ -240,7 +242,9 @@ def parse_console(text: str, expected: Iterable[str] | None = None) -> dict[str,
         if outcome is not None:
             if outcome.status == CRASHED:
                 cause = crash_cause(lines, i + 1)
-                if cause:
+                if cause and cause.startswith("Timeout ("):
+                    outcome = ModuleResult(TIMEOUT, f"{cause} in the worker, {outcome.detail}")
+                elif cause:
                     outcome = ModuleResult(CRASHED, f"{outcome.detail}: {cause}" if outcome.detail else cause)
             results[name] = outcome
 

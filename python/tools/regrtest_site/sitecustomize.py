@@ -63,10 +63,7 @@ def _role() -> tuple[str, str | None]:
                     import json
 
                     tests = json.loads(argv[-1]).get("tests") or []
-                    names = [str(t) for t in tests]
-                    # split packages arrive as test.test_asyncio.test_x; report as regrtest prints them
-                    names = [n[len("test."):] if n.startswith("test.") else n for n in names]
-                    test = ",".join(names) or None
+                    test = ",".join(str(t) for t in tests) or None  # as regrtest prints them
                 except Exception:
                     pass
                 return "worker", test
