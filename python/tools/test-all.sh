@@ -2,7 +2,8 @@
 # The one test command: build pyjion from scratch and run every test.
 #   bash python/tools/test-all.sh
 # Steps: test dependencies, clean in-place build of pyjion._pyjion, Swift unit
-# tests, then the Python test suite. Exits non-zero on any failure.
+# tests, the Python test suite, then a curated part of CPython's own test suite
+# with the JIT (python/tools/regrtest.py). Exits non-zero on any failure.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."   # repository root
@@ -35,3 +36,8 @@ swift test --skip-build --scratch-path .build-test "${XCC[@]}"
 
 echo "== Python tests"
 PYTHONPATH=python "$PY" -m pytest python/tests -q
+
+echo "== CPython regression tests, curated subset: no hook vs JIT"
+# Fails only for a module that fails or crashes with the JIT but passes without
+# a hook; modules failing in both runs (test_threading here) do not count.
+"$PY" python/tools/regrtest.py --curated --modes none,jit --fail-on-jit-only
