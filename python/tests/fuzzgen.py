@@ -96,6 +96,7 @@ class Gen:
         self.allow_try = self.r.random() < 0.5
         self.allow_comp = self.r.random() < 0.5
         self.cm_used = False
+        self.in_helper = False  # helpers must not call themselves (unbounded recursion)
 
     # ------------------------------------------------------------ helpers
     def fresh(self, prefix: str) -> str:
@@ -149,7 +150,7 @@ class Gen:
             return f"{self.expr('dict', depth + 1)}.get({self.expr('str', depth + 1)}, {e()})"
         if k == 11:
             return f"({e()} if {self.expr('bool', depth + 1)} else {e()})"
-        if k == 12:
+        if k == 12 and not self.in_helper:
             if self.chance(0.5):
                 return f"h_int({e()}, q={e()})"
             return f"h_int({e()})"
@@ -235,7 +236,7 @@ class Gen:
                              f"','.join([{e()}, {e()}])", f"{e()}.lower()"])
         if k == 7:
             return f"({e()} if {self.expr('bool', depth + 1)} else {e()})"
-        if k == 8:
+        if k == 8 and not self.in_helper:
             return f"h_str({e()}, {i()})"
         return self.e_str(depth, True)
 
@@ -505,11 +506,13 @@ class Gen:
     # ------------------------------------------------------------ program
     def helpers(self) -> list[str]:
         r = self.r
+        self.in_helper = True
         saved, self.vars = self.vars, {"p": "int", "q": "int"}
         body_int = [f"    p = {self.expr('int', 1)}" for _ in range(r.randint(0, 2))]
         self.vars = {"p": "str", "n": "int"}
         body_str = f"    return {self.expr('str', 1)}"
         self.vars = saved
+        self.in_helper = False
         return [
             "INF = float('inf')",
             "NAN = float('nan')",
