@@ -550,6 +550,11 @@ class Gen:
             body.append(f"    {name} = {self.expr(ty)}")
             self.vars[name] = ty
         body += self.block(4, r.randint(3, 9))
+        # while-loop counters start at 0 up front, so reading one after a loop that did
+        # not run is not an UnboundLocalError (that family is covered by test_fuzz.py
+        # regressions; without this it drowns everything else the fuzzer finds)
+        counters = [n for n in self.vars if n.startswith("n") and n[1:].isdigit()]
+        body[0:0] = [f"    {n} = 0" for n in counters]
         body.append(f"    return {self.result_expr()}")
         sig = ", ".join(n for n, _ in self.PARAMS)
         src = "\n".join(head + [f"def f({sig}):"] + body) + "\n"

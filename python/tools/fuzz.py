@@ -27,14 +27,15 @@ TESTS = os.path.join(ROOT, "python", "tests")
 PKG = os.path.join(ROOT, "python")
 
 
-def worker(start: int) -> None:
-    """Run seeds from ``start`` on; one line per seed on stdout."""
+def worker(start: int, count: int) -> None:
+    """Run ``count`` seeds from ``start`` on; one line per seed on stdout. Then exit,
+    so the parent starts a fresh worker (bounds memory growth, e.g. from leaks)."""
     sys.path[:0] = [TESTS, PKG]
     import fuzzgen  # noqa: E402
 
     seed = start
     out = sys.stdout
-    while True:
+    while seed < start + count:
         out.write(f"START {seed}\n")
         out.flush()
         case = fuzzgen.generate(seed)
@@ -54,10 +55,11 @@ def main() -> int:
     ap.add_argument("--start-seed", type=int, default=0)
     ap.add_argument("--every", type=float, default=30.0, help="progress report interval (s)")
     ap.add_argument("--hang", type=float, default=30.0, help="seconds one program may run before it counts as hung")
+    ap.add_argument("--recycle", type=int, default=2000, help="programs per worker process before a fresh one starts")
     ap.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker is not None:
-        worker(args.worker)
+        worker(args.worker, args.recycle)
         return 0
 
     sys.path[:0] = [TESTS, PKG]
@@ -74,7 +76,7 @@ def main() -> int:
         env = dict(os.environ)
         env["PYTHONPATH"] = PKG + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         return subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--worker", str(start)],
+            [sys.executable, os.path.abspath(__file__), "--worker", str(start), "--recycle", str(args.recycle)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1, env=env,
         )
 
@@ -121,8 +123,11 @@ def main() -> int:
             continue
         if src_proc is not proc:
             continue  # a killed worker's leftovers
-        if line is None:  # worker died
+        if line is None:  # worker ended
             rc = proc.wait()
+            if rc == 0 and current is None and pending_fail is None:  # recycled
+                proc = start_worker(seed + 1)
+                continue
             err = proc.stderr.read()[-3000:] if proc.stderr else ""
             crashed = current if current is not None else seed
             how = f"signal {signal.Signals(-rc).name}" if rc < 0 else f"exit {rc}"
@@ -146,9 +151,11 @@ def main() -> int:
             started = time.monotonic()
         elif word == "OK":
             done += 1
+            seed = int(rest)
             current = None
         elif word == "FAIL":
             s, n = (int(v) for v in rest.split())
+            seed = s
             done += 1
             current = None
             pending_fail = (s, n, [])
