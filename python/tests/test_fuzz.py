@@ -88,8 +88,8 @@ REGRESSIONS = [
         ("f",),
         id="seed3375-unbound-local-after-load-const",
     ),
-    # not found by the fuzzer directly: written from the seed 356/3375 family to cover the
-    # third 3.11 superinstruction. With STORE_FAST__LOAD_FAST CPython even reports a different LINE: the traceback points at `x = 1` (line 7), pyjion at
+    # found by fuzzer seeds 105581, 144135, 154978 (long mode; first written by hand from
+    # the seed 356/3375 family): with STORE_FAST__LOAD_FAST CPython even reports a different LINE: the traceback points at `x = 1` (line 7), pyjion at
     # `z = y` (line 8).
     pytest.param(
         """
@@ -104,7 +104,7 @@ REGRESSIONS = [
         """,
         ("",),
         ("f",),
-        id="family356-unbound-local-after-store-fast",
+        id="seed105581-unbound-local-after-store-fast",
     ),
     # found by fuzzer seeds 1143, 2576, 3362, 3591, 3686, 3711, 4246, 4572 (of the first
     # fuzzgen version, whose helpers could call themselves; they no longer do): unbounded
