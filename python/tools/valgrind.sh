@@ -108,29 +108,48 @@ for line in text.splitlines():
 if cur:
     blocks.append(cur)
 
-def ours(block):
-    frames = [l for l in block[1:] if re.match(r"\s+(at|by) 0x", l)]
-    # only the stack of the error itself, not "Address ... was alloc'd" stacks
+def stack_of(block):
+    """The error's own stack (not the "Address ... was alloc'd" stacks after it)."""
     stack = []
     for l in block[1:]:
         if re.match(r"\s+(at|by) 0x", l):
             stack.append(l)
         elif stack:
             break
-    return any("_pyjion" in l or "???" in l for l in stack)
+    return stack
+
+def is_ours(frame):
+    return "_pyjion" in frame or "???" in frame
+
+def strong(block):
+    # innermost frames: in _pyjion or JIT code before any CPython/libc frame
+    for l in stack_of(block)[:3]:
+        if is_ours(l):
+            return True
+    return False
+
+def weak(block):
+    # pyjion somewhere on the stack: the PEP 523 hook is under nearly every Python
+    # frame, so this alone says little
+    return any(is_ours(l) for l in stack_of(block))
 
 kinds = Counter(b[0].split(" of size")[0] for b in blocks)
-mine = [b for b in blocks if ours(b)]
+mine = [b for b in blocks if strong(b)]
+near = [b for b in blocks if weak(b) and not strong(b)]
 summary = re.findall(r"ERROR SUMMARY: (\d+) errors from (\d+) contexts", text)
 if not summary:
     print("valgrind.sh: no ERROR SUMMARY in the log: valgrind did not run the interpreter to the end")
     sys.exit(2)
 print(f"valgrind.sh: {len(blocks)} memcheck error reports ({dict(kinds)}); "
       f"valgrind summary: {summary[-1] if summary else 'n/a'}")
-print(f"valgrind.sh: attributed to pyjion (_pyjion or JIT code '???' in the stack): {len(mine)}")
+print(f"valgrind.sh: attributed to pyjion (_pyjion or JIT code '???' among the 3 innermost frames): {len(mine)}")
 for b in mine[:20]:
     print("----")
     print("\n".join(b[:25]))
+print(f"valgrind.sh: other reports with pyjion deeper in the stack (usually just the frame-eval hook): {len(near)}")
+for b in near[:5]:
+    print("----")
+    print("\n".join(stack_of(b)[:8] and [b[0]] + stack_of(b)[:8]))
 if mine:
     sys.exit(1)
 sys.exit(0 if rc == 0 else 2)
