@@ -22,7 +22,10 @@ What it does:
    compiles nothing).
 3. For each benchmark and mode, takes pyperf's mean per round and the median of
    those over rounds; speedup = off / on; geometric mean of the speedups.
-4. Prints a table, and writes ``results/latest.json``, ``results/latest.svg``
+4. Before timing, runs ``check_outputs.py`` with the JIT off and on and
+   compares what each pyperformance benchmark's code computes (micro.py checks
+   its own results against hard-coded ones).
+5. Prints a table, and writes ``results/latest.json``, ``results/latest.svg``
    (bar chart), ``results/latest-pyperf-off.json`` and ``-on.json`` (all
    rounds merged, for ``python -m pyperf compare_to``), and the log of every
    pyperf invocation under ``results/work-latest/logs/``. ``--smoke`` writes
@@ -383,6 +386,39 @@ def run_one(bench: Bench, mode: str, rnd: int, args: argparse.Namespace, setting
 
 
 # --------------------------------------------------------------------------
+# Output check: same results with the JIT off and on
+
+
+def check_outputs(names: list[str], args: argparse.Namespace, work: Path) -> dict[str, dict[str, str]]:
+    """Run check_outputs.py off and on; per benchmark: status 'same', 'differs' or 'error'."""
+    names = [n for n in names if not n.startswith("micro_")]  # micro.py checks its own results
+    if not names:
+        return {}
+    got: dict[str, dict[str, str]] = {}
+    for mode in MODES:
+        env = worker_environ(mode, "plain", args.threshold, None)
+        cmd = [sys.executable, str(BENCH_DIR / "check_outputs.py"), str(pyperformance_dir()), ",".join(names)]
+        try:
+            proc = subprocess.run(cmd, env=env, cwd=str(work), capture_output=True, text=True, timeout=args.timeout)
+            (work / f"check-{mode}.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
+            got[mode] = json.loads(proc.stdout) if proc.returncode == 0 else {
+                n: f"error: check_outputs.py exit code {proc.returncode}: {tail(proc.stderr, 8)}" for n in names}
+        except (subprocess.TimeoutExpired, ValueError) as exc:
+            got[mode] = {n: f"error: {exc!r}" for n in names}
+    out: dict[str, dict[str, str]] = {}
+    for n in names:
+        off, on = got["off"].get(n), got["on"].get(n)
+        if off is None or on is None:
+            continue
+        if off.startswith("error") or on.startswith("error"):
+            status = "error"
+        else:
+            status = "same" if off == on else "differs"
+        out[n] = {"status": status, "off": off[:2000], "on": on[:2000]}
+    return out
+
+
+# --------------------------------------------------------------------------
 # JIT statistics from the workers
 
 
@@ -458,6 +494,7 @@ class BenchResult:
     group: str
     runs: list[RunResult] = field(default_factory=list)
     jit: dict[str, Any] | None = None
+    output_check: dict[str, str] | None = None
 
     def means(self, mode: str) -> list[float]:
         return [r.mean for r in self.runs if r.mode == mode and r.ok and r.mean is not None]
@@ -494,6 +531,7 @@ class BenchResult:
             "ratio": self.ratio,
             "status": "ok" if not self.failed else "failed",
             "errors": [{"mode": r.mode, "round": r.round, "error": r.error, "log": r.log} for r in self.failed],
+            "output_check": self.output_check,
             "jit": self.jit,
         }
 
@@ -547,6 +585,9 @@ def print_table(results: list[BenchResult], facts: dict[str, Any], rounds: int) 
               f"({len(ok)} of {len(rows)} benchmarks)")
         print("-" * len(head))
     for r in results:
+        if r.output_check and r.output_check["status"] != "same":
+            print(f"OUTPUT {r.output_check['status'].upper()} {r.name}:\n  off: {r.output_check['off'][:300]}\n"
+                  f"  on:  {r.output_check['on'][:300]}")
         for f in r.failed:
             print(f"FAILED {r.name} [{f.mode}, round {f.round}]: {f.error}\n  log: {f.log}")
     return geo
@@ -677,6 +718,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=None, help="seconds per pyperf invocation (default 900; smoke 300)")
     p.add_argument("--output", default=None,
                    help="JSON results; the SVG goes next to it (default results/latest.json; smoke: results/smoke.json)")
+    p.add_argument("--no-check", dest="check", action="store_false",
+                   help="skip check_outputs.py (same results with the JIT off and on)")
     p.add_argument("--label", default="", help="text added to the chart title")
     return p.parse_args(argv)
 
@@ -720,6 +763,13 @@ def main(argv: list[str]) -> int:
         f"{' ' + ' '.join(args.pyperf_arg) if args.pyperf_arg else ''}; off = {args.off_mode}")
     results = [BenchResult(b.name, "micro" if b.name.startswith("micro_") else "pyperformance") for b in benches]
     t_start = time.perf_counter()
+    if args.check:
+        checked = check_outputs(names, args, work)
+        for res in results:
+            res.output_check = checked.get(res.name)
+        bad = {n: c["status"] for n, c in checked.items() if c["status"] != "same"}
+        log(f"output check, JIT off vs on: {len(checked) - len(bad)} of {len(checked)} the same"
+            + (f"; NOT the same: {bad} (see {work}/check-*.log)" if bad else ""))
     interrupted = False
     try:
         for rnd in range(rounds):
@@ -762,7 +812,7 @@ def main(argv: list[str]) -> int:
     for mode in MODES:
         merge_pyperf(results, mode, out_dir / f"{out_json.stem}-pyperf-{mode}.json")
     log(f"wrote {out_json}, {svg}; per-run logs in {work / 'logs'}")
-    failed = any(r.failed for r in results)
+    failed = any(r.failed or (r.output_check and r.output_check["status"] != "same") for r in results)
     return 1 if failed or interrupted else 0
 
 
