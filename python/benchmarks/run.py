@@ -547,7 +547,9 @@ def fmt_time(sec: float | None) -> str:
         return f"{sec:.3f} s"
     if sec >= 1e-3:
         return f"{sec * 1e3:.2f} ms"
-    return f"{sec * 1e6:.1f} us"
+    if sec >= 1e-6:
+        return f"{sec * 1e6:.2f} us"
+    return f"{sec * 1e9:.1f} ns"
 
 
 def fmt_num(x: float | None, spec: str = ".1f") -> str:
