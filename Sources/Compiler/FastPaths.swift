@@ -15,7 +15,7 @@ enum TypeAddress {
 /// BINARY_OP opargs (NB_*) with inline paths; in-place forms (+13) behave the same on
 /// ints and floats, which are immutable.
 enum ArithmeticKind {
-    case add, subtract, multiply, trueDivide
+    case add, subtract, multiply, trueDivide, floorDivide, remainder, and, or, xor, leftShift, rightShift
 
     init?(binaryOparg oparg: Int) {
         switch oparg < 13 ? oparg : oparg - 13 {
@@ -23,9 +23,19 @@ enum ArithmeticKind {
         case 10: self = .subtract
         case 5: self = .multiply
         case 11: self = .trueDivide
+        case 2: self = .floorDivide
+        case 6: self = .remainder
+        case 1: self = .and
+        case 7: self = .or
+        case 12: self = .xor
+        case 3: self = .leftShift
+        case 9: self = .rightShift
         default: return nil
         }
     }
+
+    /// Kinds with an inline float path (operands float, or a float and a small int).
+    var hasFloatPath: Bool { [.add, .subtract, .multiply, .trueDivide].contains(self) }
 }
 
 extension MacroAssembler {
@@ -54,6 +64,25 @@ extension MacroAssembler {
         asm.jcc(.above, fail)
         asm.mov(.ecx, .dword(object, offsets.long_digits))
         asm.imul(value, .rcx)
+    }
+}
+
+extension MacroAssembler {
+    /// Loads a float, or a compact int converted exactly, as a double; else `fail`.
+    /// Clobbers rax and rcx.
+    func loadNumberAsDouble(_ object: Reg64, into target: XMM, _ fail: Label) {
+        let isInt = asm.newLabel()
+        let done = asm.newLabel()
+        loadAddress(.rax, TypeAddress.float)
+        asm.cmp(.rax, .qword(object, offsets.object_type))
+        asm.jcc(.notEqual, isInt)
+        asm.movsd(target, .qword(object, offsets.float_value))
+        asm.jmp(done)
+        asm.bind(isInt)
+        guardType(object, TypeAddress.long, fail)
+        loadCompactInt(object, into: .rax, fail)
+        asm.cvtsi2sd(target, .rax)
+        asm.bind(done)
     }
 }
 

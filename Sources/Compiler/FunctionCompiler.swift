@@ -427,7 +427,7 @@ final class FunctionCompiler {
             asm.mov(stack(depth - oparg), .rax)
         case .binaryOp: visitBinaryOp(oparg)
         case .unaryPositive: replaceTop(1, with: .unaryOp, [.stackValue(depth - 1), .immediate(0)])
-        case .unaryNegative: replaceTop(1, with: .unaryOp, [.stackValue(depth - 1), .immediate(1)])
+        case .unaryNegative: visitUnaryNegative()
         case .unaryInvert: replaceTop(1, with: .unaryOp, [.stackValue(depth - 1), .immediate(2)])
         case .unaryNot: replaceTop(1, with: .unaryNot, [.stackValue(depth - 1)])
         case .compareOp: try visitCompareOp(oparg)
@@ -602,40 +602,128 @@ final class FunctionCompiler {
         setPrevInstr()
         asm.mov(.rdi, stack(depth - 2))
         asm.mov(.rsi, stack(depth - 1))
-        if kind != .trueDivide {
-            // int op int, both compact: 30-bit digits, so no 64-bit overflow.
-            masm.guardType(.rdi, TypeAddress.long, notInt)
-            masm.guardType(.rsi, TypeAddress.long, notInt)
-            masm.loadCompactInt(.rdi, into: .rax, generic)
-            masm.loadCompactInt(.rsi, into: .rdx, generic)
-            switch kind {
-            case .add: asm.add(.rax, .rdx)
-            case .subtract: asm.sub(.rax, .rdx)
-            case .multiply: asm.imul(.rax, .rdx)
-            case .trueDivide: break
-            }
-            masm.callHelper(.longFromSsize, [.register(.rax)])
-            asm.jmp(haveResult)
-        }
+        // int op int, both compact (one 30-bit digit): no 64-bit overflow below.
+        masm.guardType(.rdi, TypeAddress.long, notInt)
+        masm.guardType(.rsi, TypeAddress.long, notInt)
+        masm.loadCompactInt(.rdi, into: .rax, generic)
+        masm.loadCompactInt(.rsi, into: .rdx, generic)
+        emitIntArithmetic(kind, generic: generic, haveResult: haveResult)
         asm.bind(notInt)
-        // float op float.
-        masm.guardType(.rdi, TypeAddress.float, generic)
-        masm.guardType(.rsi, TypeAddress.float, generic)
-        asm.movsd(.xmm0, .qword(.rdi, offsets.float_value))
-        switch kind {
-        case .add: asm.addsd(.xmm0, .qword(.rsi, offsets.float_value))
-        case .subtract: asm.subsd(.xmm0, .qword(.rsi, offsets.float_value))
-        case .multiply: asm.mulsd(.xmm0, .qword(.rsi, offsets.float_value))
-        case .trueDivide:
-            // A zero (or NaN) divisor takes the generic path, which raises ZeroDivisionError.
-            asm.xorpd(.xmm1, .xmm1)
-            asm.ucomisd(.xmm1, .qword(.rsi, offsets.float_value))
-            asm.jcc(.equal, generic)
-            asm.divsd(.xmm0, .qword(.rsi, offsets.float_value))
+        if kind.hasFloatPath {
+            // float op float, float op int, int op float.
+            masm.loadNumberAsDouble(.rdi, into: .xmm0, generic)
+            masm.loadNumberAsDouble(.rsi, into: .xmm1, generic)
+            emitFloatArithmetic(kind, generic: generic)
+            masm.callPrepared(.floatFromDouble)
+            asm.jmp(haveResult)
+        } else {
+            asm.jmp(generic)
         }
-        masm.callPrepared(.floatFromDouble)
         genericBinary(generic, haveResult, .binaryOp, [.immediate(Int64(oparg))])
         finishBinary(haveResult)
+    }
+
+    /// rax = a, rdx = b (compact ints). Leaves the boxed result in rax and jumps to
+    /// `haveResult`, or jumps to `generic` for operands the inline code does not take.
+    private func emitIntArithmetic(_ kind: ArithmeticKind, generic: Label, haveResult: Label) {
+        switch kind {
+        case .add: asm.add(.rax, .rdx)
+        case .subtract: asm.sub(.rax, .rdx)
+        case .multiply: asm.imul(.rax, .rdx)
+        case .and: asm.and(.rax, .rdx)
+        case .or: asm.or(.rax, .rdx)
+        case .xor: asm.xor(.rax, .rdx)
+        case .floorDivide, .remainder:
+            // Truncating division, then Python's floor adjustment.
+            let exact = asm.newLabel()
+            asm.test(.rdx, .rdx)
+            asm.jcc(.equal, generic)  // ZeroDivisionError
+            asm.mov(.rcx, .rdx)
+            asm.cqo()
+            asm.idiv(.rcx)
+            asm.test(.rdx, .rdx)
+            asm.jcc(.equal, exact)
+            asm.mov(.rsi, .rdx)
+            asm.xor(.rsi, .rcx)
+            asm.jcc(.notSign, exact)
+            asm.sub(.rax, imm: 1)
+            asm.add(.rdx, .rcx)
+            asm.bind(exact)
+            if kind == .remainder { asm.mov(.rax, .rdx) }
+        case .leftShift:
+            // |a| < 2**30 and 0 <= b <= 32 keeps the result within 62 bits.
+            asm.cmp(.rdx, imm: 32)
+            asm.jcc(.above, generic)  // also negative counts (ValueError)
+            asm.mov(.rcx, .rdx)
+            asm.shlCL(.rax)
+        case .rightShift:
+            asm.cmp(.rdx, imm: 63)
+            asm.jcc(.above, generic)
+            asm.mov(.rcx, .rdx)
+            asm.sarCL(.rax)
+        case .trueDivide:
+            // Both exact as doubles, so one IEEE division rounds correctly.
+            asm.test(.rdx, .rdx)
+            asm.jcc(.equal, generic)
+            asm.cvtsi2sd(.xmm0, .rax)
+            asm.cvtsi2sd(.xmm1, .rdx)
+            asm.divsd(.xmm0, .xmm1)
+            masm.callPrepared(.floatFromDouble)
+            asm.jmp(haveResult)
+            return
+        }
+        masm.callHelper(.longFromSsize, [.register(.rax)])
+        asm.jmp(haveResult)
+    }
+
+    /// xmm0 = a, xmm1 = b: leaves the double result in xmm0.
+    private func emitFloatArithmetic(_ kind: ArithmeticKind, generic: Label) {
+        switch kind {
+        case .add: asm.addsd(.xmm0, .xmm1)
+        case .subtract: asm.subsd(.xmm0, .xmm1)
+        case .multiply: asm.mulsd(.xmm0, .xmm1)
+        case .trueDivide:
+            // A zero (or NaN) divisor takes the generic path, which raises ZeroDivisionError.
+            asm.xorpd(.xmm2, .xmm2)
+            asm.ucomisd(.xmm1, .xmm2)
+            asm.jcc(.equal, generic)
+            asm.divsd(.xmm0, .xmm1)
+        default:
+            preconditionFailure("no float path for \(kind)")
+        }
+    }
+
+    /// UNARY_NEGATIVE with inline paths for compact ints and floats.
+    private func visitUnaryNegative() {
+        let generic = asm.newLabel()
+        let notInt = asm.newLabel()
+        let haveResult = asm.newLabel()
+        setPrevInstr()
+        asm.mov(.rdi, stack(depth - 1))
+        masm.guardType(.rdi, TypeAddress.long, notInt)
+        masm.loadCompactInt(.rdi, into: .rax, generic)
+        asm.neg(.rax)
+        masm.callHelper(.longFromSsize, [.register(.rax)])
+        asm.jmp(haveResult)
+        asm.bind(notInt)
+        masm.guardType(.rdi, TypeAddress.float, generic)
+        // Flip the sign bit: -(0.0) is -0.0, which 0.0 - x would not give.
+        asm.mov(.rax, .qword(.rdi, offsets.float_value))
+        asm.mov(.rcx, imm: Int64.min)
+        asm.xor(.rax, .rcx)
+        asm.movq(.xmm0, .rax)
+        masm.callPrepared(.floatFromDouble)
+        let depth = self.depth
+        slowPaths.append { [self] in
+            asm.bind(generic)
+            masm.callHelper(.unaryOp, [.stackValue(depth - 1), .immediate(1)])
+            asm.jmp(haveResult)
+        }
+        asm.bind(haveResult)
+        checkObjectResult()
+        asm.mov(FrameLayout.scratch, .rax)
+        masm.decrefStackSlot(depth - 1)
+        asm.mov(stack(depth - 1), FrameLayout.scratch)
     }
 
     private func visitBinarySubscr() {
