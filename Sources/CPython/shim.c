@@ -326,3 +326,308 @@ int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uin
     entry[3] = (uint64_t)keys_entries;
     return 1;
 }
+
+// ---- Exceptions: the evaluator's error:, exception_unwind: and do_raise --------
+// Compiled code unwinds its own frame exactly as _PyEval_EvalFrameDefault does, so a
+// handler can run as machine code and a tracer sees the same events.
+
+// The frame object of the current frame (compiled code's frame is current and complete).
+static PyFrameObject *current_frame_object(PyThreadState *tstate, _PyInterpreterFrame *frame) {
+    if (tstate->cframe->current_frame != frame || _PyFrame_IsIncomplete(frame)) return NULL;
+    return PyThreadState_GetFrame(tstate);  // new reference
+}
+
+// call_trace (ceval.c).
+static int pyj_call_trace(Py_tracefunc func, PyObject *obj, PyThreadState *tstate,
+                          _PyInterpreterFrame *frame, int what, PyObject *arg) {
+    if (tstate->tracing) return 0;
+    PyFrameObject *f = current_frame_object(tstate, frame);
+    if (f == NULL) return -1;
+    int old_what = tstate->tracing_what;
+    tstate->tracing_what = what;
+    PyThreadState_EnterTracing(tstate);
+    f->f_lineno = PyCode_Addr2Line(frame->f_code, _PyInterpreterFrame_LASTI(frame) * (int)sizeof(_Py_CODEUNIT));
+    int result = func(obj, f, what, arg);
+    f->f_lineno = 0;
+    PyThreadState_LeaveTracing(tstate);
+    tstate->tracing_what = old_what;
+    Py_DECREF(f);
+    return result;
+}
+
+// call_trace_protected (ceval.c).
+static int pyj_call_trace_protected(Py_tracefunc func, PyObject *obj, PyThreadState *tstate,
+                                    _PyInterpreterFrame *frame, int what, PyObject *arg) {
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    int err = pyj_call_trace(func, obj, tstate, frame, what, arg);
+    if (err == 0) {
+        PyErr_Restore(type, value, traceback);
+        return 0;
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(traceback);
+    return -1;
+}
+
+// call_exc_trace (ceval.c): the "exception" event.
+static void pyj_call_exc_trace(PyThreadState *tstate, _PyInterpreterFrame *frame) {
+    PyObject *type, *value, *orig_traceback;
+    PyErr_Fetch(&type, &value, &orig_traceback);
+    if (value == NULL) {
+        value = Py_None;
+        Py_INCREF(value);
+    }
+    PyErr_NormalizeException(&type, &value, &orig_traceback);
+    PyObject *traceback = (orig_traceback != NULL) ? orig_traceback : Py_None;
+    PyObject *arg = PyTuple_Pack(3, type, value, traceback);
+    if (arg == NULL) {
+        PyErr_Restore(type, value, orig_traceback);
+        return;
+    }
+    int err = pyj_call_trace(tstate->c_tracefunc, tstate->c_traceobj, tstate, frame, PyTrace_EXCEPTION, arg);
+    Py_DECREF(arg);
+    if (err == 0) {
+        PyErr_Restore(type, value, orig_traceback);
+    } else {
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(orig_traceback);
+    }
+}
+
+// get_exception_handler (ceval.c), linear: our tables are small and this is the slow path.
+static int pyj_exception_handler(PyCodeObject *code, int index, int *level, int *handler, int *lasti) {
+    unsigned char *scan = (unsigned char *)PyBytes_AS_STRING(code->co_exceptiontable);
+    unsigned char *end = scan + PyBytes_GET_SIZE(code->co_exceptiontable);
+    while (scan < end) {
+        int start_offset, size;
+        scan = parse_varint(scan, &start_offset);
+        if (start_offset > index) break;
+        scan = parse_varint(scan, &size);
+        if (start_offset + size > index) {
+            scan = parse_varint(scan, handler);
+            int depth_and_lasti;
+            parse_varint(scan, &depth_and_lasti);
+            *level = depth_and_lasti >> 1;
+            *lasti = depth_and_lasti & 1;
+            return 1;
+        }
+        while (scan < end && (scan[0] & 128) == 0) scan++;
+    }
+    return 0;
+}
+
+int pyj_unwind(PyThreadState *tstate, _PyInterpreterFrame *frame, int add_traceback) {
+    return pyj_unwind_at(tstate, frame, add_traceback, _PyInterpreterFrame_LASTI(frame));
+}
+
+// The evaluator looks the handler up at the instruction it is running (INSTR_OFFSET()-1),
+// which is prev_instr except after RERAISE with a saved lasti.
+int pyj_unwind_at(PyThreadState *tstate, _PyInterpreterFrame *frame, int add_traceback, int index) {
+    if (add_traceback) {
+        // error: log the traceback entry, then the tracer's "exception" event.
+        PyFrameObject *f = current_frame_object(tstate, frame);
+        if (f != NULL) {
+            PyTraceBack_Here(f);
+            Py_DECREF(f);
+        }
+        if (tstate->c_tracefunc != NULL) {
+            pyj_call_exc_trace(tstate, frame);
+        }
+    }
+    for (;;) {
+        // exception_unwind: the handler covering the failing instruction.
+        int offset = index;
+        int level, handler, lasti;
+        PyObject **stack_pointer = _PyFrame_GetStackPointer(frame);
+        PyObject **stackbase = _PyFrame_Stackbase(frame);
+        if (!pyj_exception_handler(frame->f_code, offset, &level, &handler, &lasti)) {
+            while (stack_pointer > stackbase) {
+                PyObject *o = *--stack_pointer;
+                Py_XDECREF(o);
+            }
+            _PyFrame_SetStackPointer(frame, stack_pointer);
+            if (tstate->cframe->use_tracing) {
+                // TRACE_FUNCTION_UNWIND: a "return" event with no value.
+                if (tstate->c_tracefunc) {
+                    pyj_call_trace_protected(tstate->c_tracefunc, tstate->c_traceobj, tstate, frame, PyTrace_RETURN, NULL);
+                }
+                if (tstate->c_profilefunc) {
+                    pyj_call_trace_protected(tstate->c_profilefunc, tstate->c_profileobj, tstate, frame, PyTrace_RETURN, NULL);
+                }
+            }
+            return -1;
+        }
+        PyObject **new_top = stackbase + level;
+        while (stack_pointer > new_top) {
+            PyObject *v = *--stack_pointer;
+            Py_XDECREF(v);
+        }
+        _PyFrame_SetStackPointer(frame, stack_pointer);
+        if (lasti) {
+            PyObject *lasti_value = PyLong_FromLong(_PyInterpreterFrame_LASTI(frame));
+            if (lasti_value == NULL) continue;  // unwind the MemoryError instead
+            *stack_pointer++ = lasti_value;
+        }
+        PyObject *exc, *val, *tb;
+        PyErr_Fetch(&exc, &val, &tb);
+        PyErr_NormalizeException(&exc, &val, &tb);
+        PyException_SetTraceback(val, tb != NULL ? tb : Py_None);
+        Py_XDECREF(tb);
+        Py_XDECREF(exc);
+        *stack_pointer++ = val;
+        _PyFrame_SetStackPointer(frame, stack_pointer);
+        return handler;
+    }
+}
+
+// do_raise (ceval.c): 0 when an exception was raised (the error: path, with a
+// traceback entry), 1 for a bare re-raise (straight to unwinding, no new entry).
+static int pyj_do_raise(PyThreadState *tstate, PyObject *exc, PyObject *cause) {
+    PyObject *type = NULL, *value = NULL;
+    if (exc == NULL) {
+        _PyErr_StackItem *exc_info = _PyErr_GetTopmostException(tstate);
+        value = exc_info->exc_value;
+        if (Py_IsNone(value) || value == NULL) {
+            PyErr_SetString(PyExc_RuntimeError, "No active exception to reraise");
+            return 0;
+        }
+        type = PyExceptionInstance_Class(value);
+        Py_XINCREF(type);
+        Py_XINCREF(value);
+        PyObject *tb = PyException_GetTraceback(value);
+        PyErr_Restore(type, value, tb);
+        return 1;
+    }
+    if (PyExceptionClass_Check(exc)) {
+        type = exc;
+        value = PyObject_CallNoArgs(exc);
+        if (value == NULL) goto raise_error;
+        if (!PyExceptionInstance_Check(value)) {
+            PyErr_Format(PyExc_TypeError, "calling %R should have returned an instance of BaseException, not %R",
+                         type, Py_TYPE(value));
+            goto raise_error;
+        }
+    } else if (PyExceptionInstance_Check(exc)) {
+        value = exc;
+        type = PyExceptionInstance_Class(exc);
+        Py_INCREF(type);
+    } else {
+        Py_DECREF(exc);
+        PyErr_SetString(PyExc_TypeError, "exceptions must derive from BaseException");
+        goto raise_error;
+    }
+    if (cause) {
+        PyObject *fixed_cause;
+        if (PyExceptionClass_Check(cause)) {
+            fixed_cause = PyObject_CallNoArgs(cause);
+            if (fixed_cause == NULL) goto raise_error;
+            Py_DECREF(cause);
+        } else if (PyExceptionInstance_Check(cause)) {
+            fixed_cause = cause;
+        } else if (Py_IsNone(cause)) {
+            Py_DECREF(cause);
+            fixed_cause = NULL;
+        } else {
+            PyErr_SetString(PyExc_TypeError, "exception causes must derive from BaseException");
+            goto raise_error;
+        }
+        PyException_SetCause(value, fixed_cause);
+    }
+    PyErr_SetObject(type, value);
+    Py_DECREF(value);
+    Py_DECREF(type);
+    return 0;
+raise_error:
+    Py_XDECREF(value);
+    Py_XDECREF(type);
+    Py_XDECREF(cause);
+    return 0;
+}
+
+// RAISE_VARARGS oparg with `depth` values on the stack (prev_instr set): raises and
+// unwinds; returns the handler index or -1, like pyj_unwind.
+int pyj_raise_varargs(PyThreadState *tstate, _PyInterpreterFrame *frame, int depth, int oparg) {
+    PyObject **stack = _PyFrame_Stackbase(frame);
+    PyObject *cause = NULL, *exc = NULL;
+    switch (oparg) {
+    case 2: cause = stack[--depth];  /* fall through */
+    case 1: exc = stack[--depth];  /* fall through */
+    default: break;
+    }
+    frame->stacktop = frame->f_code->co_nlocalsplus + depth;  // the operands' references are do_raise's now
+    int bare = pyj_do_raise(tstate, exc, cause);
+    return pyj_unwind(tstate, frame, !bare);
+}
+
+// RERAISE oparg with `depth` values on the stack: restores the exception on top (and,
+// with oparg, prev_instr from the saved lasti) and unwinds without a new traceback entry.
+int pyj_reraise(PyThreadState *tstate, _PyInterpreterFrame *frame, int depth, int oparg) {
+    int index = _PyInterpreterFrame_LASTI(frame);  // the RERAISE itself
+    PyObject **stack = _PyFrame_Stackbase(frame);
+    if (oparg) {
+        PyObject *lasti = stack[depth - 1 - oparg];
+        if (PyLong_Check(lasti)) {
+            frame->prev_instr = _PyCode_CODE(frame->f_code) + PyLong_AsLong(lasti);
+        } else {
+            frame->stacktop = frame->f_code->co_nlocalsplus + depth;
+            PyErr_SetString(PyExc_SystemError, "lasti is not an int");
+            return pyj_unwind_at(tstate, frame, 1, index);
+        }
+    }
+    PyObject *val = stack[--depth];
+    frame->stacktop = frame->f_code->co_nlocalsplus + depth;
+    PyObject *exc = Py_NewRef(PyExceptionInstance_Class(val));
+    PyObject *tb = PyException_GetTraceback(val);
+    PyErr_Restore(exc, val, tb);
+    return pyj_unwind_at(tstate, frame, 0, index);
+}
+
+// CHECK_EXC_MATCH's type check (check_except_type_valid) and match: 1, 0, or -1.
+int pyj_check_exc_match(PyObject *left, PyObject *right) {
+    if (PyTuple_Check(right)) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(right); i++) {
+            if (!PyExceptionClass_Check(PyTuple_GET_ITEM(right, i))) goto invalid;
+        }
+    } else if (!PyExceptionClass_Check(right)) {
+        goto invalid;
+    }
+    return PyErr_GivenExceptionMatches(left, right);
+invalid:
+    PyErr_SetString(PyExc_TypeError, "catching classes that do not inherit from BaseException is not allowed");
+    return -1;
+}
+
+// PUSH_EXC_INFO: [e] -> [previous or None, e], and e becomes the handled exception.
+void pyj_push_exc_info(PyThreadState *tstate, PyObject **top) {
+    PyObject *value = top[0];
+    _PyErr_StackItem *exc_info = tstate->exc_info;
+    if (exc_info->exc_value != NULL) {
+        top[0] = exc_info->exc_value;
+    } else {
+        Py_INCREF(Py_None);
+        top[0] = Py_None;
+    }
+    Py_INCREF(value);
+    top[1] = value;
+    exc_info->exc_value = value;
+}
+
+// POP_EXCEPT: restores the handled exception from the top of the stack.
+void pyj_pop_except(PyThreadState *tstate, PyObject *saved) {
+    _PyErr_StackItem *exc_info = tstate->exc_info;
+    PyObject *value = exc_info->exc_value;
+    exc_info->exc_value = saved;
+    Py_XDECREF(value);
+}
+
+// WITH_EXCEPT_START: calls exit(type(val), val, tb) for the stack [exit, lasti, prev, val].
+PyObject *pyj_with_except_start(PyObject *exit_func, PyObject *val) {
+    PyObject *exc = PyExceptionInstance_Class(val);
+    PyObject *tb = PyException_GetTraceback(val);
+    Py_XDECREF(tb);
+    PyObject *stack[4] = {NULL, exc, val, tb};
+    return PyObject_Vectorcall(exit_func, stack + 1, 3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+}

@@ -26,6 +26,10 @@ final class FunctionCompiler {
     private let exitLabel: Label
     private let leaveLabel: Label
     private var pendingKeywordNames: Obj?
+    /// Code units of the exception handlers compiled code may dispatch to.
+    private var handlerTargets: [Int] = []
+    /// eax holds what an unwinder returned: a handler's code unit, or -1.
+    private let handlerDispatch: Label
 
     private var instruction: Instruction!
     private var position = 0
@@ -45,6 +49,7 @@ final class FunctionCompiler {
         returnLabel = masm.asm.newLabel()
         exitLabel = masm.asm.newLabel()
         leaveLabel = masm.asm.newLabel()
+        handlerDispatch = masm.asm.newLabel()
     }
 
     // MARK: Driver
@@ -117,19 +122,32 @@ final class FunctionCompiler {
         .returnValue, .raiseVarargs, .reraise, .jumpForward, .jumpBackward, .jumpBackwardNoInterrupt,
     ]
 
+    /// Instructions reached by normal control flow, and handlers whose protected range
+    /// holds reachable code (the exception table's edges).
     private func findReachable() throws -> [Bool] {
         let instructions = decoded.instructions
         var seen = [Bool](repeating: false, count: instructions.count)
         var work = instructions.isEmpty ? [] : [0]
-        while let position = work.popLast() {
-            if seen[position] { continue }
-            seen[position] = true
-            let instruction = instructions[position]
-            if let target = instruction.jumpTarget { work.append(try self.position(ofCodeUnit: target)) }
-            if !FunctionCompiler.endsBlock.contains(instruction.opcode), position + 1 < instructions.count {
-                work.append(position + 1)
+        var handlersAdded = Set<Int>()
+        repeat {
+            while let position = work.popLast() {
+                if seen[position] { continue }
+                seen[position] = true
+                let instruction = instructions[position]
+                if let target = instruction.jumpTarget { work.append(try self.position(ofCodeUnit: target)) }
+                if !FunctionCompiler.endsBlock.contains(instruction.opcode), position + 1 < instructions.count {
+                    work.append(position + 1)
+                }
             }
-        }
+            for entry in decoded.exceptionTable where !handlersAdded.contains(entry.target) {
+                let covered = instructions.indices.contains { seen[$0] && instructions[$0].index >= entry.start && instructions[$0].index < entry.end }
+                if covered {
+                    handlersAdded.insert(entry.target)
+                    work.append(try self.position(ofCodeUnit: entry.target))
+                }
+            }
+        } while !work.isEmpty
+        handlerTargets = handlersAdded.sorted()
         return seen
     }
 
@@ -199,6 +217,8 @@ final class FunctionCompiler {
         asm.pop(.rbp)
         asm.ret()
 
+        emitHandlerDispatch()
+
         asm.comment("leave to the interpreter: ecx = reason; prev_instr and stacktop are set")
         asm.bind(leaveLabel)
         asm.mov(.rdi, FrameLayout.threadState)
@@ -206,6 +226,65 @@ final class FunctionCompiler {
         asm.mov(.rdx, .rsp)
         masm.callPrepared(.leaveToInterpreter)
         asm.jmp(exitLabel)
+    }
+
+    // MARK: Exceptions
+
+    /// After an unwinder: eax = -1 means the exception leaves the frame (its stack is
+    /// released): return NULL. Otherwise eax is the handler's code unit, with the stack
+    /// set up for it: continue in its compiled code.
+    private func emitHandlerDispatch() {
+        asm.comment("exception handler dispatch: eax = handler code unit, or -1")
+        asm.bind(handlerDispatch)
+        let leaves = asm.newLabel()
+        asm.test(.eax, .eax)
+        asm.jcc(.sign, leaves)
+        for target in handlerTargets {
+            asm.cmp(.eax, imm: Int32(target))
+            if let label = try? label(forCodeUnit: target) { asm.jcc(.equal, label) }
+        }
+        // A handler machine code does not have: continue in the evaluator.
+        asm.movsxd(.rax, .eax)
+        asm.lea(.rax, .qword(FrameLayout.firstInstruction, index: .rax, scale: .x2, -2))
+        asm.mov(masm.prevInstr, .rax)
+        asm.mov(.ecx, imm: ExitReason.error.rawValue)
+        asm.jmp(leaveLabel)
+        asm.bind(leaves)
+        asm.xor(.eax, .eax)
+        asm.jmp(returnLabel)
+    }
+
+    private func visitRaise(_ oparg: Int, reraise: Bool) {
+        setPrevInstr()
+        masm.callHelper(reraise ? .reraise : .raiseVarargs, [
+            .threadState, .frame, .immediate(Int64(depth)), .immediate(Int64(oparg)),
+        ])
+        asm.jmp(handlerDispatch)
+    }
+
+    private func visitPushExcInfo() {
+        masm.callHelper(.pushExcInfo, [.threadState, .stackAddress(depth - 1)])
+    }
+
+    private func visitPopExcept() {
+        // The saved exception moves from the stack into exc_info.
+        setPrevInstr()
+        masm.callHelper(.popExcept, [.threadState, .stackValue(depth - 1)])
+    }
+
+    private func visitCheckExcMatch() {
+        setPrevInstr()
+        masm.callHelper(.checkExcMatch, [.stackValue(depth - 2), .stackValue(depth - 1)])
+        asm.test(.eax, .eax)
+        asm.jcc(.sign, errorLabel(depth: depth))
+        asm.mov(.r14d, .eax)
+        masm.decrefStackSlot(depth - 1)
+        masm.loadAddress(.rax, FunctionCompiler.trueObject)
+        masm.loadAddress(.rcx, FunctionCompiler.falseObject)
+        asm.test(.r14d, .r14d)
+        asm.cmovcc(.equal, .rax, .rcx)
+        masm.incref(.rax)
+        asm.mov(stack(depth - 1), .rax)
     }
 
     // MARK: Exits
@@ -218,8 +297,8 @@ final class FunctionCompiler {
         slowPaths.append { [self] in
             asm.bind(label)
             masm.setStackDepth(depth)
-            asm.mov(.ecx, imm: ExitReason.error.rawValue)
-            asm.jmp(leaveLabel)
+            masm.callHelper(.unwind, [.threadState, .frame, .immediate(1)])
+            asm.jmp(handlerDispatch)
         }
         return label
     }
@@ -394,7 +473,8 @@ final class FunctionCompiler {
         .binarySubscr, .storeSubscr, .deleteSubscr, .buildTuple, .buildList, .listExtend, .buildSet, .setUpdate,
         .buildMap, .buildConstKeyMap, .buildSlice, .listAppend, .setAdd, .mapAdd, .listToTuple, .dictUpdate,
         .unpackSequence, .returnValue, .makeFunction, .formatValue, .buildString,
-        .raiseVarargs, .reraise,
+        .raiseVarargs, .reraise, .pushExcInfo, .popExcept, .checkExcMatch, .withExceptStart,
+        .checkEgMatch, .prepReraiseStar,
         .makeCell, .copyFreeVars, .loadClosure, .loadDeref, .storeDeref, .deleteDeref,
         .beforeWith, .callFunctionEx, .dictMerge, .unpackEx,
         .importName, .importFrom, .storeGlobal, .deleteGlobal, .loadAssertionError, .loadBuildClass,
@@ -556,10 +636,18 @@ final class FunctionCompiler {
         case .matchSequence: visitMatchTypeFlag(1 << 5)
         case .matchKeys, .matchClass:
             asm.jmp(exitBefore(.matchPattern))
-        case .raiseVarargs, .reraise:
-            // `raise` and re-raise hand the frame to the interpreter, which raises with
-            // its exact semantics (causes, bare raise, traceback entries) and unwinds.
-            asm.jmp(exitBefore(.raise))
+        case .raiseVarargs: visitRaise(oparg, reraise: false)
+        case .reraise: visitRaise(oparg, reraise: true)
+        case .pushExcInfo: visitPushExcInfo()
+        case .popExcept: visitPopExcept()
+        case .checkExcMatch: visitCheckExcMatch()
+        case .withExceptStart:
+            setPrevInstr()
+            masm.callHelper(.withExceptStart, [.stackValue(depth - 4), .stackValue(depth - 1)])
+            checkObjectResult()
+            asm.mov(stack(depth), .rax)
+        case .checkEgMatch, .prepReraiseStar:
+            asm.jmp(exitBefore(.exceptStar))
         default:
             throw CompileError.unsupportedOpcode(
                 name: instruction.opcode.name, byteOffset: instruction.byteOffset,

@@ -33,6 +33,7 @@ public enum Helper: CaseIterable {
     case unpackSequence, makeFunction, formatValue, buildString
     case leaveToInterpreter, handleEvalBreaker
     case raiseUnboundLocal
+    case unwind, raiseVarargs, reraise, checkExcMatch, pushExcInfo, popExcept, withExceptStart
     case loadGlobalCached, loadAttrCached, storeAttrCached, loadMethodCached
     case makeCell, copyFreeVars, beforeWith, callFunctionEx, dictMerge, unpackEx
     case importName, importFrom, storeGlobal, deleteGlobal, loadBuildClass, getLength
@@ -49,6 +50,13 @@ public enum Helper: CaseIterable {
 
     private static let longFromSsizeFunction: @convention(c) (Int) -> Obj? = PyLong_FromSsize_t
     private static let floatFromDoubleFunction: @convention(c) (Double) -> Obj? = PyFloat_FromDouble
+    private static let unwindFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, OpaquePointer?, Int32) -> Int32 = pyj_unwind
+    private static let raiseVarargsFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, OpaquePointer?, Int32, Int32) -> Int32 = pyj_raise_varargs
+    private static let reraiseFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, OpaquePointer?, Int32, Int32) -> Int32 = pyj_reraise
+    private static let checkExcMatchFunction: @convention(c) (Obj?, Obj?) -> Int32 = pyj_check_exc_match
+    private static let pushExcInfoFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafeMutablePointer<UnsafeMutablePointer<PyObject>?>?) -> Void = pyj_push_exc_info
+    private static let popExceptFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, Obj?) -> Void = pyj_pop_except
+    private static let withExceptStartFunction: @convention(c) (Obj?, Obj?) -> Obj? = pyj_with_except_start
     private static let deallocFunction: @convention(c) (Obj?) -> Void = _Py_Dealloc
     private static let checkRecursiveCallFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafePointer<CChar>?) -> Int32 = _Py_CheckRecursiveCall
 
@@ -96,6 +104,14 @@ public enum Helper: CaseIterable {
         case .storeAttrCached: return Helper.entry("storeAttrCached", unsafeBitCast(Runtime.storeAttrCached, to: UInt64.self), 4, .status)
         case .loadMethodCached: return Helper.entry("loadMethodCached", unsafeBitCast(Runtime.loadMethodCached, to: UInt64.self), 3, .status)
         case .raiseUnboundLocal: return Helper.entry("raiseUnboundLocal", unsafeBitCast(Runtime.raiseUnboundLocal, to: UInt64.self), 1, .none)
+        // The unwinders return a handler's code-unit index, or -1: the caller dispatches.
+        case .unwind: return Helper.entry("pyj_unwind", unsafeBitCast(Helper.unwindFunction, to: UInt64.self), 3, .none)
+        case .raiseVarargs: return Helper.entry("pyj_raise_varargs", unsafeBitCast(Helper.raiseVarargsFunction, to: UInt64.self), 4, .none)
+        case .reraise: return Helper.entry("pyj_reraise", unsafeBitCast(Helper.reraiseFunction, to: UInt64.self), 4, .none)
+        case .checkExcMatch: return Helper.entry("pyj_check_exc_match", unsafeBitCast(Helper.checkExcMatchFunction, to: UInt64.self), 2, .none)
+        case .pushExcInfo: return Helper.entry("pyj_push_exc_info", unsafeBitCast(Helper.pushExcInfoFunction, to: UInt64.self), 2, .none)
+        case .popExcept: return Helper.entry("pyj_pop_except", unsafeBitCast(Helper.popExceptFunction, to: UInt64.self), 2, .none)
+        case .withExceptStart: return Helper.entry("pyj_with_except_start", unsafeBitCast(Helper.withExceptStartFunction, to: UInt64.self), 2, .object)
         case .makeCell: return Helper.entry("makeCell", unsafeBitCast(Runtime.makeCell, to: UInt64.self), 1, .status)
         case .copyFreeVars: return Helper.entry("copyFreeVars", unsafeBitCast(Runtime.copyFreeVars, to: UInt64.self), 3, .none)
         case .beforeWith: return Helper.entry("beforeWith", unsafeBitCast(Runtime.beforeWith, to: UInt64.self), 1, .status)
@@ -123,7 +139,7 @@ public enum Helper: CaseIterable {
 
 /// Why compiled code handed its frame to the interpreter mid-way.
 public enum ExitReason: Int32, CaseIterable {
-    /// An exception: the interpreter adds the traceback entry and unwinds (throwflag 1).
+    /// An exception caught by a handler that runs in the evaluator.
     case error = 0
     /// Tracing or profiling was switched on while the frame ran.
     case tracing = 1
@@ -133,8 +149,8 @@ public enum ExitReason: Int32, CaseIterable {
     case globalMiss = 3
     /// Code that machine code does not reach (exception handlers run in the interpreter).
     case uncompiledPath = 4
-    /// `raise` and re-raise: the interpreter raises with its exact semantics and unwinds.
-    case raise = 5
+    /// `except*` handlers (CHECK_EG_MATCH, PREP_RERAISE_STAR) run in the evaluator.
+    case exceptStar = 5
     /// `f(*args, **kwargs)` with arguments that are not a tuple/list and a dict.
     case starCallShape = 6
     /// `from m import x` where x is not an attribute (circular imports, errors).
@@ -149,7 +165,7 @@ public enum ExitReason: Int32, CaseIterable {
         case .unboundLocal: return "unbound_local"
         case .globalMiss: return "global_miss"
         case .uncompiledPath: return "uncompiled_path"
-        case .raise: return "raise"
+        case .exceptStar: return "except_star"
         case .starCallShape: return "star_call_shape"
         case .importFromMiss: return "import_from_miss"
         case .matchPattern: return "match_pattern"

@@ -488,8 +488,7 @@ let buildString: @convention(c) (StackPointer, Int32) -> Obj? = { items, n in
 /// Hands a frame to CPython's evaluator at an instruction boundary. Unlinks the
 /// compiled code's cframe (copying `use_tracing` back, as the interpreter does on exit),
 /// gives back the recursion count the compiled code took, and continues at
-/// `prev_instr + 1` (throwflag 0), or unwinds the exception already set at
-/// `prev_instr` (throwflag 1: traceback entry, handler lookup, stack release).
+/// `prev_instr + 1` with the stack the frame holds.
 let leaveToInterpreter: @convention(c) (UnsafeMutableRawPointer, OpaquePointer, UnsafeMutableRawPointer, Int32) -> Obj? = { tstate, frame, cframe, reason in
     let previous = cframe.load(fromByteOffset: Int(offsets.cframe_previous), as: UnsafeMutableRawPointer.self)
     tstate.storeBytes(of: previous, toByteOffset: Int(offsets.tstate_cframe), as: UnsafeMutableRawPointer.self)
@@ -499,8 +498,10 @@ let leaveToInterpreter: @convention(c) (UnsafeMutableRawPointer, OpaquePointer, 
     tstate.storeBytes(of: remaining + 1, toByteOffset: Int(offsets.tstate_recursion_remaining), as: Int32.self)
     let code = UnsafeMutableRawPointer(frame).load(fromByteOffset: Int(offsets.frame_code), as: UnsafeMutableRawPointer.self)
     ExitCounters.record(ExitReason(rawValue: reason) ?? .error, code: code)
+    // Always at an instruction boundary with no exception pending: compiled code
+    // unwinds exceptions itself (pyj_unwind) before it ever gets here.
     let ts = tstate.assumingMemoryBound(to: PyThreadState.self)
-    return pyj_eval_default(ts, frame, reason == ExitReason.error.rawValue ? 1 : 0)
+    return pyj_eval_default(ts, frame, 0)
 }
 
 /// The eval breaker (signals, pending calls, GIL drop requests, async exceptions): status.

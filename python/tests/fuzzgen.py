@@ -17,7 +17,7 @@ nested in the source (helpers, the context manager's methods, lambdas, closures,
 comprehensions) are marked for compilation in one copy; the other copy runs
 interpreted. Results / exceptions / tracebacks / argument state must agree, and
 every marked code object that ran and uses only opcodes of
-``difftest.FIRST_SUBSET`` must be compiled.
+``difftest.COMPILED_OPCODES`` must be compiled.
 """
 from __future__ import annotations
 
@@ -591,7 +591,7 @@ def nested_codes(code: types.CodeType) -> list[types.CodeType]:
 
 
 def in_subset(code: types.CodeType) -> bool:
-    return not (difftest.opnames(code) - difftest.FIRST_SUBSET)
+    return not (difftest.opnames(code) - difftest.COMPILED_OPCODES)
 
 
 @dataclass

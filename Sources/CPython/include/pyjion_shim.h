@@ -118,6 +118,18 @@ int pyj_attr_cache_fill_load(PyObject *owner, PyObject *name, uint64_t *entry);
 int pyj_attr_cache_fill_store(PyObject *owner, PyObject *name, uint64_t *entry);
 int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uint64_t *entry);
 
+// Exceptions, as the evaluator handles them (see shim.c). The unwinders return the
+// handler's code-unit index with the stack set up for it, or -1 when the exception
+// leaves the frame (its stack released).
+int pyj_unwind(PyThreadState *tstate, struct _PyInterpreterFrame *frame, int add_traceback);
+int pyj_unwind_at(PyThreadState *tstate, struct _PyInterpreterFrame *frame, int add_traceback, int index);
+int pyj_raise_varargs(PyThreadState *tstate, struct _PyInterpreterFrame *frame, int depth, int oparg);
+int pyj_reraise(PyThreadState *tstate, struct _PyInterpreterFrame *frame, int depth, int oparg);
+int pyj_check_exc_match(PyObject *left, PyObject *right);
+void pyj_push_exc_info(PyThreadState *tstate, PyObject **top);
+void pyj_pop_except(PyThreadState *tstate, PyObject *saved);
+PyObject *pyj_with_except_start(PyObject *exit_func, PyObject *val);
+
 // 1 while the C stack has room for another Python frame, 0 when it is nearly full.
 int pyj_c_stack_ok(void);
 
