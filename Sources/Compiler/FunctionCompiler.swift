@@ -237,13 +237,18 @@ final class FunctionCompiler {
         asm.comment("exception handler dispatch: eax = handler code unit, or -1")
         asm.bind(handlerDispatch)
         let leaves = asm.newLabel()
+        let inEvaluator = asm.newLabel()
         asm.test(.eax, .eax)
         asm.jcc(.sign, leaves)
+        // A tracer switched on mid-frame sees the handler run in the evaluator.
+        asm.cmp(FrameLayout.cframeUseTracing, imm: 0)
+        asm.jcc(.notEqual, inEvaluator)
         for target in handlerTargets {
             asm.cmp(.eax, imm: Int32(target))
             if let label = try? label(forCodeUnit: target) { asm.jcc(.equal, label) }
         }
         // A handler machine code does not have: continue in the evaluator.
+        asm.bind(inEvaluator)
         asm.movsxd(.rax, .eax)
         asm.lea(.rax, .qword(FrameLayout.firstInstruction, index: .rax, scale: .x2, -2))
         asm.mov(masm.prevInstr, .rax)

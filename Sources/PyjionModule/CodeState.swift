@@ -118,7 +118,7 @@ final class JIT {
         }
         let record = UnsafeMutablePointer<CodeEntry>.allocate(capacity: 1)
         let state = CodeState(hasLoop: hasLoop, record: record)
-        record.initialize(to: CodeEntry(owner: Unmanaged.passRetained(state).toOpaque()))
+        record.initialize(to: CodeEntry(owner: Unmanaged.passRetained(state).toOpaque(), code: code))
         if _PyCode_SetExtra(code.assumingMemoryBound(to: PyObject.self), JITSwitches.extraIndex, record) != 0 {
             freeRecord(record)
             PyErr_Clear()
@@ -193,9 +193,48 @@ private let freeCodeState: @convention(c) (UnsafeMutableRawPointer?) -> Void = {
 
 private func freeRecord(_ record: UnsafeMutablePointer<CodeEntry>) {
     let owner = record.pointee.owner
-    record.deinitialize(count: 1)
-    record.deallocate()
+    if let code = record.pointee.code { stopEmptyFreeCalls(code) }
+    retire(record)
     if let owner { Unmanaged<CodeState>.fromOpaque(owner).release() }
+}
+
+/// _PyCode_SetExtra sizes a code object's extras to every index registered so far,
+/// and code_dealloc calls the free function of each, NULL or not. A free function
+/// written in Python (test_code's, through ctypes) is then called for its own
+/// half-deallocated code object, which crashes the interpreter; without pyjion's extra
+/// that code object would have had no extras at all. So while the code object dies,
+/// if no slot after pyjion's holds a value, the array is cut back to end at pyjion's
+/// slot (code_dealloc re-reads the size on every step): only NULL calls are skipped.
+private func stopEmptyFreeCalls(_ code: UnsafeMutableRawPointer) {
+    let index = JITSwitches.extraIndex
+    guard index >= 0,
+          let extra = code.load(fromByteOffset: Int(pyj_offsets.code_extra), as: UnsafeMutableRawPointer?.self) else { return }
+    let size = extra.load(as: Int.self)
+    guard size > index + 1 else { return }
+    for later in (index + 1)..<size where extra.load(fromByteOffset: 8 + 8 * later, as: UnsafeRawPointer?.self) != nil {
+        return
+    }
+    extra.storeBytes(of: index + 1, as: Int.self)
+}
+
+/// Records whose code object died. The slot still points at the record while
+/// code_dealloc runs the other co_extra free functions, and one of those may run Python
+/// code (a ctypes callback), re-entering the hook with that very code object. So a
+/// record is emptied (no entry, no owner: the hook then leaves the frame to the
+/// evaluator) and its memory is reused only much later.
+nonisolated(unsafe) private var retiredRecords: [UnsafeMutablePointer<CodeEntry>] = []
+
+private func retire(_ record: UnsafeMutablePointer<CodeEntry>) {
+    record.pointee.entry = nil
+    record.pointee.owner = nil
+    retiredRecords.append(record)
+    if retiredRecords.count >= 4096 {
+        for old in retiredRecords.prefix(2048) {
+            old.deinitialize(count: 1)
+            old.deallocate()
+        }
+        retiredRecords.removeFirst(2048)
+    }
 }
 
 import Glibc

@@ -13,6 +13,13 @@ let frameEvaluationHook: _PyFrameEvalFunction = { tstate, frame, throwflag in
         return nil
     }
     let raw = UnsafeMutableRawPointer(frame!)
+    // A function called during its own deallocation (a co_extra free function written
+    // in Python, called by code_dealloc for the slot pyjion's extra made it cover) has
+    // its globals cleared already; no evaluator can run it.
+    guard raw.load(fromByteOffset: Int(pyj_offsets.frame_globals), as: UnsafeRawPointer?.self) != nil else {
+        PyErr_SetString(PyExc_SystemError, "function called during its own deallocation")
+        return nil
+    }
     guard throwflag == 0 else { return pyj_eval_default(tstate, frame, throwflag) }
     let code = raw.load(fromByteOffset: Int(pyj_offsets.frame_code), as: UnsafeMutableRawPointer.self)
     // The common case first: compiled code that may run.
@@ -39,12 +46,16 @@ private func evaluateUncompiled(
     let jit = JIT.shared
     if flags & generatorLikeFlags != 0 {
         // Record the decline once, so info() and stats() say why.
-        if JITSwitches.mode == .global && jit.state(of: code) == nil { jit.declineGenerator(code) }
+        if JITSwitches.mode == .global && JITSwitches.codeEntry(code) == nil { jit.declineGenerator(code) }
         return pyj_eval_default(tstate, frame, 0)
     }
     // Code that runs with a locals mapping (class bodies, module code) stays interpreted.
     guard flags & coOptimized != 0,
           raw.load(fromByteOffset: Int(pyj_offsets.frame_locals), as: UnsafeRawPointer?.self) == nil else {
+        return pyj_eval_default(tstate, frame, 0)
+    }
+    // A code object being deallocated (its record retired) runs in the evaluator.
+    if let record = JITSwitches.codeEntry(code), record.pointee.owner == nil {
         return pyj_eval_default(tstate, frame, 0)
     }
     let state: CodeState

@@ -11,12 +11,15 @@ public struct CodeEntry {
     public var forced: Bool
     /// The module's own state for this code object (retained; released by the free function).
     public var owner: UnsafeMutableRawPointer?
+    /// The code object (borrowed: the record dies with it).
+    public var code: UnsafeMutableRawPointer?
 
-    public init(owner: UnsafeMutableRawPointer?) {
+    public init(owner: UnsafeMutableRawPointer?, code: UnsafeMutableRawPointer?) {
         entry = nil
         runCount = 0
         forced = false
         self.owner = owner
+        self.code = code
     }
 }
 

@@ -103,6 +103,8 @@ def _check_int(name: str, value: object) -> int:
     # bool is an int subclass; config(threshold=True) is almost surely a mistake.
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value > sys.maxsize:
+        raise ValueError(f"{name} must be at most {sys.maxsize}, not {value}")
     return int(value)
 
 

@@ -198,3 +198,12 @@ def test_stats_result_is_a_copy() -> None:
     s2 = pyjion.stats()
     assert s2["compiled"] != -1 or s2["compiled"] >= 0
     assert "x" not in s2["decline_reasons"]
+
+
+def test_threshold_beyond_ssize_t_is_a_value_error() -> None:
+    before = pyjion.config()
+    with pytest.raises(ValueError, match="at most"):
+        pyjion.config(threshold=2**100)
+    with pytest.raises(ValueError, match="at most"):
+        pyjion.config(max_code_bytes=2**64)
+    assert pyjion.config() == before
