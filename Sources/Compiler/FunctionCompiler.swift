@@ -474,7 +474,7 @@ final class FunctionCompiler {
         .popJumpForwardIfTrue, .popJumpForwardIfFalse, .popJumpBackwardIfTrue, .popJumpBackwardIfFalse,
         .popJumpForwardIfNone, .popJumpForwardIfNotNone, .popJumpBackwardIfNone, .popJumpBackwardIfNotNone,
         .jumpIfTrueOrPop, .jumpIfFalseOrPop, .getIter, .forIter,
-        .loadGlobal, .loadAttr, .storeAttr, .loadMethod, .precall, .kwNames, .call,
+        .loadGlobal, .loadAttr, .storeAttr, .deleteAttr, .loadMethod, .precall, .kwNames, .call,
         .binarySubscr, .storeSubscr, .deleteSubscr, .buildTuple, .buildList, .listExtend, .buildSet, .setUpdate,
         .buildMap, .buildConstKeyMap, .buildSlice, .listAppend, .setAdd, .mapAdd, .listToTuple, .dictUpdate,
         .unpackSequence, .returnValue, .makeFunction, .formatValue, .buildString,
@@ -537,6 +537,7 @@ final class FunctionCompiler {
         case .loadGlobal: visitLoadGlobal(oparg)
         case .loadAttr: visitLoadAttr(oparg)
         case .storeAttr: visitStoreAttr(oparg)
+        case .deleteAttr: consumeTop(1, with: .deleteAttr, [.stackValue(depth - 1), .immediate(name(oparg))])
         case .loadMethod: visitLoadMethod(oparg)
         case .kwNames:
             pendingKeywordNames = constant(oparg)

@@ -69,11 +69,11 @@ private func evaluateUncompiled(
     }
     guard JITSwitches.mayRun(state.record) else { return pyj_eval_default(tstate, frame, 0) }
     state.record.pointee.runCount += 1
-    if isTracing(tstate) { return pyj_eval_default(tstate, frame, 0) }
     if !state.failed && (state.forced || state.hasLoop || state.runCount > jit.threshold) {
         jit.compile(code, state)
-        if let entry = state.entry { return entry(tstate, frame) }
     }
+    // A traced or profiled frame runs in the evaluator, compiled or not.
+    if let entry = state.entry, !isTracing(tstate) { return entry(tstate, frame) }
     return pyj_eval_default(tstate, frame, 0)
 }
 

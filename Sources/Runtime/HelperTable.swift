@@ -25,7 +25,7 @@ public struct HelperDescriptor {
 public enum Helper: CaseIterable {
     case binaryOp, unaryOp, unaryNot, compareOp, containsOp, isTrue
     case getIter, forIterEnded
-    case loadGlobal, loadAttr, storeAttr, loadMethod
+    case loadGlobal, loadAttr, storeAttr, deleteAttr, loadMethod
     case call
     case binarySubscr, storeSubscr, deleteSubscr, buildSlice
     case buildTuple, buildList, buildSet, buildMap, buildConstKeyMap
@@ -74,6 +74,7 @@ public enum Helper: CaseIterable {
         case .loadGlobal: return Helper.entry("loadGlobal", unsafeBitCast(Runtime.loadGlobal, to: UInt64.self), 3, .objectOrMiss)
         case .loadAttr: return Helper.entry("loadAttr", unsafeBitCast(Runtime.loadAttr, to: UInt64.self), 2, .object)
         case .storeAttr: return Helper.entry("storeAttr", unsafeBitCast(Runtime.storeAttr, to: UInt64.self), 3, .status)
+        case .deleteAttr: return Helper.entry("deleteAttr", unsafeBitCast(Runtime.deleteAttr, to: UInt64.self), 2, .status)
         case .loadMethod: return Helper.entry("loadMethod", unsafeBitCast(Runtime.loadMethod, to: UInt64.self), 2, .status)
         case .call: return Helper.entry("call", unsafeBitCast(Runtime.call, to: UInt64.self), 4, .object)
         case .binarySubscr: return Helper.entry("binarySubscr", unsafeBitCast(Runtime.binarySubscr, to: UInt64.self), 2, .object)

@@ -203,6 +203,9 @@ let loadMethodCached: @convention(c) (StackPointer, Obj, UnsafeMutableRawPointer
 /// LOAD_ATTR: object.
 let loadAttr: @convention(c) (Obj, Obj) -> Obj? = { owner, name in PyObject_GetAttr(owner, name) }
 
+/// DELETE_ATTR: status.
+let deleteAttr: @convention(c) (Obj, Obj) -> Int32 = { owner, name in PyObject_SetAttr(owner, name, nil) }
+
 /// STORE_ATTR: status. Stack `[v, owner]`; the caller pops both on success.
 let storeAttr: @convention(c) (Obj, Obj, Obj) -> Int32 = { owner, name, v in PyObject_SetAttr(owner, name, v) }
 

@@ -1437,6 +1437,7 @@ LANGUAGE_CASES = [
     C("match-mapping", "def f(v):\n    match v:\n        case {'k': x, **rest}:\n            return x, rest\n        case _:\n            return None\n", ({"k": 1, "j": 2},)),
     C("match-class", "def f(v):\n    match v:\n        case int(x) if x > 2:\n            return 'big'\n        case int():\n            return 'int'\n        case str() | bytes():\n            return 'text'\n    return 'other'\n", (7,)),
     C("match-literal", "def f(v):\n    match v:\n        case 1 | 2:\n            return 'small'\n        case None:\n            return 'none'\n        case 'a':\n            return 'a'\n    return 'other'\n", ("a",)),
+    C("delete-attribute", "class O:\n    pass\ndef f():\n    o = O()\n    o.a = 1\n    del o.a\n    try:\n        del o.a\n    except AttributeError as e:\n        return str(e), hasattr(o, 'a')\n"),
     C("annotated-inner-function", "def f():\n    def g(a: int, b: 'str' = 'x') -> list:\n        return a\n    return g.__annotations__, g(1)\n"),
     C("try-finally-return", "def f(log):\n    for i in range(3):\n        try:\n            if i == 1:\n                continue\n            log.append(i)\n        finally:\n            log.append('f')\n    return log\n", ([],)),
     C("exception-handler-then-loop", "def f(xs):\n    total = 0\n    for x in xs:\n        try:\n            total += 10 // x\n        except ZeroDivisionError:\n            total -= 1\n    return total\n", ([1, 0, 2, 0, 5],)),
