@@ -974,6 +974,17 @@ final class FunctionCompiler {
         asm.jcc(.notEqual, miss)
     }
 
+    /// Leaves in rax the address of the cached attribute's slot in the object's values
+    /// array, or jumps to `miss` (other type version, or no values array). rcx = entry.
+    private func instanceValueSlot(_ object: Reg64, entry: UInt64, _ miss: Label) {
+        guardTypeVersion(object, entry: entry, miss)
+        asm.mov(.rax, .qword(object, offsets.object_values))
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, miss)
+        asm.mov(.rdx, .qword(.rcx, AttributeCacheEntry.indexOffset))
+        asm.lea(.rax, .qword(.rax, index: .rdx, scale: .x8))
+    }
+
     /// LOAD_ATTR of an instance attribute kept in the object's values array, as the
     /// interpreter's LOAD_ATTR_INSTANCE_VALUE does; anything else through the helper.
     private func visitLoadAttr(_ oparg: Int) {
@@ -982,12 +993,8 @@ final class FunctionCompiler {
         let haveResult = asm.newLabel()
         setPrevInstr()
         asm.mov(.rdi, stack(depth - 1))
-        guardTypeVersion(.rdi, entry: entry, miss)
-        asm.mov(.rax, .qword(.rdi, offsets.object_values))
-        asm.test(.rax, .rax)
-        asm.jcc(.equal, miss)
-        asm.mov(.rdx, .qword(.rcx, AttributeCacheEntry.indexOffset))
-        asm.mov(.rax, .qword(.rax, index: .rdx, scale: .x8))
+        instanceValueSlot(.rdi, entry: entry, miss)
+        asm.mov(.rax, .qword(.rax))
         asm.test(.rax, .rax)
         asm.jcc(.equal, miss)
         masm.incref(.rax)
@@ -1013,12 +1020,7 @@ final class FunctionCompiler {
         let done = asm.newLabel()
         setPrevInstr()
         asm.mov(.rdi, stack(depth - 1))
-        guardTypeVersion(.rdi, entry: entry, miss)
-        asm.mov(.rax, .qword(.rdi, offsets.object_values))
-        asm.test(.rax, .rax)
-        asm.jcc(.equal, miss)
-        asm.mov(.rdx, .qword(.rcx, AttributeCacheEntry.indexOffset))
-        asm.lea(.rax, .qword(.rax, index: .rdx, scale: .x8))
+        instanceValueSlot(.rdi, entry: entry, miss)
         // An empty slot would also need the values' insertion order: leave it to the helper.
         asm.cmp(.qword(.rax), imm: 0)
         asm.jcc(.equal, miss)
@@ -1080,13 +1082,9 @@ final class FunctionCompiler {
 
     // MARK: Closures, star-calls, patterns
 
-    /// rax holds an "object or miss" result: push it, or raise, or let the interpreter
-    /// run this instruction (no side effect has happened).
-    private func pushObjectOrExit(_ reason: ExitReason) {
-        let miss = asm.newLabel()
-        asm.test(.rax, .rax)
-        asm.jcc(.equal, miss)
-        asm.mov(stack(depth), .rax)
+    /// The out-of-line end of an "object or miss" helper call that returned NULL: an
+    /// exception set is an error; none means the evaluator redoes this instruction.
+    private func missOrError(_ miss: Label, _ reason: ExitReason) {
         let error = errorLabel(depth: depth)
         let redo = exitBefore(reason)
         slowPaths.append { [self] in
@@ -1095,6 +1093,16 @@ final class FunctionCompiler {
             asm.jcc(.notEqual, error)
             asm.jmp(redo)
         }
+    }
+
+    /// rax holds an "object or miss" result: push it, or raise, or let the interpreter
+    /// run this instruction (no side effect has happened).
+    private func pushObjectOrExit(_ reason: ExitReason) {
+        let miss = asm.newLabel()
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, miss)
+        asm.mov(stack(depth), .rax)
+        missOrError(miss, reason)
     }
 
     private func visitLoadDeref(_ index: Int) {
@@ -1134,14 +1142,7 @@ final class FunctionCompiler {
         asm.test(.rax, .rax)
         asm.jcc(.equal, miss)
         asm.mov(stack(base), .rax)
-        let error = errorLabel(depth: depth)
-        let redo = exitBefore(.starCallShape)
-        slowPaths.append { [self] in
-            asm.bind(miss)
-            asm.cmp(.qword(FrameLayout.threadState, offsets.tstate_curexc_type), imm: 0)
-            asm.jcc(.notEqual, error)
-            asm.jmp(redo)
-        }
+        missOrError(miss, .starCallShape)
         checkEvalBreaker(
             errorDepth: base + 1,
             tracingExit: exitLabel(resumeAt: instruction.nextIndex, depth: base + 1, reason: .tracing))
@@ -1366,10 +1367,9 @@ final class FunctionCompiler {
         } else {
             asm.mov(stack(depth), .rax)
         }
-        let error = errorLabel(depth: depth)
-        let redo = exitBefore(.globalMiss)
         let unit = instruction.index
         let nameObject = name(oparg >> 1)
+        let missed = asm.newLabel()
         slowPaths.append { [self] in
             asm.bind(miss)
             masm.setPrevInstr(codeUnit: unit)
@@ -1379,10 +1379,9 @@ final class FunctionCompiler {
             ])
             asm.test(.rax, .rax)
             asm.jcc(.notEqual, found)
-            asm.cmp(.qword(FrameLayout.threadState, offsets.tstate_curexc_type), imm: 0)
-            asm.jcc(.notEqual, error)
-            asm.jmp(redo)
+            asm.jmp(missed)
         }
+        missOrError(missed, .globalMiss)
     }
 
     private func visitCall(_ oparg: Int) {
