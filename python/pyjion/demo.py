@@ -3,7 +3,7 @@
 Prints the median of 3 runs for each, checks both give identical results, and
 prints the speedup and how many functions pyjion compiled.
 
-    python3 python/demo.py
+    python3 -m pyjion.demo
 """
 from __future__ import annotations
 
