@@ -7,7 +7,10 @@ public enum Compiler {
     /// Assembles a code object; throws `CompileError` for code it declines.
     /// `data` is the function's inline-cache memory from an earlier compile (a listing
     /// must embed the same addresses); a new one is made when nil.
-    public static func assemble(_ view: CodeObjectView, data: RuntimeData? = nil) throws -> (AssembledCode, RuntimeData) {
+    /// `withLineNumbers` puts each instruction's source line in the listing's comments.
+    public static func assemble(
+        _ view: CodeObjectView, data: RuntimeData? = nil, withLineNumbers: Bool = false
+    ) throws -> (AssembledCode, RuntimeData) {
         let decoded: DecodedCode
         do {
             decoded = try decode(code: view.code, exceptionTable: view.exceptionTable)
@@ -17,7 +20,7 @@ public enum Compiler {
         let globalSites = decoded.instructions.filter { $0.opcode == .loadGlobal }.count
         let attributeSites = decoded.instructions.filter { [.loadAttr, .storeAttr, .loadMethod].contains($0.opcode) }.count
         let data = data ?? RuntimeData(globalCacheEntries: globalSites, attributeCacheEntries: attributeSites)
-        let code = try FunctionCompiler(view: view, decoded: decoded, data: data).compile()
+        let code = try FunctionCompiler(view: view, decoded: decoded, data: data, withLineNumbers: withLineNumbers).compile()
         return (code, data)
     }
 

@@ -41,7 +41,11 @@ final class FunctionCompiler {
     private var nextGlobalCacheEntry = 0
     private var nextAttributeCacheEntry = 0
 
-    init(view: CodeObjectView, decoded: DecodedCode, data: RuntimeData) {
+    /// Listing comments name each instruction's source line (costly for big code).
+    private let withLineNumbers: Bool
+
+    init(view: CodeObjectView, decoded: DecodedCode, data: RuntimeData, withLineNumbers: Bool) {
+        self.withLineNumbers = withLineNumbers
         self.view = view
         self.decoded = decoded
         self.data = data
@@ -105,10 +109,11 @@ final class FunctionCompiler {
     }
 
     private func describe(_ instruction: Instruction) -> String {
-        let line = view.line(atByteOffset: instruction.byteOffset)
         var text = "\(instruction.byteOffset) \(instruction.opcode.name)"
         if instruction.opcode.hasArgument { text += " \(instruction.oparg)" }
-        return text + "  (line \(line), depth \(depth))"
+        // PyCode_Addr2Line scans the line table from its start: only for listings.
+        if withLineNumbers { text += "  (line \(view.line(atByteOffset: instruction.byteOffset)))" }
+        return text + "  (depth \(depth))"
     }
 
     private func position(ofCodeUnit unit: Int) throws -> Int {
@@ -140,15 +145,32 @@ final class FunctionCompiler {
                 }
             }
             for entry in decoded.exceptionTable where !handlersAdded.contains(entry.target) {
-                let covered = instructions.indices.contains { seen[$0] && instructions[$0].index >= entry.start && instructions[$0].index < entry.end }
-                if covered {
-                    handlersAdded.insert(entry.target)
-                    work.append(try self.position(ofCodeUnit: entry.target))
+                // Walk only the entry's own range: instructions are in code-unit order.
+                var position = firstPosition(atOrAfter: entry.start)
+                while position < instructions.count, instructions[position].index < entry.end {
+                    if seen[position] {
+                        handlersAdded.insert(entry.target)
+                        work.append(try self.position(ofCodeUnit: entry.target))
+                        break
+                    }
+                    position += 1
                 }
             }
         } while !work.isEmpty
         handlerTargets = handlersAdded.sorted()
         return seen
+    }
+
+    /// The first instruction whose code unit is at or after `unit` (binary search).
+    private func firstPosition(atOrAfter unit: Int) -> Int {
+        let instructions = decoded.instructions
+        var low = 0
+        var high = instructions.count
+        while low < high {
+            let middle = (low + high) / 2
+            if instructions[middle].index < unit { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     private func label(forCodeUnit unit: Int) throws -> Label {
@@ -484,6 +506,7 @@ final class FunctionCompiler {
         .beforeWith, .callFunctionEx, .dictMerge, .unpackEx,
         .importName, .importFrom, .storeGlobal, .deleteGlobal, .loadAssertionError, .loadBuildClass,
         .getLen, .matchMapping, .matchSequence, .matchKeys, .matchClass,
+        .loadName, .storeName, .deleteName, .loadClassderef, .setupAnnotations, .printExpr,
     ]
 
     private func visit(_ instruction: Instruction) throws {
@@ -638,6 +661,32 @@ final class FunctionCompiler {
             masm.callHelper(.getLength, [.stackValue(depth - 1)])
             checkObjectResult()
             asm.mov(stack(depth), .rax)
+        case .loadName:
+            setPrevInstr()
+            masm.callHelper(.loadName, [
+                .frameField(offsets.frame_locals), .frameField(offsets.frame_globals),
+                .frameField(offsets.frame_builtins), .immediate(name(oparg)),
+            ])
+            checkObjectResult()
+            asm.mov(stack(depth), .rax)
+        case .storeName:
+            consumeTop(1, with: .storeName, [.frameField(offsets.frame_locals), .immediate(name(oparg)), .stackValue(depth - 1)])
+        case .deleteName:
+            setPrevInstr()
+            masm.callHelper(.deleteName, [.frameField(offsets.frame_locals), .immediate(name(oparg))])
+            checkStatusResult()
+        case .loadClassderef:
+            setPrevInstr()
+            asm.mov(FrameLayout.scratch, masm.local(oparg))
+            masm.callHelper(.loadClassDeref, [
+                .frameField(offsets.frame_locals), .immediate(Int64(Int(bitPattern: view.localNames[oparg]))), .register(.r14),
+            ])
+            pushObjectOrExit(.unboundLocal)
+        case .printExpr: consumeTop(1, with: .printExpression, [.stackValue(depth - 1)])
+        case .setupAnnotations:
+            setPrevInstr()
+            masm.callHelper(.setupAnnotations, [.frameField(offsets.frame_locals)])
+            checkStatusResult()
         case .matchMapping: visitMatchTypeFlag(1 << 6)
         case .matchSequence: visitMatchTypeFlag(1 << 5)
         case .matchKeys, .matchClass:

@@ -22,9 +22,12 @@ final class CodeState {
     var exits: [ExitReason: Int] = [:]
     /// Has a loop: compiles at its first call (no on-stack replacement in 3.11).
     let hasLoop: Bool
+    /// A function's code (CO_OPTIMIZED), as opposed to a class body or exec'd code.
+    let isFunction: Bool
 
-    init(hasLoop: Bool, record: UnsafeMutablePointer<CodeEntry>) {
+    init(hasLoop: Bool, isFunction: Bool, record: UnsafeMutablePointer<CodeEntry>) {
         self.hasLoop = hasLoop
+        self.isFunction = isFunction
         self.record = record
     }
 
@@ -48,6 +51,8 @@ struct Statistics {
     var compiled = 0
     /// Distinct function code objects (CO_OPTIMIZED, not generators) the hook has run.
     var functionsSeen = 0
+    /// Of those, compiled (class bodies and exec'd code compile too: `compiled` counts all).
+    var functionsCompiled = 0
     var declined = 0
     var declineReasons: [String: Int] = [:]
     var compileTimeNs = 0
@@ -117,7 +122,7 @@ final class JIT {
             pyj_decref(bytes)
         }
         let record = UnsafeMutablePointer<CodeEntry>.allocate(capacity: 1)
-        let state = CodeState(hasLoop: hasLoop, record: record)
+        let state = CodeState(hasLoop: hasLoop, isFunction: countAsFunction, record: record)
         record.initialize(to: CodeEntry(owner: Unmanaged.passRetained(state).toOpaque(), code: code))
         if _PyCode_SetExtra(code.assumingMemoryBound(to: PyObject.self), JITSwitches.extraIndex, record) != 0 {
             freeRecord(record)
@@ -139,7 +144,7 @@ final class JIT {
         }
         do {
             let view = try CodeObjectView(code.assumingMemoryBound(to: PyCodeObject.self))
-            let (assembled, data) = try Compiler.assemble(view)
+            let (assembled, data) = try Compiler.assemble(view, withLineNumbers: dumpListings)
             let block: CodeBlock
             do {
                 block = try arena.allocate(copying: assembled.bytes)
@@ -159,6 +164,7 @@ final class JIT {
             state.failed = false
             state.reason = nil
             stats.compiled += 1
+            if state.isFunction { stats.functionsCompiled += 1 }
         } catch let error as CompileError {
             decline(state, error.description, category: error.category)
         } catch {

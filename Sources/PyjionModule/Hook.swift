@@ -49,10 +49,14 @@ private func evaluateUncompiled(
         if JITSwitches.mode == .global && JITSwitches.codeEntry(code) == nil { jit.declineGenerator(code) }
         return pyj_eval_default(tstate, frame, 0)
     }
-    // Code that runs with a locals mapping (class bodies, module code) stays interpreted.
-    guard flags & coOptimized != 0,
-          raw.load(fromByteOffset: Int(pyj_offsets.frame_locals), as: UnsafeRawPointer?.self) == nil else {
-        return pyj_eval_default(tstate, frame, 0)
+    // Module code (its locals are its globals) runs once: it stays in the evaluator.
+    // Class bodies and exec'd code with their own locals mapping compile like functions.
+    let locals = raw.load(fromByteOffset: Int(pyj_offsets.frame_locals), as: UnsafeRawPointer?.self)
+    if flags & coOptimized == 0 {
+        guard let locals,
+              locals != raw.load(fromByteOffset: Int(pyj_offsets.frame_globals), as: UnsafeRawPointer?.self) else {
+            return pyj_eval_default(tstate, frame, 0)
+        }
     }
     // A code object being deallocated (its record retired) runs in the evaluator.
     if let record = JITSwitches.codeEntry(code), record.pointee.owner == nil {
@@ -62,7 +66,8 @@ private func evaluateUncompiled(
     if let existing = jit.state(of: code) {
         state = existing
     } else {
-        guard JITSwitches.mode == .global, let created = jit.stateCreating(for: code) else {
+        guard JITSwitches.mode == .global,
+              let created = jit.stateCreating(for: code, countAsFunction: flags & coOptimized != 0) else {
             return pyj_eval_default(tstate, frame, 0)
         }
         state = created

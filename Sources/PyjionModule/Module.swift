@@ -129,6 +129,7 @@ private let stats: Method = { _, _ in
         ("compiled", pyInt(s.compiled)),
         ("declined", pyInt(s.declined)),
         ("functions_seen", pyInt(s.functionsSeen)),
+        ("functions_compiled", pyInt(s.functionsCompiled)),
         ("decline_reasons", pyCountDict(s.declineReasons.sorted { $0.key < $1.key })),
         ("code_bytes", pyInt(jit.arena.bytesInUse)),
         ("code_bytes_reserved", pyInt(jit.arena.bytesReserved)),
@@ -146,7 +147,7 @@ private let disNative: Method = { _, object in
     guard let state = JIT.shared.state(of: code), let block = state.block else { return pyNone() }
     do {
         let view = try CodeObjectView(code.assumingMemoryBound(to: PyCodeObject.self))
-        let (assembled, _) = try Compiler.assemble(view, data: state.data)
+        let (assembled, _) = try Compiler.assemble(view, data: state.data, withLineNumbers: true)
         let header = "; \(view.qualifiedName): \(assembled.bytes.count) bytes at 0x\(String(UInt(bitPattern: block.address), radix: 16))\n"
         return pyString(header + assembled.formattedListing(base: UInt64(UInt(bitPattern: block.address))))
     } catch {

@@ -36,6 +36,7 @@ public enum Helper: CaseIterable {
     case unwind, raiseVarargs, reraise, checkExcMatch, pushExcInfo, popExcept, withExceptStart
     case loadGlobalCached, loadAttrCached, storeAttrCached, loadMethodCached
     case makeCell, copyFreeVars, beforeWith, callFunctionEx, dictMerge, unpackEx
+    case loadName, storeName, deleteName, loadClassDeref, setupAnnotations, printExpression
     case importName, importFrom, storeGlobal, deleteGlobal, loadBuildClass, getLength
     // CPython's own exports.
     case dealloc, checkRecursiveCall, longFromSsize, floatFromDouble
@@ -113,6 +114,12 @@ public enum Helper: CaseIterable {
         case .pushExcInfo: return Helper.entry("pyj_push_exc_info", unsafeBitCast(Helper.pushExcInfoFunction, to: UInt64.self), 2, .none)
         case .popExcept: return Helper.entry("pyj_pop_except", unsafeBitCast(Helper.popExceptFunction, to: UInt64.self), 2, .none)
         case .withExceptStart: return Helper.entry("pyj_with_except_start", unsafeBitCast(Helper.withExceptStartFunction, to: UInt64.self), 2, .object)
+        case .loadName: return Helper.entry("loadName", unsafeBitCast(Runtime.loadName, to: UInt64.self), 4, .object)
+        case .storeName: return Helper.entry("storeName", unsafeBitCast(Runtime.storeName, to: UInt64.self), 3, .status)
+        case .deleteName: return Helper.entry("deleteName", unsafeBitCast(Runtime.deleteName, to: UInt64.self), 2, .status)
+        case .loadClassDeref: return Helper.entry("loadClassDeref", unsafeBitCast(Runtime.loadClassDeref, to: UInt64.self), 3, .objectOrMiss)
+        case .setupAnnotations: return Helper.entry("setupAnnotations", unsafeBitCast(Runtime.setupAnnotations, to: UInt64.self), 1, .status)
+        case .printExpression: return Helper.entry("printExpression", unsafeBitCast(Runtime.printExpression, to: UInt64.self), 1, .status)
         case .makeCell: return Helper.entry("makeCell", unsafeBitCast(Runtime.makeCell, to: UInt64.self), 1, .status)
         case .copyFreeVars: return Helper.entry("copyFreeVars", unsafeBitCast(Runtime.copyFreeVars, to: UInt64.self), 3, .none)
         case .beforeWith: return Helper.entry("beforeWith", unsafeBitCast(Runtime.beforeWith, to: UInt64.self), 1, .status)

@@ -242,3 +242,97 @@ let getLength: @convention(c) (Obj) -> Obj? = { value in
     if length < 0 { return nil }
     return PyLong_FromSsize_t(length)
 }
+
+// MARK: - Names (class bodies and other code run with a locals mapping)
+
+private enum NamespaceNames {
+    nonisolated(unsafe) static let annotations = PyUnicode_InternFromString("__annotations__")!
+}
+
+/// Raises NameError for `name` as format_exc_check_arg does, with its `name` attribute
+/// set (the "Did you mean" suggestions read it).
+private func raiseNameError(_ name: Obj) {
+    let text = PyUnicode_AsUTF8(name).map { String(cString: $0) } ?? "?"
+    guard let message = "name '\(text)' is not defined".withCString({ PyUnicode_FromString($0) }) else { return }
+    defer { decref(message) }
+    guard let error = PyObject_CallOneArg(PyExc_NameError, message) else { return }
+    defer { decref(error) }
+    if PyObject_SetAttrString(error, "name", name) != 0 { PyErr_Clear() }
+    PyErr_SetObject(PyExc_NameError, error)
+}
+
+/// Looks `name` up in a locals mapping: new reference, or NULL with no exception when
+/// absent (KeyError from a mapping swallowed), or NULL with an exception.
+private func lookUpLocal(_ locals: Obj, _ name: Obj) -> Obj? {
+    if pyj_dict_check_exact(locals) != 0 {
+        guard let value = PyDict_GetItemWithError(locals, name) else { return nil }
+        incref(value)
+        return value
+    }
+    if let value = PyObject_GetItem(locals, name) { return value }
+    if PyErr_ExceptionMatches(PyExc_KeyError) != 0 { PyErr_Clear() }
+    return nil
+}
+
+/// LOAD_NAME: object. Locals, then globals, then builtins.
+let loadName: @convention(c) (Obj, Obj, Obj, Obj) -> Obj? = { locals, globals, builtins, name in
+    if let value = lookUpLocal(locals, name) { return value }
+    if PyErr_Occurred() != nil { return nil }
+    if let value = PyDict_GetItemWithError(globals, name) { incref(value); return value }
+    if PyErr_Occurred() != nil { return nil }
+    if pyj_dict_check_exact(builtins) != 0 {
+        if let value = PyDict_GetItemWithError(builtins, name) { incref(value); return value }
+        if PyErr_Occurred() == nil { raiseNameError(name) }
+        return nil
+    }
+    if let value = PyObject_GetItem(builtins, name) { return value }
+    if PyErr_ExceptionMatches(PyExc_KeyError) != 0 { raiseNameError(name) }
+    return nil
+}
+
+/// STORE_NAME: status.
+let storeName: @convention(c) (Obj, Obj, Obj) -> Int32 = { locals, name, value in
+    pyj_dict_check_exact(locals) != 0 ? PyDict_SetItem(locals, name, value) : PyObject_SetItem(locals, name, value)
+}
+
+/// DELETE_NAME: status.
+let deleteName: @convention(c) (Obj, Obj) -> Int32 = { locals, name in
+    if PyObject_DelItem(locals, name) != 0 {
+        raiseNameError(name)
+        return -1
+    }
+    return 0
+}
+
+/// LOAD_CLASSDEREF: object or miss. The locals mapping, then the cell (a miss when
+/// the cell is empty: the evaluator raises its message).
+let loadClassDeref: @convention(c) (Obj, Obj, Obj) -> Obj? = { locals, name, cell in
+    if let value = lookUpLocal(locals, name) { return value }
+    if PyErr_Occurred() != nil { return nil }
+    guard let value = PyCell_Get(cell) else { return nil }
+    return value
+}
+
+/// SETUP_ANNOTATIONS: status. Makes sure the locals mapping has `__annotations__`.
+let setupAnnotations: @convention(c) (Obj) -> Int32 = { locals in
+    let key = NamespaceNames.annotations
+    if let existing = lookUpLocal(locals, key) {
+        decref(existing)
+        return 0
+    }
+    if PyErr_Occurred() != nil { return -1 }
+    guard let dict = PyDict_New() else { return -1 }
+    defer { decref(dict) }
+    return pyj_dict_check_exact(locals) != 0 ? PyDict_SetItem(locals, key, dict) : PyObject_SetItem(locals, key, dict)
+}
+
+/// PRINT_EXPR (interactive code): status. Calls sys.displayhook(value).
+let printExpression: @convention(c) (Obj) -> Int32 = { value in
+    guard let hook = PySys_GetObject("displayhook") else {
+        raise(PyExc_RuntimeError, "lost sys.displayhook")
+        return -1
+    }
+    guard let result = PyObject_CallOneArg(hook, value) else { return -1 }
+    decref(result)
+    return 0
+}

@@ -1447,3 +1447,80 @@ LANGUAGE_CASES = [
 @pytest.mark.parametrize("src, args, kwargs, opts", LANGUAGE_CASES)
 def test_language_compiled(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
     run_diff(src, args, kwargs, **opts)
+
+
+# Code run with its own locals mapping: class bodies, exec with separate locals, and
+# interactive code compile too (module bodies, which run once, stay in the evaluator).
+NAMESPACE_SOURCES = {
+    "class-body": """
+        X = 10
+        def make(v):
+            class K:
+                a = v
+                b = a + X
+                c: int = 3
+                def m(self):
+                    return __class__.__name__ + str(self.a)
+                del b
+                try:
+                    b
+                except NameError as e:
+                    err = str(e)
+            return K
+        def f(v):
+            K = make(v)
+            return K.a, K().m(), K.__annotations__, K.err, hasattr(K, 'b')
+        """,
+    "class-deref": """
+        def f(x):
+            class C:
+                y = x
+                def g(self):
+                    return x
+            return C.y, C().g()
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMESPACE_SOURCES))
+def test_namespace_code_compiled(name: str) -> None:
+    import textwrap
+    import types as _types
+
+    source = textwrap.dedent(NAMESPACE_SOURCES[name])
+    results = []
+    for jit in (False, True):
+        ns: dict = {}
+        exec(compile(source, f"<{name}>", "exec"), ns)
+        bodies = []
+        if jit:
+            for value in list(ns.values()):
+                if isinstance(value, _types.FunctionType):
+                    pyjion.jit(value)
+                    bodies += [c for c in value.__code__.co_consts if isinstance(c, _types.CodeType)]
+            for body in bodies:
+                pyjion._pyjion.mark_jit(body)
+        results.append([ns["f"](v) for v in (1, 2)])
+        for body in bodies:
+            assert pyjion.info(body).compiled, (body.co_name, pyjion.info(body))
+    assert results[0] == results[1]
+
+
+def test_exec_with_own_locals_and_interactive_code() -> None:
+    import io
+    import contextlib
+
+    source = "a = 1\nb = a + 2\ndel a\nc = [b * 2, b * 3]\n"
+    code = compile(source, "<exec-locals>", "exec")
+    interactive = compile("b * 7\n", "<single>", "single")
+    pyjion._pyjion.mark_jit(code)
+    pyjion._pyjion.mark_jit(interactive)
+    interpreted: dict = {}
+    exec(compile(source, "<exec-locals>", "exec"), {}, interpreted)
+    compiled: dict = {}
+    exec(code, {}, compiled)
+    assert compiled == interpreted and pyjion.info(code).compiled
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(interactive, {}, compiled)
+    assert out.getvalue() == "21\n" and pyjion.info(interactive).compiled

@@ -382,6 +382,7 @@ def summarize_stats(records: Sequence[Mapping[str, Any]], role: str | None = "wo
         "compiled": 0,
         "declined": 0,
         "functions_seen": 0,
+        "functions_compiled": 0,
         "code_bytes": 0,
         "compile_time_ns": 0,
         "decline_reasons": collections.Counter(),
@@ -395,13 +396,16 @@ def summarize_stats(records: Sequence[Mapping[str, Any]], role: str | None = "wo
         total["processes"] += 1
         for key in ("compiled", "declined", "functions_seen", "code_bytes", "compile_time_ns"):
             total[key] += int(stats.get(key) or 0)
+        # Function code objects compiled (class bodies and exec'd code compile too, but
+        # the share counts functions); older stats without the key count everything.
+        total["functions_compiled"] += int(stats.get("functions_compiled", stats.get("compiled")) or 0)
         total["decline_reasons"].update({k: int(v) for k, v in (stats.get("decline_reasons") or {}).items()})
         exits = {k: int(v) for k, v in (stats.get("exits") or {}).items() if v}
         total["exits"].update(exits)
         if exits and record.get("test"):
             total["tests_with_exits"][str(record["test"])] += sum(exits.values())
     seen = total["functions_seen"]
-    total["compiled_share"] = (total["compiled"] / seen) if seen else None
+    total["compiled_share"] = (total["functions_compiled"] / seen) if seen else None
     for key in ("decline_reasons", "exits", "tests_with_exits"):
         total[key] = dict(total[key].most_common())
     return total
@@ -649,9 +653,10 @@ def format_report(table: Table, runs: Mapping[str, ModeRun], expected_jit_failur
         if mode == "jit":
             share = workers["compiled_share"]
             share_text = f"{share:.1%}" if share is not None else "n/a"
-            out.append(f"  compiled share (workers): {share_text} = {workers['compiled']} compiled / "
+            out.append(f"  compiled share (workers): {share_text} = {workers['functions_compiled']} compiled / "
                        f"{workers['functions_seen']} function code objects executed "
-                       f"({workers['declined']} declined; {workers['code_bytes']:,} bytes of code; "
+                       f"({workers['compiled']} code objects compiled in all, class bodies included; "
+                       f"{workers['declined']} declined; {workers['code_bytes']:,} bytes of code; "
                        f"{workers['compile_time_ns'] / 1e9:.1f} s compiling)")
             if others["processes"]:
                 out.append(f"  other processes: {others['compiled']} compiled / {others['functions_seen']} seen")
