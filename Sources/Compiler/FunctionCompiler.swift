@@ -590,6 +590,9 @@ final class FunctionCompiler {
             masm.callHelper(.unpackSequence, [.stackAddress(depth - 1), .immediate(Int64(oparg))])
             checkStatusResult()
         case .returnValue:
+            // A frame object that outlives the call reports the line of prev_instr,
+            // which the interpreter leaves at the RETURN_VALUE.
+            setPrevInstr()
             asm.mov(.rax, stack(depth - 1))
             masm.setStackDepth(0)
             asm.jmp(returnLabel)

@@ -348,3 +348,28 @@ def test_global_cache_follows_rebinding() -> None:
     with pytest.raises(NameError, match="name 'G' is not defined"):
         f()
     assert pyjion.info(f).compiled
+
+
+def test_frame_outliving_its_call_reports_the_return_line() -> None:
+    """found by CPython's test_compile (test_lineno_after_implicit_return)."""
+    import sys as _sys
+
+    saved = []
+
+    def keep_caller(_: object = None) -> None:
+        saved.append(_sys._getframe(1))
+
+    src = "TRUE = True\ndef f(x):\n    x()\n    if TRUE:\n        pass\n"
+    lines = []
+    for jit in (False, True):
+        ns: dict = {}
+        exec(compile(src, "<lineno-after-return>", "exec"), ns)
+        f = ns["f"]
+        if jit:
+            pyjion.jit(f)
+        f(keep_caller)
+        frame = saved.pop()
+        lines.append(frame.f_lineno - frame.f_code.co_firstlineno)
+        if jit:
+            assert pyjion.info(f).compiled
+    assert lines[0] == lines[1] == 3
