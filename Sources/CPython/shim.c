@@ -39,6 +39,7 @@ const PyjOffsets pyj_offsets = {
     .tstate_c_tracefunc = offsetof(PyThreadState, c_tracefunc),
     .tstate_curexc_type = offsetof(PyThreadState, curexc_type),
     .interp_eval_breaker = offsetof(PyInterpreterState, ceval.eval_breaker),
+    .interp_eval_frame = offsetof(PyInterpreterState, eval_frame),
     .code_extra = offsetof(PyCodeObject, co_extra),
     .code_warmup = offsetof(PyCodeObject, co_warmup),
     .code_kwonlyargcount = offsetof(PyCodeObject, co_kwonlyargcount),
@@ -630,4 +631,36 @@ PyObject *pyj_with_except_start(PyObject *exit_func, PyObject *val) {
     Py_XDECREF(tb);
     PyObject *stack[4] = {NULL, exc, val, tb};
     return PyObject_Vectorcall(exit_func, stack + 1, 3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+}
+
+// ---- Builtin calls, as the specialized interpreter makes them -------------------
+// PRECALL_NO_KW_BUILTIN_FAST, PRECALL_BUILTIN_FAST_WITH_KEYWORDS and
+// PRECALL_NO_KW_METHOD_DESCRIPTOR_FAST call METH_FASTCALL C functions directly, with
+// no recursion check: so must compiled code, or recursion depths differ from a warmed-up
+// interpreter's. *handled is 0 (and nothing happened) for other callables.
+PyObject *pyj_call_builtin_fast(PyObject *callable, PyObject *const *args, Py_ssize_t nargs,
+                                PyObject *kwnames, int *handled) {
+    *handled = 0;
+    if (Py_IS_TYPE(callable, &PyCFunction_Type)) {
+        int flags = PyCFunction_GET_FLAGS(callable);
+        PyObject *self = PyCFunction_GET_SELF(callable);
+        if (flags == METH_FASTCALL && kwnames == NULL) {
+            *handled = 1;
+            return ((_PyCFunctionFast)(void(*)(void))PyCFunction_GET_FUNCTION(callable))(self, args, nargs);
+        }
+        if (flags == (METH_FASTCALL | METH_KEYWORDS)) {
+            *handled = 1;
+            Py_ssize_t positional = nargs - (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+            return ((_PyCFunctionFastWithKeywords)(void(*)(void))PyCFunction_GET_FUNCTION(callable))(
+                self, args, positional, kwnames);
+        }
+    } else if (Py_IS_TYPE(callable, &PyMethodDescr_Type) && kwnames == NULL && nargs >= 1) {
+        PyMethodDescrObject *descr = (PyMethodDescrObject *)callable;
+        PyMethodDef *meth = descr->d_method;
+        if (meth->ml_flags == METH_FASTCALL && Py_IS_TYPE(args[0], descr->d_common.d_type)) {
+            *handled = 1;
+            return ((_PyCFunctionFast)(void(*)(void))meth->ml_meth)(args[0], args + 1, nargs - 1);
+        }
+    }
+    return NULL;
 }

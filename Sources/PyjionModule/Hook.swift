@@ -84,9 +84,15 @@ private func evaluateUncompiled(
 
 extension JIT {
     func installHook() {
+        JITSwitches.hook = unsafeBitCast(frameEvaluationHook, to: UnsafeRawPointer.self)
         pyj_set_eval_frame(frameEvaluationHook)
         hookInstalled = true
         updateMode()
+    }
+
+    /// pyjion's hook is the interpreter's frame-evaluation function right now.
+    var hookIsActive: Bool {
+        unsafeBitCast(pyj_get_eval_frame(), to: UnsafeRawPointer?.self) == JITSwitches.hook && JITSwitches.hook != nil
     }
 
     func removeHook() {

@@ -102,7 +102,8 @@ private let markJit: Method = { _, object in
     state.forced = true
     let flags = code.load(fromByteOffset: Int(offsets.code_flags), as: Int32.self)
     if flags & generatorLikeFlags != 0 { jit.declineGenerator(code) }
-    if !jit.hookInstalled { jit.installHook() }
+    // Another tool may have replaced the hook (and set_eval_frame_default removes all).
+    if !jit.hookIsActive { jit.installHook() }
     return pyNone()
 }
 

@@ -38,6 +38,9 @@ public enum JITMode: UInt8 {
 /// Interpreter-wide switches that machine code and helpers consult.
 public enum JITSwitches {
     nonisolated(unsafe) public static var mode = JITMode.off
+    /// pyjion's frame-evaluation function. Direct calls skip it, so they happen only
+    /// while it is the installed one (another tool may install its own).
+    nonisolated(unsafe) public static var hook: UnsafeRawPointer?
     /// The `co_extra` index holding `CodeEntry` pointers, or -1.
     nonisolated(unsafe) public static var extraIndex = -1
 
@@ -81,6 +84,9 @@ func callCompiledDirectly(
           code.load(fromByteOffset: Int(pyj_offsets.code_argcount), as: Int32.self) == count,
           code.load(fromByteOffset: Int(pyj_offsets.code_kwonlyargcount), as: Int32.self) == 0 else { return nil }
     // Traced frames and a nearly full C stack go through the hook, which handles both.
+    let interpreter = UnsafeRawPointer(threadState).load(fromByteOffset: Int(pyj_offsets.tstate_interp), as: UnsafeRawPointer.self)
+    guard interpreter.load(fromByteOffset: Int(pyj_offsets.interp_eval_frame), as: UnsafeRawPointer?.self) == JITSwitches.hook,
+          JITSwitches.hook != nil else { return nil }
     let cframe = UnsafeRawPointer(threadState).load(fromByteOffset: Int(pyj_offsets.tstate_cframe), as: UnsafeRawPointer.self)
     guard cframe.load(fromByteOffset: Int(pyj_offsets.cframe_use_tracing), as: UInt8.self) == 0,
           pyj_c_stack_ok() != 0 else { return nil }

@@ -258,8 +258,14 @@ let call: @convention(c) (UnsafeMutableRawPointer, StackPointer, Int32, Obj?) ->
     }
     let kwCount = kwnames.map { pyj_tuple_size($0) } ?? 0
     let positional = total - kwCount
-    let result = args.withMemoryRebound(to: Optional<UnsafeMutablePointer<PyObject>>.self, capacity: total) {
-        PyObject_Vectorcall(function, $0, positional | vectorcallArgumentsOffset, kwnames)
+    var handled: Int32 = 0
+    var result = args.withMemoryRebound(to: Optional<UnsafeMutablePointer<PyObject>>.self, capacity: total) {
+        pyj_call_builtin_fast(function, $0, total, kwnames, &handled)
+    }
+    if handled == 0 {
+        result = args.withMemoryRebound(to: Optional<UnsafeMutablePointer<PyObject>>.self, capacity: total) {
+            PyObject_Vectorcall(function, $0, positional | vectorcallArgumentsOffset, kwnames)
+        }
     }
     guard let result else { return nil }
     for slot in slots(base, argc + 2) { xdecref(slot) }

@@ -373,3 +373,31 @@ def test_frame_outliving_its_call_reports_the_return_line() -> None:
         if jit:
             assert pyjion.info(f).compiled
     assert lines[0] == lines[1] == 3
+
+
+def test_direct_calls_yield_to_another_frame_evaluator() -> None:
+    """found by CPython's test_capi (Test_Pep523API): once another PEP 523 function is
+    installed, compiled code no longer calls compiled functions directly, and jit()
+    puts pyjion's hook back afterwards."""
+    import _testinternalcapi
+
+    def inner() -> int:
+        return 1
+
+    def outer() -> int:
+        return inner() + inner()
+
+    pyjion.jit(inner)
+    pyjion.jit(outer)
+    assert outer() == 2 and outer() == 2
+    calls: list = []
+    try:
+        _testinternalcapi.set_eval_frame_record(calls)
+        assert outer() == 2
+    finally:
+        _testinternalcapi.set_eval_frame_default()
+    assert calls == ["outer", "inner", "inner"]
+    pyjion.jit(inner)  # reinstalls the hook
+    before = pyjion.info(inner).run_count
+    assert outer() == 2
+    assert pyjion.info(inner).run_count == before + 2

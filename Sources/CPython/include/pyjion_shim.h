@@ -68,7 +68,7 @@ typedef struct {
     int32_t tstate_interp, tstate_recursion_remaining, tstate_cframe,
             tstate_c_profilefunc, tstate_c_tracefunc, tstate_curexc_type;
     // PyInterpreterState
-    int32_t interp_eval_breaker;
+    int32_t interp_eval_breaker, interp_eval_frame;
     // PyCodeObject
     int32_t code_extra, code_kwonlyargcount, code_warmup, code_consts, code_names, code_exceptiontable, code_qualname, code_flags, code_nlocalsplus, code_nlocals,
             code_stacksize, code_firsttraceable, code_adaptive, code_localsplusnames,
@@ -129,6 +129,11 @@ int pyj_check_exc_match(PyObject *left, PyObject *right);
 void pyj_push_exc_info(PyThreadState *tstate, PyObject **top);
 void pyj_pop_except(PyThreadState *tstate, PyObject *saved);
 PyObject *pyj_with_except_start(PyObject *exit_func, PyObject *val);
+
+// Calls a METH_FASTCALL builtin or method descriptor directly, as the specialized
+// interpreter does (no recursion check); *handled = 0 for other callables.
+PyObject *pyj_call_builtin_fast(PyObject *callable, PyObject *const *args, Py_ssize_t nargs,
+                                PyObject *kwnames, int *handled);
 
 // 1 while the C stack has room for another Python frame, 0 when it is nearly full.
 int pyj_c_stack_ok(void);
