@@ -737,6 +737,18 @@ final class FunctionCompiler {
         }
     }
 
+    /// rdi, rsi = the top two values; rax, rdx = their values when both are compact
+    /// ints. Jumps to `notInt` when either is not an exact int, to `generic` when an int
+    /// is too big for the inline paths.
+    private func loadTopTwoAsCompactInts(notInt: Label, generic: Label) {
+        asm.mov(.rdi, stack(depth - 2))
+        asm.mov(.rsi, stack(depth - 1))
+        masm.guardType(.rdi, TypeAddress.long, notInt)
+        masm.guardType(.rsi, TypeAddress.long, notInt)
+        masm.loadCompactInt(.rdi, into: .rax, generic)
+        masm.loadCompactInt(.rsi, into: .rdx, generic)
+    }
+
     private func visitBinaryOp(_ oparg: Int) {
         guard let kind = ArithmeticKind(binaryOparg: oparg) else {
             replaceTop(2, with: .binaryOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg))])
@@ -746,13 +758,8 @@ final class FunctionCompiler {
         let notInt = asm.newLabel()
         let haveResult = asm.newLabel()
         setPrevInstr()
-        asm.mov(.rdi, stack(depth - 2))
-        asm.mov(.rsi, stack(depth - 1))
         // int op int, both compact (one 30-bit digit): no 64-bit overflow below.
-        masm.guardType(.rdi, TypeAddress.long, notInt)
-        masm.guardType(.rsi, TypeAddress.long, notInt)
-        masm.loadCompactInt(.rdi, into: .rax, generic)
-        masm.loadCompactInt(.rsi, into: .rdx, generic)
+        loadTopTwoAsCompactInts(notInt: notInt, generic: generic)
         emitIntArithmetic(kind, generic: generic, haveResult: haveResult)
         asm.bind(notInt)
         if kind.hasFloatPath {
@@ -948,12 +955,7 @@ final class FunctionCompiler {
         let decided = asm.newLabel()
         let end = asm.newLabel()
         setPrevInstr()
-        asm.mov(.rdi, stack(depth - 2))
-        asm.mov(.rsi, stack(depth - 1))
-        masm.guardType(.rdi, TypeAddress.long, notInt)
-        masm.guardType(.rsi, TypeAddress.long, notInt)
-        masm.loadCompactInt(.rdi, into: .rax, generic)
-        masm.loadCompactInt(.rsi, into: .rdx, generic)
+        loadTopTwoAsCompactInts(notInt: notInt, generic: generic)
         asm.cmp(.rax, .rdx)
         asm.setcc(condition, .r14b)
         asm.jmp(decided)
