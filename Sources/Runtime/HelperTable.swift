@@ -25,7 +25,7 @@ public struct HelperDescriptor {
 public enum Helper: CaseIterable {
     case binaryOp, unaryOp, unaryNot, compareOp, containsOp, isTrue
     case getIter, forIterEnded
-    case loadGlobal, loadAttr, storeAttr, deleteAttr, loadMethod
+    case deleteAttr
     case call
     case binarySubscr, storeSubscr, deleteSubscr, buildSlice
     case buildTuple, buildList, buildSet, buildMap, buildConstKeyMap
@@ -72,11 +72,7 @@ public enum Helper: CaseIterable {
         case .isTrue: return Helper.entry("isTrue", unsafeBitCast(Runtime.isTrue, to: UInt64.self), 1, .none)
         case .getIter: return Helper.entry("getIter", unsafeBitCast(Runtime.getIter, to: UInt64.self), 1, .object)
         case .forIterEnded: return Helper.entry("forIterEnded", unsafeBitCast(Runtime.forIterEnded, to: UInt64.self), 0, .status)
-        case .loadGlobal: return Helper.entry("loadGlobal", unsafeBitCast(Runtime.loadGlobal, to: UInt64.self), 3, .objectOrMiss)
-        case .loadAttr: return Helper.entry("loadAttr", unsafeBitCast(Runtime.loadAttr, to: UInt64.self), 2, .object)
-        case .storeAttr: return Helper.entry("storeAttr", unsafeBitCast(Runtime.storeAttr, to: UInt64.self), 3, .status)
         case .deleteAttr: return Helper.entry("deleteAttr", unsafeBitCast(Runtime.deleteAttr, to: UInt64.self), 2, .status)
-        case .loadMethod: return Helper.entry("loadMethod", unsafeBitCast(Runtime.loadMethod, to: UInt64.self), 2, .status)
         case .call: return Helper.entry("call", unsafeBitCast(Runtime.call, to: UInt64.self), 4, .object)
         case .binarySubscr: return Helper.entry("binarySubscr", unsafeBitCast(Runtime.binarySubscr, to: UInt64.self), 2, .object)
         case .storeSubscr: return Helper.entry("storeSubscr", unsafeBitCast(Runtime.storeSubscr, to: UInt64.self), 3, .status)
@@ -139,10 +135,6 @@ public enum Helper: CaseIterable {
         }
     }
 
-    /// Finds the helper at an address, for listings.
-    public static func named(at address: UInt64) -> String? {
-        allCases.first(where: { $0.descriptor.address == address })?.descriptor.name
-    }
 }
 
 /// Why compiled code handed its frame to the interpreter mid-way.

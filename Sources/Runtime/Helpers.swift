@@ -104,17 +104,6 @@ let forIterEnded: @convention(c) () -> Int32 = {
 
 // MARK: - Names and attributes
 
-/// LOAD_GLOBAL: object or miss. Looks in globals, then builtins, for exact dicts only;
-/// a name found in neither, or an unusual namespace, is a miss (the interpreter
-/// raises the NameError with its exact message and `name` attribute).
-let loadGlobal: @convention(c) (Obj, Obj, Obj) -> Obj? = { globals, builtins, name in
-    guard pyj_dict_check_exact(globals) != 0, pyj_dict_check_exact(builtins) != 0 else { return nil }
-    if let v = _PyDict_GetItemWithError(globals, name) { incref(v); return v }
-    if PyErr_Occurred() != nil { return nil }
-    if let v = _PyDict_GetItemWithError(builtins, name) { incref(v); return v }
-    return nil
-}
-
 /// A LOAD_GLOBAL inline cache entry: valid while both dicts keep their PEP 509
 /// version tags (unique across all dicts), so the borrowed value is still theirs.
 public struct GlobalCacheEntry {
@@ -200,32 +189,8 @@ let loadMethodCached: @convention(c) (StackPointer, Obj, UnsafeMutableRawPointer
     return 0
 }
 
-/// LOAD_ATTR: object.
-let loadAttr: @convention(c) (Obj, Obj) -> Obj? = { owner, name in PyObject_GetAttr(owner, name) }
-
 /// DELETE_ATTR: status.
 let deleteAttr: @convention(c) (Obj, Obj) -> Int32 = { owner, name in PyObject_SetAttr(owner, name, nil) }
-
-/// STORE_ATTR: status. Stack `[v, owner]`; the caller pops both on success.
-let storeAttr: @convention(c) (Obj, Obj, Obj) -> Int32 = { owner, name, v in PyObject_SetAttr(owner, name, v) }
-
-/// LOAD_METHOD: status. `slot` points at `owner` (TOS); on success `slot[0...1]` becomes
-/// `[meth, owner]` (owner's reference moves) or `[NULL, attr]` (owner released).
-let loadMethod: @convention(c) (StackPointer, Obj) -> Int32 = { slot, name in
-    let owner = slot[0]!
-    var meth: UnsafeMutablePointer<PyObject>? = nil
-    let isUnbound = _PyObject_GetMethod(owner, name, &meth)
-    guard let meth else { return -1 }
-    if isUnbound != 0 {
-        slot[0] = meth
-        slot[1] = owner
-    } else {
-        slot[0] = nil
-        slot[1] = meth
-        decref(owner)
-    }
-    return 0
-}
 
 // MARK: - Calls
 
