@@ -664,3 +664,415 @@ PyObject *pyj_call_builtin_fast(PyObject *callable, PyObject *const *args, Py_ss
     }
     return NULL;
 }
+
+// ---- Generators, coroutines and async generators ------------------------------
+// Ports of what 3.11's evaluator does for them, since _Py_MakeCoro, _PyFrame_Copy,
+// _PyCoro_GetAwaitableIter, _PyGen_yf and _PyAsyncGenValueWrapperNew are not exported.
+#include "internal/pycore_genobject.h"
+
+const int32_t pyj_gen_frame_state_from_frame =
+    (int32_t)(offsetof(PyGenObject, gi_frame_state) - offsetof(PyGenObject, gi_iframe));
+
+// compute_cr_origin (genobject.c): the coroutine's creation stack, for
+// sys.set_coroutine_origin_tracking_depth.
+static PyObject *pyj_compute_cr_origin(int origin_depth, _PyInterpreterFrame *current_frame) {
+    _PyInterpreterFrame *frame = current_frame;
+    int frame_count = 0;
+    for (; frame && frame_count < origin_depth; ++frame_count) {
+        frame = frame->previous;
+    }
+    PyObject *cr_origin = PyTuple_New(frame_count);
+    if (cr_origin == NULL) {
+        return NULL;
+    }
+    frame = current_frame;
+    for (int i = 0; i < frame_count; ++i) {
+        PyCodeObject *code = frame->f_code;
+        PyObject *frameinfo = Py_BuildValue("OiO", code->co_filename,
+            PyCode_Addr2Line(frame->f_code, _PyInterpreterFrame_LASTI(frame) * sizeof(_Py_CODEUNIT)),
+            code->co_name);
+        if (!frameinfo) {
+            Py_DECREF(cr_origin);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(cr_origin, i, frameinfo);
+        frame = frame->previous;
+    }
+    return cr_origin;
+}
+
+// make_gen (genobject.c).
+static PyObject *pyj_make_gen(PyTypeObject *type, PyFunctionObject *func) {
+    PyCodeObject *code = (PyCodeObject *)func->func_code;
+    int slots = code->co_nlocalsplus + code->co_stacksize;
+    PyGenObject *gen = PyObject_GC_NewVar(PyGenObject, type, slots);
+    if (gen == NULL) {
+        return NULL;
+    }
+    gen->gi_frame_state = FRAME_CLEARED;
+    gen->gi_code = (PyCodeObject *)Py_NewRef(func->func_code);
+    gen->gi_weakreflist = NULL;
+    gen->gi_exc_state.exc_value = NULL;
+    gen->gi_exc_state.previous_item = NULL;
+    gen->gi_name = Py_NewRef(func->func_name);
+    gen->gi_qualname = Py_NewRef(func->func_qualname);
+    _PyObject_GC_TRACK(gen);
+    return (PyObject *)gen;
+}
+
+// _Py_MakeCoro (genobject.c).
+static PyObject *pyj_make_coro(PyThreadState *tstate, PyFunctionObject *func) {
+    int coro_flags = ((PyCodeObject *)func->func_code)->co_flags &
+        (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR);
+    if (coro_flags == CO_GENERATOR) {
+        return pyj_make_gen(&PyGen_Type, func);
+    }
+    if (coro_flags == CO_ASYNC_GENERATOR) {
+        PyAsyncGenObject *o = (PyAsyncGenObject *)pyj_make_gen(&PyAsyncGen_Type, func);
+        if (o == NULL) {
+            return NULL;
+        }
+        o->ag_origin_or_finalizer = NULL;
+        o->ag_closed = 0;
+        o->ag_hooks_inited = 0;
+        o->ag_running_async = 0;
+        return (PyObject *)o;
+    }
+    PyObject *coro = pyj_make_gen(&PyCoro_Type, func);
+    if (!coro) {
+        return NULL;
+    }
+    int origin_depth = tstate->coroutine_origin_tracking_depth;
+    if (origin_depth == 0) {
+        ((PyCoroObject *)coro)->cr_origin_or_finalizer = NULL;
+    } else {
+        PyObject *cr_origin = pyj_compute_cr_origin(origin_depth, tstate->cframe->current_frame->previous);
+        ((PyCoroObject *)coro)->cr_origin_or_finalizer = cr_origin;
+        if (!cr_origin) {
+            Py_DECREF(coro);
+            return NULL;
+        }
+    }
+    return coro;
+}
+
+// RETURN_GENERATOR on an entry frame with an empty stack: the generator object takes a
+// copy of the frame (and its references), and the calling frame is left for its owner
+// to clear. prev_instr is at the RETURN_GENERATOR. New reference, or NULL.
+PyObject *pyj_return_generator(PyThreadState *tstate, _PyInterpreterFrame *frame) {
+    PyGenObject *gen = (PyGenObject *)pyj_make_coro(tstate, frame->f_func);
+    if (gen == NULL) {
+        return NULL;
+    }
+    frame->stacktop = frame->f_code->co_nlocalsplus;
+    _PyInterpreterFrame *gen_frame = (_PyInterpreterFrame *)gen->gi_iframe;
+    // _PyFrame_Copy
+    Py_ssize_t size = ((char *)&frame->localsplus[frame->stacktop]) - (char *)frame;
+    memcpy(gen_frame, frame, size);
+    gen->gi_frame_state = FRAME_CREATED;
+    gen_frame->owner = FRAME_OWNED_BY_GENERATOR;
+    // As the evaluator leaves an entry frame: its references went to the copy.
+    frame->stacktop = 0;
+    frame->f_locals = NULL;
+    Py_INCREF(frame->f_func);
+    Py_INCREF(frame->f_code);
+    return (PyObject *)gen;
+}
+
+// SEND with [receiver, value] at `top[-2..-1]`: 0 = yielded (the value's slot holds
+// what was yielded), 1 = returned (the receiver's slot holds the result, the stack is
+// one shorter: jump), -1 = error (the value's slot is empty: one value less).
+int pyj_send(PyThreadState *tstate, PyObject **top) {
+    PyObject *v = top[-1];
+    PyObject *receiver = top[-2];
+    PySendResult gen_status;
+    PyObject *retval;
+    if (tstate->c_tracefunc == NULL) {
+        gen_status = PyIter_Send(receiver, v, &retval);
+    } else {
+        if (Py_IsNone(v) && PyIter_Check(receiver)) {
+            retval = Py_TYPE(receiver)->tp_iternext(receiver);
+        } else {
+            retval = PyObject_CallMethodOneArg(receiver, &_Py_ID(send), v);
+        }
+        if (retval == NULL) {
+            if (_PyGen_FetchStopIterationValue(&retval) == 0) {
+                gen_status = PYGEN_RETURN;
+            } else {
+                gen_status = PYGEN_ERROR;
+            }
+        } else {
+            gen_status = PYGEN_NEXT;
+        }
+    }
+    top[-1] = NULL;
+    Py_DECREF(v);
+    if (gen_status == PYGEN_ERROR) {
+        return -1;
+    }
+    if (gen_status == PYGEN_RETURN) {
+        Py_DECREF(receiver);
+        top[-2] = retval;
+        return 1;
+    }
+    top[-1] = retval;
+    return 0;
+}
+
+// gen_is_coroutine (genobject.c).
+static int pyj_gen_is_coroutine(PyObject *o) {
+    if (PyGen_CheckExact(o)) {
+        PyCodeObject *code = (PyCodeObject *)((PyGenObject *)o)->gi_code;
+        if (code->co_flags & CO_ITERABLE_COROUTINE) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+// _PyCoro_GetAwaitableIter (genobject.c).
+static PyObject *pyj_coro_get_awaitable_iter(PyObject *o) {
+    if (PyCoro_CheckExact(o) || pyj_gen_is_coroutine(o)) {
+        return Py_NewRef(o);
+    }
+    PyTypeObject *ot = Py_TYPE(o);
+    unaryfunc getter = NULL;
+    if (ot->tp_as_async != NULL) {
+        getter = ot->tp_as_async->am_await;
+    }
+    if (getter != NULL) {
+        PyObject *res = (*getter)(o);
+        if (res != NULL) {
+            if (PyCoro_CheckExact(res) || pyj_gen_is_coroutine(res)) {
+                PyErr_SetString(PyExc_TypeError, "__await__() returned a coroutine");
+                Py_CLEAR(res);
+            } else if (!PyIter_Check(res)) {
+                PyErr_Format(PyExc_TypeError, "__await__() returned non-iterator of type '%.100s'",
+                             Py_TYPE(res)->tp_name);
+                Py_CLEAR(res);
+            }
+        }
+        return res;
+    }
+    PyErr_Format(PyExc_TypeError, "object %.100s can't be used in 'await' expression", ot->tp_name);
+    return NULL;
+}
+
+// _PyGen_yf (genobject.c): the object a suspended generator delegates to, or NULL.
+static PyObject *pyj_gen_yf(PyGenObject *gen) {
+    if (gen->gi_frame_state < FRAME_CLEARED) {
+        _PyInterpreterFrame *frame = (_PyInterpreterFrame *)gen->gi_iframe;
+        if (gen->gi_frame_state == FRAME_CREATED) {
+            return NULL;
+        }
+        _Py_CODEUNIT next = frame->prev_instr[1];
+        if (_PyOpcode_Deopt[_Py_OPCODE(next)] != RESUME || _Py_OPARG(next) < 2) {
+            return NULL;
+        }
+        return Py_NewRef(_PyFrame_StackPeek(frame));
+    }
+    return NULL;
+}
+
+// GET_AWAITABLE oparg on the top slot: replaces it with the awaitable's iterator
+// (NULL on error, as the evaluator leaves it). 0 or -1.
+int pyj_get_awaitable(PyThreadState *tstate, PyObject **slot, int oparg) {
+    PyObject *iterable = *slot;
+    PyObject *iter = pyj_coro_get_awaitable_iter(iterable);
+    if (iter == NULL) {
+        // format_awaitable_error (ceval.c)
+        PyTypeObject *type = Py_TYPE(iterable);
+        if (type->tp_as_async == NULL || type->tp_as_async->am_await == NULL) {
+            if (oparg == 1) {
+                PyErr_Format(PyExc_TypeError,
+                              "'async with' received an object from __aenter__ "
+                              "that does not implement __await__: %.100s", type->tp_name);
+            } else if (oparg == 2) {
+                PyErr_Format(PyExc_TypeError,
+                              "'async with' received an object from __aexit__ "
+                              "that does not implement __await__: %.100s", type->tp_name);
+            }
+        }
+    }
+    Py_DECREF(iterable);
+    if (iter != NULL && PyCoro_CheckExact(iter)) {
+        PyObject *yf = pyj_gen_yf((PyGenObject *)iter);
+        if (yf != NULL) {
+            Py_DECREF(yf);
+            Py_CLEAR(iter);
+            PyErr_SetString(PyExc_RuntimeError, "coroutine is being awaited already");
+        }
+    }
+    *slot = iter;
+    return iter == NULL ? -1 : 0;
+}
+
+// GET_AITER on the top slot (NULL on error, as the evaluator leaves it). 0 or -1.
+int pyj_get_aiter(PyThreadState *tstate, PyObject **slot) {
+    unaryfunc getter = NULL;
+    PyObject *iter = NULL;
+    PyObject *obj = *slot;
+    PyTypeObject *type = Py_TYPE(obj);
+    if (type->tp_as_async != NULL) {
+        getter = type->tp_as_async->am_aiter;
+    }
+    if (getter != NULL) {
+        iter = (*getter)(obj);
+        Py_DECREF(obj);
+        if (iter == NULL) {
+            *slot = NULL;
+            return -1;
+        }
+    } else {
+        *slot = NULL;
+        PyErr_Format(PyExc_TypeError,
+                      "'async for' requires an object with __aiter__ method, got %.100s", type->tp_name);
+        Py_DECREF(obj);
+        return -1;
+    }
+    if (Py_TYPE(iter)->tp_as_async == NULL || Py_TYPE(iter)->tp_as_async->am_anext == NULL) {
+        *slot = NULL;
+        PyErr_Format(PyExc_TypeError,
+                      "'async for' received an object from __aiter__ that does not implement __anext__: %.100s",
+                      Py_TYPE(iter)->tp_name);
+        Py_DECREF(iter);
+        return -1;
+    }
+    *slot = iter;
+    return 0;
+}
+
+// GET_ANEXT: the awaitable to push for the async iterator `aiter`; new reference or NULL.
+PyObject *pyj_get_anext(PyThreadState *tstate, PyObject *aiter) {
+    unaryfunc getter = NULL;
+    PyObject *next_iter = NULL;
+    PyObject *awaitable = NULL;
+    PyTypeObject *type = Py_TYPE(aiter);
+    if (PyAsyncGen_CheckExact(aiter)) {
+        return type->tp_as_async->am_anext(aiter);
+    }
+    if (type->tp_as_async != NULL) {
+        getter = type->tp_as_async->am_anext;
+    }
+    if (getter != NULL) {
+        next_iter = (*getter)(aiter);
+        if (next_iter == NULL) {
+            return NULL;
+        }
+    } else {
+        PyErr_Format(PyExc_TypeError,
+                      "'async for' requires an iterator with __anext__ method, got %.100s", type->tp_name);
+        return NULL;
+    }
+    awaitable = pyj_coro_get_awaitable_iter(next_iter);
+    if (awaitable == NULL) {
+        _PyErr_FormatFromCause(PyExc_TypeError,
+                               "'async for' received an invalid object from __anext__: %.100s",
+                               Py_TYPE(next_iter)->tp_name);
+    }
+    Py_DECREF(next_iter);
+    return awaitable;
+}
+
+// GET_YIELD_FROM_ITER on the top slot (NULL on the coroutine error, as the evaluator
+// leaves it). 0 or -1.
+int pyj_get_yield_from_iter(PyThreadState *tstate, PyObject **slot, int code_flags) {
+    PyObject *iterable = *slot;
+    if (PyCoro_CheckExact(iterable)) {
+        if (!(code_flags & (CO_COROUTINE | CO_ITERABLE_COROUTINE))) {
+            Py_DECREF(iterable);
+            *slot = NULL;
+            PyErr_SetString(PyExc_TypeError,
+                             "cannot 'yield from' a coroutine object in a non-coroutine generator");
+            return -1;
+        }
+    } else if (!PyGen_CheckExact(iterable)) {
+        PyObject *iter = PyObject_GetIter(iterable);
+        if (iter == NULL) {
+            return -1;
+        }
+        Py_DECREF(iterable);
+        *slot = iter;
+    }
+    return 0;
+}
+
+// BEFORE_ASYNC_WITH: [mgr] -> [__aexit__, __aenter__()]. 0 or -1 (the stack as the
+// evaluator leaves it: one value, mgr or __aexit__).
+int pyj_before_async_with(PyThreadState *tstate, PyObject **slot) {
+    PyObject *mgr = slot[0];
+    PyObject *enter = _PyObject_LookupSpecial(mgr, &_Py_ID(__aenter__));
+    if (enter == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_TypeError,
+                          "'%.200s' object does not support the asynchronous context manager protocol",
+                          Py_TYPE(mgr)->tp_name);
+        }
+        return -1;
+    }
+    PyObject *exit = _PyObject_LookupSpecial(mgr, &_Py_ID(__aexit__));
+    if (exit == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_TypeError,
+                          "'%.200s' object does not support the asynchronous context manager protocol "
+                          "(missed __aexit__ method)", Py_TYPE(mgr)->tp_name);
+        }
+        Py_DECREF(enter);
+        return -1;
+    }
+    slot[0] = exit;
+    Py_DECREF(mgr);
+    PyObject *res = PyObject_CallNoArgs(enter);
+    Py_DECREF(enter);
+    if (res == NULL) {
+        return -1;
+    }
+    slot[1] = res;
+    return 0;
+}
+
+// END_ASYNC_FOR with [aiter, exc] on top of `depth` values: StopAsyncIteration ends
+// the loop (-2: both popped, continue); any other exception is re-raised without a
+// new traceback entry, and the result is the unwinder's (handler index or -1).
+int pyj_end_async_for(PyThreadState *tstate, _PyInterpreterFrame *frame, int depth) {
+    PyObject **stack = _PyFrame_Stackbase(frame);
+    PyObject *val = stack[depth - 1];
+    if (PyErr_GivenExceptionMatches(val, PyExc_StopAsyncIteration)) {
+        Py_DECREF(val);
+        Py_DECREF(stack[depth - 2]);
+        return -2;
+    }
+    frame->stacktop = frame->f_code->co_nlocalsplus + depth - 1;
+    PyObject *exc = Py_NewRef(PyExceptionInstance_Class(val));
+    PyObject *tb = PyException_GetTraceback(val);
+    PyErr_Restore(exc, val, tb);
+    return pyj_unwind(tstate, frame, 0);
+}
+
+// ASYNC_GEN_WRAP: _PyAsyncGenValueWrapperNew (genobject.c), sharing the interpreter's
+// free list. New reference, or NULL.
+typedef struct {
+    PyObject_HEAD
+    PyObject *agw_val;
+} PyjAsyncGenWrappedValue;
+
+PyObject *pyj_async_gen_wrap(PyObject *val) {
+    PyjAsyncGenWrappedValue *o;
+#if _PyAsyncGen_MAXFREELIST > 0
+    struct _Py_async_gen_state *state = &_PyInterpreterState_GET()->async_gen;
+    if (state->value_numfree) {
+        state->value_numfree--;
+        o = (PyjAsyncGenWrappedValue *)state->value_freelist[state->value_numfree];
+        _Py_NewReference((PyObject *)o);
+    } else
+#endif
+    {
+        o = PyObject_GC_New(PyjAsyncGenWrappedValue, &_PyAsyncGenWrappedValue_Type);
+        if (o == NULL) {
+            return NULL;
+        }
+    }
+    o->agw_val = Py_NewRef(val);
+    _PyObject_GC_TRACK((PyObject *)o);
+    return (PyObject *)o;
+}

@@ -221,6 +221,7 @@ final class FunctionCompiler {
         asm.mov(FrameLayout.evalBreaker, .qword(FrameLayout.threadState, offsets.tstate_interp))
         asm.lea(FrameLayout.evalBreaker, .qword(FrameLayout.evalBreaker, offsets.interp_eval_breaker))
         masm.loadAddress(FrameLayout.firstInstruction, view.firstInstruction)
+        if isGeneratorLike { emitResumeDispatch() }
         // While running, stacktop is -1 so nobody reads stale slots.
         asm.mov(masm.stackTop, imm: -1)
     }
@@ -507,6 +508,8 @@ final class FunctionCompiler {
         .importName, .importFrom, .storeGlobal, .deleteGlobal, .loadAssertionError, .loadBuildClass,
         .getLen, .matchMapping, .matchSequence, .matchKeys, .matchClass,
         .loadName, .storeName, .deleteName, .loadClassderef, .setupAnnotations, .printExpr,
+        .returnGenerator, .yieldValue, .send, .getAwaitable, .getAiter, .getAnext, .endAsyncFor,
+        .asyncGenWrap, .getYieldFromIter, .beforeAsyncWith,
     ]
 
     private func visit(_ instruction: Instruction) throws {
@@ -706,6 +709,38 @@ final class FunctionCompiler {
             asm.mov(stack(depth), .rax)
         case .checkEgMatch, .prepReraiseStar:
             asm.jmp(exitBefore(.exceptStar))
+        case .returnGenerator: visitReturnGenerator()
+        case .yieldValue: visitYieldValue()
+        case .send: try visitSend()
+        case .getAwaitable:
+            setPrevInstr()
+            masm.callHelper(.getAwaitable, [.threadState, .stackAddress(depth - 1), .immediate(Int64(oparg))])
+            checkStatusResult()
+        case .getAiter:
+            setPrevInstr()
+            masm.callHelper(.getAiter, [.threadState, .stackAddress(depth - 1)])
+            checkStatusResult()
+        case .getAnext:
+            setPrevInstr()
+            masm.callHelper(.getAnext, [.threadState, .stackValue(depth - 1)])
+            checkObjectResult()
+            asm.mov(stack(depth), .rax)
+        case .getYieldFromIter:
+            setPrevInstr()
+            masm.callHelper(.getYieldFromIter, [.threadState, .stackAddress(depth - 1), .immediate(Int64(view.flags))])
+            checkStatusResult()
+        case .beforeAsyncWith:
+            setPrevInstr()
+            masm.callHelper(.beforeAsyncWith, [.threadState, .stackAddress(depth - 1)])
+            checkStatusResult()
+        case .endAsyncFor:
+            // Reached as an exception handler: StopAsyncIteration ends the loop, anything
+            // else is re-raised.
+            setPrevInstr()
+            masm.callHelper(.endAsyncFor, [.threadState, .frame, .immediate(Int64(depth))])
+            asm.cmp(.eax, imm: -2)
+            asm.jcc(.notEqual, handlerDispatch)
+        case .asyncGenWrap: replaceTop(1, with: .asyncGenWrap, [.stackValue(depth - 1)])
         default:
             throw CompileError.unsupportedOpcode(
                 name: instruction.opcode.name, byteOffset: instruction.byteOffset,
@@ -1200,6 +1235,94 @@ final class FunctionCompiler {
         checkEvalBreaker(
             errorDepth: base + 1,
             tracingExit: exitLabel(resumeAt: instruction.nextIndex, depth: base + 1, reason: .tracing))
+    }
+
+    // MARK: Generators, coroutines and async generators
+
+    /// CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR.
+    static let generatorLikeFlags: Int32 = 0x0020 | 0x0080 | 0x0200
+    private var isGeneratorLike: Bool { view.flags & FunctionCompiler.generatorLikeFlags != 0 }
+
+    /// Where a suspended generator frame can continue: after RETURN_GENERATOR and each
+    /// YIELD_VALUE, and at SEND targets (where `throw()` moves a frame whose delegate
+    /// finished). Positions, with the stack depth the frame then holds.
+    private func resumePoints() -> [(position: Int, depth: Int)] {
+        var points: [(position: Int, depth: Int)] = []
+        var seen = Set<Int>()
+        for (position, instruction) in decoded.instructions.enumerated() where reachable[position] {
+            var target: Int?
+            switch instruction.opcode {
+            case .returnGenerator, .yieldValue: target = position + 1
+            case .send: target = instruction.jumpTarget.flatMap { positionOfCodeUnit[$0] }
+            default: break
+            }
+            guard let target, target < decoded.instructions.count, reachable[target],
+                  let depth = decoded.stackDepthAtStart[target], seen.insert(target).inserted else { continue }
+            points.append((target, depth))
+        }
+        return points
+    }
+
+    /// A generator's frame enters at its start (prev_instr just before the first
+    /// instruction) or is resumed after `prev_instr`, with the value sent on its stack:
+    /// jump to that instruction's machine code. A point without machine code, or a stack
+    /// not of the depth compiled code expects there, continues in the evaluator.
+    private func emitResumeDispatch() {
+        asm.comment("generator: enter at prev_instr + 1")
+        let start = asm.newLabel()
+        let elsewhere = asm.newLabel()
+        asm.mov(.rax, masm.prevInstr)
+        asm.sub(.rax, FrameLayout.firstInstruction)
+        asm.sar(.rax, imm: 1)
+        asm.add(.rax, imm: 1)
+        asm.test(.eax, .eax)
+        asm.jcc(.equal, start)
+        var stubs: [(Label, Int, Int)] = []
+        for (position, depth) in resumePoints() {
+            let stub = asm.newLabel()
+            asm.cmp(.eax, imm: Int32(decoded.instructions[position].prefixStart))
+            asm.jcc(.equal, stub)
+            stubs.append((stub, position, depth))
+        }
+        asm.bind(elsewhere)
+        asm.mov(.ecx, imm: ExitReason.generatorResume.rawValue)
+        asm.jmp(leaveLabel)
+        for (stub, position, depth) in stubs {
+            asm.bind(stub)
+            asm.cmp(masm.stackTop, imm: Int32(view.localsPlusCount + depth))
+            asm.jcc(.notEqual, elsewhere)
+            asm.mov(masm.stackTop, imm: -1)
+            asm.jmp(instructionLabels[position])
+        }
+        asm.bind(start)
+    }
+
+    /// RETURN_GENERATOR: the generator takes the frame; this call returns it.
+    private func visitReturnGenerator() {
+        setPrevInstr()
+        masm.callHelper(.returnGenerator, [.threadState, .frame])
+        checkObjectResult()
+        asm.jmp(returnLabel)
+    }
+
+    /// YIELD_VALUE: suspend (the frame keeps the stack below the value and prev_instr
+    /// at this instruction) and return the value, as the evaluator does.
+    private func visitYieldValue() {
+        setPrevInstr()  // uses rax
+        asm.mov(.rax, stack(depth - 1))
+        asm.mov(.byte(FrameLayout.frame, pyj_gen_frame_state_from_frame), imm: -1)  // FRAME_SUSPENDED
+        masm.setStackDepth(depth - 1)
+        asm.jmp(returnLabel)
+    }
+
+    /// SEND: [receiver, value] → [receiver, yielded], or jump with [result].
+    private func visitSend() throws {
+        let target = try label(forCodeUnit: instruction.jumpTarget!)
+        setPrevInstr()
+        masm.callHelper(.send, [.threadState, .stackAddress(depth)])
+        asm.test(.eax, .eax)
+        asm.jcc(.sign, errorLabel(depth: depth - 1))
+        asm.jcc(.notEqual, target)
     }
 
     /// MATCH_MAPPING / MATCH_SEQUENCE: push whether the subject's type has the flag.

@@ -22,12 +22,12 @@ final class CodeState {
     var exits: [ExitReason: Int] = [:]
     /// Has a loop: compiles at its first call (no on-stack replacement in 3.11).
     let hasLoop: Bool
-    /// A function's code (CO_OPTIMIZED), as opposed to a class body or exec'd code.
-    let isFunction: Bool
+    /// What the code object is, for the statistics.
+    let kind: CodeKind
 
-    init(hasLoop: Bool, isFunction: Bool, record: UnsafeMutablePointer<CodeEntry>) {
+    init(hasLoop: Bool, kind: CodeKind, record: UnsafeMutablePointer<CodeEntry>) {
         self.hasLoop = hasLoop
-        self.isFunction = isFunction
+        self.kind = kind
         self.record = record
     }
 
@@ -46,6 +46,24 @@ final class CodeState {
     }
 }
 
+/// What a code object is, as the statistics count it.
+enum CodeKind {
+    /// A plain function's code (CO_OPTIMIZED, not a generator).
+    case function
+    /// A generator's, coroutine's or async generator's code.
+    case generator
+    /// A class body or code run with its own locals mapping.
+    case other
+
+    init(flags: Int32) {
+        if flags & generatorLikeFlags != 0 {
+            self = .generator
+        } else {
+            self = flags & coOptimized != 0 ? .function : .other
+        }
+    }
+}
+
 /// Process-wide counters behind `pyjion.stats()`.
 struct Statistics {
     var compiled = 0
@@ -53,6 +71,9 @@ struct Statistics {
     var functionsSeen = 0
     /// Of those, compiled (class bodies and exec'd code compile too: `compiled` counts all).
     var functionsCompiled = 0
+    /// Distinct generator, coroutine and async generator code objects run, and compiled.
+    var generatorsSeen = 0
+    var generatorsCompiled = 0
     var declined = 0
     var declineReasons: [String: Int] = [:]
     var compileTimeNs = 0
@@ -107,7 +128,7 @@ final class JIT {
     }
 
     /// The state of a code object, created on first use.
-    func stateCreating(for code: UnsafeMutableRawPointer, countAsFunction: Bool = true) -> CodeState? {
+    func stateCreating(for code: UnsafeMutableRawPointer) -> CodeState? {
         if let existing = state(of: code) { return existing }
         guard ensureExtraIndex() else { return nil }
         let view = code.assumingMemoryBound(to: PyCodeObject.self)
@@ -122,14 +143,19 @@ final class JIT {
             pyj_decref(bytes)
         }
         let record = UnsafeMutablePointer<CodeEntry>.allocate(capacity: 1)
-        let state = CodeState(hasLoop: hasLoop, isFunction: countAsFunction, record: record)
+        let kind = CodeKind(flags: code.load(fromByteOffset: Int(pyj_offsets.code_flags), as: Int32.self))
+        let state = CodeState(hasLoop: hasLoop, kind: kind, record: record)
         record.initialize(to: CodeEntry(owner: Unmanaged.passRetained(state).toOpaque(), code: code))
         if _PyCode_SetExtra(code.assumingMemoryBound(to: PyObject.self), JITSwitches.extraIndex, record) != 0 {
             freeRecord(record)
             PyErr_Clear()
             return nil
         }
-        if countAsFunction { stats.functionsSeen += 1 }
+        switch kind {
+        case .function: stats.functionsSeen += 1
+        case .generator: stats.generatorsSeen += 1
+        case .other: break
+        }
         return state
     }
 
@@ -164,19 +190,16 @@ final class JIT {
             state.failed = false
             state.reason = nil
             stats.compiled += 1
-            if state.isFunction { stats.functionsCompiled += 1 }
+            switch state.kind {
+            case .function: stats.functionsCompiled += 1
+            case .generator: stats.generatorsCompiled += 1
+            case .other: break
+            }
         } catch let error as CompileError {
             decline(state, error.description, category: error.category)
         } catch {
             decline(state, String(describing: error), category: "internal error")
         }
-    }
-
-    /// Generators, coroutines and async generators run in CPython's evaluator: records
-    /// that once per code object (not counted in `functionsSeen`).
-    func declineGenerator(_ code: UnsafeMutableRawPointer) {
-        guard let state = stateCreating(for: code, countAsFunction: false), !state.failed else { return }
-        decline(state, generatorReason(code), category: "opcode RETURN_GENERATOR")
     }
 
     private func decline(_ state: CodeState, _ reason: String, category: String) {
@@ -250,18 +273,3 @@ func monotonicNanoseconds() -> Int {
     clock_gettime(CLOCK_MONOTONIC, &now)
     return now.tv_sec * 1_000_000_000 + now.tv_nsec
 }
-
-/// Why a generator-like code object is not compiled, naming the opcode that makes it one.
-func generatorReason(_ code: UnsafeMutableRawPointer) -> String {
-    let why = "generators, coroutines and async generators run in CPython's evaluator"
-    guard let view = try? CodeObjectView(code.assumingMemoryBound(to: PyCodeObject.self)) else { return why }
-    var offset = 0
-    while offset + 1 < view.code.count {
-        if view.code[offset] == Opcode.returnGenerator.rawValue {
-            return "opcode RETURN_GENERATOR at offset \(offset) (line \(view.line(atByteOffset: offset))): \(why)"
-        }
-        offset += 2
-    }
-    return why
-}
-

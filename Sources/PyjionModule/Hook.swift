@@ -1,7 +1,7 @@
 import CPython
 import Runtime
 
-// Code flags (cpython/code.h) for frames that always run in CPython's evaluator.
+// Code flags (cpython/code.h).
 let coOptimized: Int32 = 0x0001
 let generatorLikeFlags: Int32 = 0x0020 | 0x0080 | 0x0100 | 0x0200
 
@@ -44,11 +44,6 @@ private func evaluateUncompiled(
     let raw = UnsafeMutableRawPointer(frame)
     let flags = code.load(fromByteOffset: Int(pyj_offsets.code_flags), as: Int32.self)
     let jit = JIT.shared
-    if flags & generatorLikeFlags != 0 {
-        // Record the decline once, so info() and stats() say why.
-        if JITSwitches.mode == .global && JITSwitches.codeEntry(code) == nil { jit.declineGenerator(code) }
-        return pyj_eval_default(tstate, frame, 0)
-    }
     // Module code (its locals are its globals) runs once: it stays in the evaluator.
     // Class bodies and exec'd code with their own locals mapping compile like functions.
     let locals = raw.load(fromByteOffset: Int(pyj_offsets.frame_locals), as: UnsafeRawPointer?.self)
@@ -67,7 +62,7 @@ private func evaluateUncompiled(
         state = existing
     } else {
         guard JITSwitches.mode == .global,
-              let created = jit.stateCreating(for: code, countAsFunction: flags & coOptimized != 0) else {
+              let created = jit.stateCreating(for: code) else {
             return pyj_eval_default(tstate, frame, 0)
         }
         state = created

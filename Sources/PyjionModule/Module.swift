@@ -100,8 +100,6 @@ private let markJit: Method = { _, object in
         return nil
     }
     state.forced = true
-    let flags = code.load(fromByteOffset: Int(offsets.code_flags), as: Int32.self)
-    if flags & generatorLikeFlags != 0 { jit.declineGenerator(code) }
     // Another tool may have replaced the hook (and set_eval_frame_default removes all).
     if !jit.hookIsActive { jit.installHook() }
     return pyNone()
@@ -131,6 +129,8 @@ private let stats: Method = { _, _ in
         ("declined", pyInt(s.declined)),
         ("functions_seen", pyInt(s.functionsSeen)),
         ("functions_compiled", pyInt(s.functionsCompiled)),
+        ("generators_seen", pyInt(s.generatorsSeen)),
+        ("generators_compiled", pyInt(s.generatorsCompiled)),
         ("decline_reasons", pyCountDict(s.declineReasons.sorted { $0.key < $1.key })),
         ("code_bytes", pyInt(jit.arena.bytesInUse)),
         ("code_bytes_reserved", pyInt(jit.arena.bytesReserved)),

@@ -38,6 +38,8 @@ public enum Helper: CaseIterable {
     case makeCell, copyFreeVars, beforeWith, callFunctionEx, dictMerge, unpackEx
     case loadName, storeName, deleteName, loadClassDeref, setupAnnotations, printExpression
     case importName, importFrom, storeGlobal, deleteGlobal, loadBuildClass, getLength
+    case returnGenerator, send, getAwaitable, getAiter, getAnext, getYieldFromIter
+    case beforeAsyncWith, endAsyncFor, asyncGenWrap
     // CPython's own exports.
     case dealloc, checkRecursiveCall, longFromSsize, floatFromDouble
 
@@ -58,6 +60,17 @@ public enum Helper: CaseIterable {
     private static let pushExcInfoFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafeMutablePointer<UnsafeMutablePointer<PyObject>?>?) -> Void = pyj_push_exc_info
     private static let popExceptFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, Obj?) -> Void = pyj_pop_except
     private static let withExceptStartFunction: @convention(c) (Obj?, Obj?) -> Obj? = pyj_with_except_start
+    private typealias ThreadState = UnsafeMutablePointer<PyThreadState>?
+    private typealias Slot = UnsafeMutablePointer<UnsafeMutablePointer<PyObject>?>?
+    private static let returnGeneratorFunction: @convention(c) (ThreadState, OpaquePointer?) -> Obj? = pyj_return_generator
+    private static let sendFunction: @convention(c) (ThreadState, Slot) -> Int32 = pyj_send
+    private static let getAwaitableFunction: @convention(c) (ThreadState, Slot, Int32) -> Int32 = pyj_get_awaitable
+    private static let getAiterFunction: @convention(c) (ThreadState, Slot) -> Int32 = pyj_get_aiter
+    private static let getAnextFunction: @convention(c) (ThreadState, Obj?) -> Obj? = pyj_get_anext
+    private static let getYieldFromIterFunction: @convention(c) (ThreadState, Slot, Int32) -> Int32 = pyj_get_yield_from_iter
+    private static let beforeAsyncWithFunction: @convention(c) (ThreadState, Slot) -> Int32 = pyj_before_async_with
+    private static let endAsyncForFunction: @convention(c) (ThreadState, OpaquePointer?, Int32) -> Int32 = pyj_end_async_for
+    private static let asyncGenWrapFunction: @convention(c) (Obj?) -> Obj? = pyj_async_gen_wrap
     private static let deallocFunction: @convention(c) (Obj?) -> Void = _Py_Dealloc
     private static let checkRecursiveCallFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafePointer<CChar>?) -> Int32 = _Py_CheckRecursiveCall
 
@@ -128,6 +141,17 @@ public enum Helper: CaseIterable {
         case .deleteGlobal: return Helper.entry("deleteGlobal", unsafeBitCast(Runtime.deleteGlobal, to: UInt64.self), 2, .none)
         case .loadBuildClass: return Helper.entry("loadBuildClass", unsafeBitCast(Runtime.loadBuildClass, to: UInt64.self), 1, .objectOrMiss)
         case .getLength: return Helper.entry("getLength", unsafeBitCast(Runtime.getLength, to: UInt64.self), 1, .object)
+        // Generators (shim.c). SEND: 0 yielded, 1 returned (jump), -1 error.
+        case .returnGenerator: return Helper.entry("pyj_return_generator", unsafeBitCast(Helper.returnGeneratorFunction, to: UInt64.self), 2, .object)
+        case .send: return Helper.entry("pyj_send", unsafeBitCast(Helper.sendFunction, to: UInt64.self), 2, .none)
+        case .getAwaitable: return Helper.entry("pyj_get_awaitable", unsafeBitCast(Helper.getAwaitableFunction, to: UInt64.self), 3, .status)
+        case .getAiter: return Helper.entry("pyj_get_aiter", unsafeBitCast(Helper.getAiterFunction, to: UInt64.self), 2, .status)
+        case .getAnext: return Helper.entry("pyj_get_anext", unsafeBitCast(Helper.getAnextFunction, to: UInt64.self), 2, .object)
+        case .getYieldFromIter: return Helper.entry("pyj_get_yield_from_iter", unsafeBitCast(Helper.getYieldFromIterFunction, to: UInt64.self), 3, .status)
+        case .beforeAsyncWith: return Helper.entry("pyj_before_async_with", unsafeBitCast(Helper.beforeAsyncWithFunction, to: UInt64.self), 2, .status)
+        // -2: the loop ended (both values popped); otherwise an unwinder's result.
+        case .endAsyncFor: return Helper.entry("pyj_end_async_for", unsafeBitCast(Helper.endAsyncForFunction, to: UInt64.self), 3, .none)
+        case .asyncGenWrap: return Helper.entry("pyj_async_gen_wrap", unsafeBitCast(Helper.asyncGenWrapFunction, to: UInt64.self), 1, .object)
         case .longFromSsize: return Helper.entry("PyLong_FromSsize_t", unsafeBitCast(Helper.longFromSsizeFunction, to: UInt64.self), 1, .object)
         // Takes its argument in xmm0: call it with callPrepared.
         case .floatFromDouble: return Helper.entry("PyFloat_FromDouble", unsafeBitCast(Helper.floatFromDoubleFunction, to: UInt64.self), 0, .object)
@@ -157,6 +181,8 @@ public enum ExitReason: Int32, CaseIterable {
     case importFromMiss = 7
     /// MATCH_KEYS / MATCH_CLASS: mapping and class patterns run in the interpreter.
     case matchPattern = 8
+    /// A generator resumed where its machine code has no entry (the evaluator moved it).
+    case generatorResume = 9
 
     public var name: String {
         switch self {
@@ -169,6 +195,7 @@ public enum ExitReason: Int32, CaseIterable {
         case .starCallShape: return "star_call_shape"
         case .importFromMiss: return "import_from_miss"
         case .matchPattern: return "match_pattern"
+        case .generatorResume: return "generator_resume"
         }
     }
 }

@@ -63,6 +63,8 @@ COMPILED_OPCODES: frozenset[str] = frozenset(
     BEFORE_WITH WITH_EXCEPT_START CALL_FUNCTION_EX DICT_MERGE UNPACK_EX
     IMPORT_NAME IMPORT_FROM STORE_GLOBAL DELETE_GLOBAL LOAD_ASSERTION_ERROR LOAD_BUILD_CLASS
     GET_LEN MATCH_MAPPING MATCH_SEQUENCE MATCH_KEYS MATCH_CLASS
+    RETURN_GENERATOR YIELD_VALUE SEND GET_AWAITABLE GET_AITER GET_ANEXT END_ASYNC_FOR
+    ASYNC_GEN_WRAP GET_YIELD_FROM_ITER BEFORE_ASYNC_WITH JUMP_BACKWARD_NO_INTERRUPT
     """.split()
 )
 # RAISE_VARARGS and RERAISE hand the frame to CPython's evaluator, which raises with
@@ -71,6 +73,17 @@ COMPILED_OPCODES: frozenset[str] = frozenset(
 # using them still compiles: its normal path runs as machine code.
 
 _counter = itertools.count()
+
+
+def nested_code(code: types.CodeType) -> list[types.CodeType]:
+    """The code objects defined inside ``code`` (comprehensions, generator
+    expressions, inner functions), recursively."""
+    out = []
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            out.append(const)
+            out.extend(nested_code(const))
+    return out
 
 
 def opnames(code: types.CodeType) -> set[str]:
@@ -134,7 +147,8 @@ def _frames(exc: BaseException, filename: str) -> tuple[tuple[Any, ...], ...]:
 class Program:
     """One copy of the test source, exec'd in a fresh namespace."""
 
-    def __init__(self, src: str, jit_names: Sequence[str], entry: str = "f") -> None:
+    def __init__(self, src: str, jit_names: Sequence[str], entry: str = "f", jit_nested: bool = False) -> None:
+        self.jit_nested = jit_nested
         self.filename = f"<difftest-{next(_counter)}>"
         self.code = compile(src, self.filename, "exec")
         # One module name for both copies, so reprs of the source's classes agree.
@@ -148,6 +162,9 @@ class Program:
     def mark(self) -> None:
         for name in self.jit_names:
             pyjion.jit(self.ns[name])
+            if self.jit_nested:
+                for code in nested_code(self.ns[name].__code__):
+                    pyjion._pyjion.mark_jit(code)
 
     def make_args(self, args: Any, kwargs: dict[str, Any] | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
         if isinstance(args, str):
@@ -172,10 +189,10 @@ class Program:
 class DiffPair:
     """The source twice: ``jitted`` with ``jit_names`` marked, ``plain`` untouched."""
 
-    def __init__(self, src: str, jit_names: Sequence[str] = ("f",), entry: str = "f") -> None:
+    def __init__(self, src: str, jit_names: Sequence[str] = ("f",), entry: str = "f", jit_nested: bool = False) -> None:
         src = textwrap.dedent(src)
         self.src = src
-        self.jitted = Program(src, jit_names, entry)
+        self.jitted = Program(src, jit_names, entry, jit_nested)
         self.plain = Program(src, (), entry)
 
     @property
@@ -202,6 +219,11 @@ class DiffPair:
         for name in self.jitted.jit_names:
             i = pyjion.info(self.jitted.ns[name])
             assert i.compiled and not i.failed, f"expected {name} to be compiled; info: {i}\nsource:\n{self.src}"
+            if self.jitted.jit_nested:
+                for code in nested_code(self.jitted.ns[name].__code__):
+                    i = pyjion.info(code)
+                    if i.run_count:
+                        assert i.compiled, f"expected {code.co_name} to be compiled; info: {i}\nsource:\n{self.src}"
 
     def assert_declined(self, names: Iterable[str] | None = None) -> str:
         i = pyjion.info(self.f)
@@ -237,6 +259,7 @@ def run_diff(
     jit_names: Sequence[str] = ("f",),
     entry: str = "f",
     calls: int = 2,
+    jit_nested: bool = False,
 ) -> Outcome:
     """Differential check of ``src``'s ``f``; then assert it was compiled.
 
@@ -246,7 +269,7 @@ def run_diff(
     ``args`` is a tuple (deep-copied for each call), a callable returning the
     arguments, or a string expression evaluated in each namespace.
     """
-    pair = DiffPair(src, jit_names, entry)
+    pair = DiffPair(src, jit_names, entry, jit_nested)
     if expect_compiled:
         for name in jit_names:
             outside = opnames(pair.jitted.ns[name].__code__) - COMPILED_OPCODES

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import dis
 import textwrap
 from typing import Any
 
@@ -53,3 +54,20 @@ def fresh(src: str, name: str = "f") -> Any:
     ns: dict[str, Any] = {"__name__": "fresh"}
     exec(compile(textwrap.dedent(src), f"<fresh-{_fresh_counter}>", "exec"), ns)
     return ns[name]
+
+
+def fresh_declined() -> Any:
+    """A new function whose bytecode holds an opcode pyjion does not compile.
+
+    Every opcode a compiler puts in a function body compiles, so this one is made as
+    a bytecode rewriter would make it: ``import math`` whose STORE_FAST is replaced by
+    IMPORT_STAR (both pop one value), which the interpreter runs through f's locals
+    mapping. ``f(x)`` returns ``1 // x if x else 0``.
+    """
+    f = fresh("def f(x):\n    import math\n    return 1 // x if x else 0\n")
+    code = bytearray(f.__code__.co_code)
+    store = next(i for i in dis.get_instructions(f) if i.opname == "STORE_FAST")
+    code[store.offset] = dis.opmap["IMPORT_STAR"]
+    code[store.offset + 1] = 0
+    f.__code__ = f.__code__.replace(co_code=bytes(code))
+    return f

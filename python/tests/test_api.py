@@ -10,14 +10,10 @@ import types
 import pytest
 
 import pyjion
-from support import fresh, run_child
+from support import fresh, fresh_declined, run_child
 
 LOOPLESS = "def f(x):\n    return x * 2 + 1\n"
 LOOPY = "def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n"
-# Declined in the first compiled subset (exception handlers). If the compiler
-# learns try/except, replace this with another construct it declines.
-# Generators run in CPython's evaluator (until the generators issue): declined.
-DECLINED = "def f(x):\n    yield 1 // x if x else 0\n"
 
 
 # ---------------------------------------------------------------- module
@@ -247,8 +243,8 @@ def test_info_of_never_called_function() -> None:
 
 
 def test_info_of_declined_function() -> None:
-    f = pyjion.jit(fresh(DECLINED))
-    assert list(f(0)) == [0] and list(f(2)) == [0]
+    f = pyjion.jit(fresh_declined())
+    assert f(0) == 0 and f(2) == 0
     i = pyjion.info(f)
     assert i.failed and not i.compiled
     assert i.reason and "offset" in i.reason and "line" in i.reason
@@ -290,8 +286,8 @@ def test_stats_keys_and_copy() -> None:
 
 def test_stats_count_declines() -> None:
     before = pyjion.stats()["declined"]
-    f = pyjion.jit(fresh(DECLINED))
-    list(f(1))
+    f = pyjion.jit(fresh_declined())
+    f(1)
     s = pyjion.stats()
     assert s["declined"] == before + 1
     reason = pyjion.info(f).reason
@@ -321,8 +317,8 @@ def test_dis_native_default_stdout(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_dis_native_declined_prints_reason() -> None:
-    f = pyjion.jit(fresh(DECLINED))
-    list(f(1))
+    f = pyjion.jit(fresh_declined())
+    f(1)
     out = io.StringIO()
     pyjion.dis_native(f, file=out)
     assert pyjion.info(f).reason in out.getvalue()
@@ -390,11 +386,11 @@ def test_function_with_loop_compiles_at_first_call() -> None:
 
 
 def test_global_mode_declined_function_still_runs() -> None:
-    f = fresh(DECLINED)
+    f = fresh_declined()
     pyjion.config(threshold=0)
     pyjion.enable()
     try:
-        assert list(f(0)) == [0] and list(f(1)) == [1]
+        assert f(0) == 0 and f(1) == 1
     finally:
         pyjion.disable()
     assert pyjion.info(f).failed

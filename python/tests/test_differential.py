@@ -5,10 +5,8 @@ subset, see ``difftest.COMPILED_OPCODES``; the harness checks that too) and must
 exactly like CPython: same result, or same exception with the same traceback
 positions.
 
-Cases at the end (``DECLINED_CASES``, marked ``declined``) use opcodes outside the
-first subset: pyjion must decline them with a reason and still run them correctly
-in the interpreter. When the compiler grows, move cases from there to the lists
-above and add the opcodes to ``COMPILED_OPCODES``.
+Declined code (no compiler-made function body declines any more) is tested in
+test_api.py with a rewritten bytecode; generators are in test_generators.py.
 """
 from __future__ import annotations
 
@@ -22,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pyjion
-from difftest import DiffPair, run_declined, run_diff
+from difftest import DiffPair, run_diff
 
 INF = math.inf
 NAN = math.nan
@@ -1333,24 +1331,6 @@ EXCEPTION_PATH_CASES = [
 @pytest.mark.parametrize("src, args, kwargs, opts", EXCEPTION_PATH_CASES)
 def test_exception_paths_compiled(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
     run_diff(src, args, kwargs, **opts)
-
-
-DECLINED_CASES = [
-    C("generator-function", """
-        def f(n):
-            for i in range(n):
-                yield i * 2
-        def main(n):
-            return list(f(n))
-        """, (4,), entry="main"),
-]
-
-
-@pytest.mark.declined
-@pytest.mark.parametrize("src, args, kwargs, opts", DECLINED_CASES)
-def test_declined_still_correct(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
-    reason = run_declined(src, args, kwargs, **opts)  # the harness checks the reason names an opcode of f
-    assert isinstance(reason, str) and reason
 
 
 def test_case_count() -> None:

@@ -141,4 +141,19 @@ int pyj_c_stack_ok(void);
 // Reads the current thread state without a function call into libpython.
 static inline PyThreadState *pyj_tstate(void) { return PyThreadState_Get(); }
 
+// Generators, coroutines and async generators (see shim.c): ports of what the
+// evaluator does for RETURN_GENERATOR, SEND, GET_AWAITABLE, GET_AITER, GET_ANEXT,
+// GET_YIELD_FROM_ITER, BEFORE_ASYNC_WITH, END_ASYNC_FOR and ASYNC_GEN_WRAP.
+// gi_frame_state's offset from the generator's embedded frame.
+extern const int32_t pyj_gen_frame_state_from_frame;
+PyObject *pyj_return_generator(PyThreadState *tstate, struct _PyInterpreterFrame *frame);
+int pyj_send(PyThreadState *tstate, PyObject **top);
+int pyj_get_awaitable(PyThreadState *tstate, PyObject **slot, int oparg);
+int pyj_get_aiter(PyThreadState *tstate, PyObject **slot);
+PyObject *pyj_get_anext(PyThreadState *tstate, PyObject *aiter);
+int pyj_get_yield_from_iter(PyThreadState *tstate, PyObject **slot, int code_flags);
+int pyj_before_async_with(PyThreadState *tstate, PyObject **slot);
+int pyj_end_async_for(PyThreadState *tstate, struct _PyInterpreterFrame *frame, int depth);
+PyObject *pyj_async_gen_wrap(PyObject *val);
+
 #endif
