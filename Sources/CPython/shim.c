@@ -15,6 +15,10 @@
 #include "internal/pycore_object.h"
 #include "internal/pycore_dict.h"
 
+uint8_t pyj_jit_mode = 0;
+void *pyj_jit_hook = NULL;
+Py_ssize_t pyj_extra_index = -1;
+
 const PyjOffsets pyj_offsets = {
     .frame_func = offsetof(_PyInterpreterFrame, f_func),
     .frame_globals = offsetof(_PyInterpreterFrame, f_globals),
@@ -144,9 +148,9 @@ int pyj_frame_lasti(struct _PyInterpreterFrame *frame) { return _PyInterpreterFr
 // C frames, so deep recursion under a high recursion limit would overflow the C
 // stack; the hook refuses to go deeper than this bound and raises RecursionError.
 #include <pthread.h>
-static _Thread_local uintptr_t pyj_stack_floor = 0;
+__thread uintptr_t pyj_stack_floor __attribute__((tls_model("initial-exec"))) = 0;
 
-int pyj_c_stack_ok(void) {
+int pyj_c_stack_init_and_check(void) {
     char here;
     uintptr_t sp = (uintptr_t)&here;
     if (pyj_stack_floor == 0) {
@@ -771,12 +775,151 @@ PyObject *pyj_return_generator(PyThreadState *tstate, _PyInterpreterFrame *frame
     memcpy(gen_frame, frame, size);
     gen->gi_frame_state = FRAME_CREATED;
     gen_frame->owner = FRAME_OWNED_BY_GENERATOR;
+    // Not running: no caller (gi_frame.f_back is None until it runs).
+    gen_frame->previous = NULL;
     // As the evaluator leaves an entry frame: its references went to the copy.
     frame->stacktop = 0;
     frame->f_locals = NULL;
     Py_INCREF(frame->f_func);
     Py_INCREF(frame->f_code);
     return (PyObject *)gen;
+}
+
+// _PyFrame_Clear (frame.c) for a frame nobody runs any more.
+static void pyj_frame_clear(PyThreadState *tstate, _PyInterpreterFrame *frame) {
+    if (frame->frame_obj) {
+        PyFrameObject *f = frame->frame_obj;
+        frame->frame_obj = NULL;
+        if (Py_REFCNT(f) > 1) {
+            pyj_take_ownership(tstate, f, frame);
+            Py_DECREF(f);
+            return;
+        }
+        Py_DECREF(f);
+    }
+    for (int i = 0; i < frame->stacktop; i++) {
+        Py_XDECREF(frame->localsplus[i]);
+    }
+    Py_XDECREF(frame->frame_obj);
+    Py_XDECREF(frame->f_locals);
+    Py_DECREF(frame->f_func);
+    Py_DECREF(frame->f_code);
+}
+
+// gen_send_ex2 (genobject.c) without throw or close, for a generator or coroutine
+// whose code has machine code that may run now: the frame runs `entry` directly,
+// where the interpreter would call _PyEval_EvalFrame and so the hook. `arg` NULL is
+// next() (gen_iternext).
+static PySendResult pyj_gen_send_compiled(PyThreadState *tstate, PyGenObject *gen, PyObject *arg,
+                                   PyjNativeEntry entry, PyObject **presult) {
+    _PyInterpreterFrame *frame = (_PyInterpreterFrame *)gen->gi_iframe;
+    PyObject *result;
+    *presult = NULL;
+    if (gen->gi_frame_state == FRAME_CREATED && arg && arg != Py_None) {
+        const char *msg = "can't send non-None value to a just-started generator";
+        if (PyCoro_CheckExact(gen)) {
+            msg = "can't send non-None value to a just-started coroutine";
+        } else if (PyAsyncGen_CheckExact(gen)) {
+            msg = "can't send non-None value to a just-started async generator";
+        }
+        PyErr_SetString(PyExc_TypeError, msg);
+        return PYGEN_ERROR;
+    }
+    if (gen->gi_frame_state == FRAME_EXECUTING) {
+        const char *msg = "generator already executing";
+        if (PyCoro_CheckExact(gen)) {
+            msg = "coroutine already executing";
+        } else if (PyAsyncGen_CheckExact(gen)) {
+            msg = "async generator already executing";
+        }
+        PyErr_SetString(PyExc_ValueError, msg);
+        return PYGEN_ERROR;
+    }
+    if (gen->gi_frame_state >= FRAME_COMPLETED) {
+        if (PyCoro_CheckExact(gen)) {
+            PyErr_SetString(PyExc_RuntimeError, "cannot reuse already awaited coroutine");
+        } else if (arg) {
+            *presult = Py_NewRef(Py_None);
+            return PYGEN_RETURN;
+        }
+        return PYGEN_ERROR;
+    }
+    result = arg ? arg : Py_None;
+    Py_INCREF(result);
+    _PyFrame_StackPush(frame, result);
+    frame->previous = tstate->cframe->current_frame;
+    gen->gi_exc_state.previous_item = tstate->exc_info;
+    tstate->exc_info = &gen->gi_exc_state;
+    gen->gi_frame_state = FRAME_EXECUTING;
+    result = entry(tstate, frame);
+    if (gen->gi_frame_state == FRAME_EXECUTING) {
+        gen->gi_frame_state = FRAME_COMPLETED;
+    }
+    tstate->exc_info = gen->gi_exc_state.previous_item;
+    gen->gi_exc_state.previous_item = NULL;
+    frame->previous = NULL;
+    if (result) {
+        if (gen->gi_frame_state == FRAME_SUSPENDED) {
+            *presult = result;
+            return PYGEN_NEXT;
+        }
+        if (result == Py_None && !PyAsyncGen_CheckExact(gen) && !arg) {
+            Py_CLEAR(result);
+        }
+    } else {
+        if (PyErr_ExceptionMatches(PyExc_StopIteration)) {
+            const char *msg = "generator raised StopIteration";
+            if (PyCoro_CheckExact(gen)) {
+                msg = "coroutine raised StopIteration";
+            } else if (PyAsyncGen_CheckExact(gen)) {
+                msg = "async generator raised StopIteration";
+            }
+            _PyErr_FormatFromCause(PyExc_RuntimeError, "%s", msg);
+        } else if (PyAsyncGen_CheckExact(gen) && PyErr_ExceptionMatches(PyExc_StopAsyncIteration)) {
+            _PyErr_FormatFromCause(PyExc_RuntimeError, "%s", "async generator raised StopAsyncIteration");
+        }
+    }
+    // The generator cannot run again: release its frame.
+    Py_CLEAR(gen->gi_exc_state.exc_value);
+    gen->gi_frame_state = FRAME_CLEARED;
+    pyj_frame_clear(tstate, frame);
+    *presult = result;
+    return result ? PYGEN_RETURN : PYGEN_ERROR;
+}
+
+// The machine code to resume `receiver` with directly, as the hook would run it: an
+// exact generator or coroutine whose code is compiled and may run now, while pyjion's
+// hook is the installed one, nothing traces and the C stack has room. Counts the run.
+static inline PyjNativeEntry pyj_resume_entry(PyThreadState *tstate, PyObject *receiver) {
+    if (!PyGen_CheckExact(receiver) && !PyCoro_CheckExact(receiver)) {
+        return NULL;
+    }
+    PyjCodeEntry *record = pyj_code_entry((PyObject *)((PyGenObject *)receiver)->gi_code);
+    if (record == NULL || record->entry == NULL || !pyj_may_run(record)) {
+        return NULL;
+    }
+    if ((void *)tstate->interp->eval_frame != pyj_jit_hook || pyj_jit_hook == NULL ||
+        tstate->cframe->use_tracing || !pyj_c_stack_ok()) {
+        return NULL;
+    }
+    record->runCount++;
+    return record->entry;
+}
+
+// FOR_ITER's tp_iternext for an exact generator: a compiled one resumes directly.
+PyObject *pyj_gen_iternext(PyThreadState *tstate, PyObject *gen) {
+    PyjNativeEntry entry = pyj_resume_entry(tstate, gen);
+    if (entry == NULL) {
+        return Py_TYPE(gen)->tp_iternext(gen);
+    }
+    PyObject *result;
+    if (pyj_gen_send_compiled(tstate, (PyGenObject *)gen, NULL, entry, &result) == PYGEN_RETURN) {
+        if (result != Py_None) {
+            _PyGen_SetStopIterationValue(result);
+        }
+        Py_CLEAR(result);
+    }
+    return result;
 }
 
 // SEND with [receiver, value] at `top[-2..-1]`: 0 = yielded (the value's slot holds
@@ -788,7 +931,12 @@ int pyj_send(PyThreadState *tstate, PyObject **top) {
     PySendResult gen_status;
     PyObject *retval;
     if (tstate->c_tracefunc == NULL) {
-        gen_status = PyIter_Send(receiver, v, &retval);
+        PyjNativeEntry entry = pyj_resume_entry(tstate, receiver);
+        if (entry != NULL) {
+            gen_status = pyj_gen_send_compiled(tstate, (PyGenObject *)receiver, v, entry, &retval);
+        } else {
+            gen_status = PyIter_Send(receiver, v, &retval);
+        }
     } else {
         if (Py_IsNone(v) && PyIter_Check(receiver)) {
             retval = Py_TYPE(receiver)->tp_iternext(receiver);

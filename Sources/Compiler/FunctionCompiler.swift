@@ -429,6 +429,7 @@ final class FunctionCompiler {
     private static let trueObject = UInt64(UInt(bitPattern: pyj_true_borrowed()))
     private static let falseObject = UInt64(UInt(bitPattern: pyj_false_borrowed()))
     private static let noneObject = UInt64(UInt(bitPattern: pyj_none_borrowed()))
+    private static let generatorType = UInt64(UInt(bitPattern: pyj_gen_type()))
 
     /// Evaluates the truth of the value at `slot` into r14d (0 or 1) without popping it.
     /// True, False and None are decided inline.
@@ -1500,14 +1501,26 @@ final class FunctionCompiler {
     private func visitForIter() throws {
         let target = try label(forCodeUnit: instruction.jumpTarget!)
         let exhausted = asm.newLabel()
+        let generator = asm.newLabel()
+        let haveNext = asm.newLabel()
         setPrevInstr()
         asm.mov(.rdi, stack(depth - 1))
         asm.mov(.rax, .qword(.rdi, offsets.object_type))
+        masm.loadAddress(.rcx, FunctionCompiler.generatorType)
+        asm.cmp(.rax, .rcx)
+        asm.jcc(.equal, generator)
         asm.call(.qword(.rax, offsets.type_iternext))
+        asm.bind(haveNext)
         asm.test(.rax, .rax)
         asm.jcc(.equal, exhausted)
         asm.mov(stack(depth), .rax)
         let depth = self.depth
+        slowPaths.append { [self] in
+            // A generator: a compiled one resumes without the hook.
+            asm.bind(generator)
+            masm.callHelper(.generatorIterNext, [.threadState, .stackValue(depth - 1)])
+            asm.jmp(haveNext)
+        }
         slowPaths.append { [self] in
             asm.bind(exhausted)
             masm.callHelper(.forIterEnded, [])

@@ -1,25 +1,13 @@
 import CPython
 
-/// The part of a code object's JIT state read on every call, by the hook and by
-/// direct calls from machine code: plain memory in the code object's `co_extra` slot.
-public struct CodeEntry {
-    /// The machine code, `PyObject *entry(PyThreadState *, _PyInterpreterFrame *)`, or nil.
-    public var entry: NativeEntry?
-    /// Calls seen (through the hook or direct calls).
-    public var runCount: Int
-    /// Marked with `@pyjion.jit`: runs compiled in opt-in mode too.
-    public var forced: Bool
-    /// The module's own state for this code object (retained; released by the free function).
-    public var owner: UnsafeMutableRawPointer?
-    /// The code object (borrowed: the record dies with it).
-    public var code: UnsafeMutableRawPointer?
+/// The part of a code object's JIT state read on every call, by the hook, direct
+/// calls and generator resumption (C and machine code too): `PyjCodeEntry` in the shim,
+/// plain memory in the code object's `co_extra` slot.
+public typealias CodeEntry = PyjCodeEntry
 
+extension PyjCodeEntry {
     public init(owner: UnsafeMutableRawPointer?, code: UnsafeMutableRawPointer?) {
-        entry = nil
-        runCount = 0
-        forced = false
-        self.owner = owner
-        self.code = code
+        self.init(entry: nil, runCount: 0, forced: false, owner: owner, code: code)
     }
 }
 
@@ -28,37 +16,42 @@ public typealias NativeEntry = @convention(c) (UnsafeMutablePointer<PyThreadStat
 /// Which compiled code may run; set by the module (enable, disable, jit).
 public enum JITMode: UInt8 {
     /// No hook: nothing runs compiled.
-    case off
+    case off = 0
     /// Only `@jit` functions run compiled.
-    case optIn
+    case optIn = 1
     /// Every compiled function runs compiled.
-    case global
+    case global = 2
 }
 
-/// Interpreter-wide switches that machine code and helpers consult.
+/// Interpreter-wide switches that machine code, the shim and helpers consult (C
+/// globals, so the shim's generator resumption reads the same ones).
 public enum JITSwitches {
-    nonisolated(unsafe) public static var mode = JITMode.off
+    public static var mode: JITMode {
+        get { JITMode(rawValue: pyj_jit_mode) ?? .off }
+        set { pyj_jit_mode = newValue.rawValue }
+    }
     /// pyjion's frame-evaluation function. Direct calls skip it, so they happen only
     /// while it is the installed one (another tool may install its own).
-    nonisolated(unsafe) public static var hook: UnsafeRawPointer?
+    public static var hook: UnsafeRawPointer? {
+        get { UnsafeRawPointer(pyj_jit_hook) }
+        set { pyj_jit_hook = UnsafeMutableRawPointer(mutating: newValue) }
+    }
     /// The `co_extra` index holding `CodeEntry` pointers, or -1.
-    nonisolated(unsafe) public static var extraIndex = -1
+    public static var extraIndex: Int {
+        get { pyj_extra_index }
+        set { pyj_extra_index = newValue }
+    }
 
-    /// The code object's entry, read straight from `co_extra` (`_PyCodeObjectExtra`:
-    /// `ce_size`, then `ce_extras[]`).
+    /// The code object's entry, read straight from `co_extra`.
     @inline(__always)
     public static func codeEntry(_ code: UnsafeRawPointer) -> UnsafeMutablePointer<CodeEntry>? {
-        let index = extraIndex
-        guard index >= 0,
-              let extra = code.load(fromByteOffset: Int(pyj_offsets.code_extra), as: UnsafeRawPointer?.self),
-              index < extra.load(as: Int.self) else { return nil }
-        return extra.load(fromByteOffset: 8 + 8 * index, as: UnsafeMutablePointer<CodeEntry>?.self)
+        pyj_code_entry(UnsafeMutablePointer(mutating: code.assumingMemoryBound(to: PyObject.self)))
     }
 
     /// Whether compiled code for this entry may run now.
     @inline(__always)
     public static func mayRun(_ entry: UnsafeMutablePointer<CodeEntry>) -> Bool {
-        mode == .global || (mode == .optIn && entry.pointee.forced)
+        pyj_may_run(entry) != 0
     }
 }
 
@@ -83,13 +76,7 @@ func callCompiledDirectly(
     guard flags & (coVarargs | coVarkeywords) == 0,
           code.load(fromByteOffset: Int(pyj_offsets.code_argcount), as: Int32.self) == count,
           code.load(fromByteOffset: Int(pyj_offsets.code_kwonlyargcount), as: Int32.self) == 0 else { return nil }
-    // Traced frames and a nearly full C stack go through the hook, which handles both.
-    let interpreter = UnsafeRawPointer(threadState).load(fromByteOffset: Int(pyj_offsets.tstate_interp), as: UnsafeRawPointer.self)
-    guard interpreter.load(fromByteOffset: Int(pyj_offsets.interp_eval_frame), as: UnsafeRawPointer?.self) == JITSwitches.hook,
-          JITSwitches.hook != nil else { return nil }
-    let cframe = UnsafeRawPointer(threadState).load(fromByteOffset: Int(pyj_offsets.tstate_cframe), as: UnsafeRawPointer.self)
-    guard cframe.load(fromByteOffset: Int(pyj_offsets.cframe_use_tracing), as: UInt8.self) == 0,
-          pyj_c_stack_ok() != 0 else { return nil }
+    guard mayEnterDirectly(threadState) else { return nil }
     let tstate = threadState.assumingMemoryBound(to: PyThreadState.self)
     let arguments = args.withMemoryRebound(to: Optional<UnsafeMutablePointer<PyObject>>.self, capacity: count) { $0 }
     guard let frame = function.withMemoryRebound(to: PyFunctionObject.self, capacity: 1, {
@@ -100,4 +87,16 @@ func callCompiledDirectly(
     let result = entry(tstate, frame)
     pyj_clear_and_pop_frame(tstate, frame)
     return .some(result)
+}
+
+/// Machine code may be entered without the hook: pyjion's hook is the installed one
+/// (another tool may have replaced it), nothing traces (traced frames and a nearly
+/// full C stack go through the hook, which handles both).
+@inline(__always)
+func mayEnterDirectly(_ threadState: UnsafeMutableRawPointer) -> Bool {
+    let interpreter = UnsafeRawPointer(threadState).load(fromByteOffset: Int(pyj_offsets.tstate_interp), as: UnsafeRawPointer.self)
+    guard interpreter.load(fromByteOffset: Int(pyj_offsets.interp_eval_frame), as: UnsafeRawPointer?.self) == JITSwitches.hook,
+          JITSwitches.hook != nil else { return false }
+    let cframe = UnsafeRawPointer(threadState).load(fromByteOffset: Int(pyj_offsets.tstate_cframe), as: UnsafeRawPointer.self)
+    return cframe.load(fromByteOffset: Int(pyj_offsets.cframe_use_tracing), as: UInt8.self) == 0 && pyj_c_stack_ok() != 0
 }

@@ -38,7 +38,7 @@ public enum Helper: CaseIterable {
     case makeCell, copyFreeVars, beforeWith, callFunctionEx, dictMerge, unpackEx
     case loadName, storeName, deleteName, loadClassDeref, setupAnnotations, printExpression
     case importName, importFrom, storeGlobal, deleteGlobal, loadBuildClass, getLength
-    case returnGenerator, send, getAwaitable, getAiter, getAnext, getYieldFromIter
+    case returnGenerator, send, generatorIterNext, getAwaitable, getAiter, getAnext, getYieldFromIter
     case beforeAsyncWith, endAsyncFor, asyncGenWrap
     // CPython's own exports.
     case dealloc, checkRecursiveCall, longFromSsize, floatFromDouble
@@ -64,6 +64,7 @@ public enum Helper: CaseIterable {
     private typealias Slot = UnsafeMutablePointer<UnsafeMutablePointer<PyObject>?>?
     private static let returnGeneratorFunction: @convention(c) (ThreadState, OpaquePointer?) -> Obj? = pyj_return_generator
     private static let sendFunction: @convention(c) (ThreadState, Slot) -> Int32 = pyj_send
+    private static let generatorIterNextFunction: @convention(c) (ThreadState, Obj?) -> Obj? = pyj_gen_iternext
     private static let getAwaitableFunction: @convention(c) (ThreadState, Slot, Int32) -> Int32 = pyj_get_awaitable
     private static let getAiterFunction: @convention(c) (ThreadState, Slot) -> Int32 = pyj_get_aiter
     private static let getAnextFunction: @convention(c) (ThreadState, Obj?) -> Obj? = pyj_get_anext
@@ -144,6 +145,8 @@ public enum Helper: CaseIterable {
         // Generators (shim.c). SEND: 0 yielded, 1 returned (jump), -1 error.
         case .returnGenerator: return Helper.entry("pyj_return_generator", unsafeBitCast(Helper.returnGeneratorFunction, to: UInt64.self), 2, .object)
         case .send: return Helper.entry("pyj_send", unsafeBitCast(Helper.sendFunction, to: UInt64.self), 2, .none)
+        // tp_iternext's contract: NULL is exhaustion or an error.
+        case .generatorIterNext: return Helper.entry("pyj_gen_iternext", unsafeBitCast(Helper.generatorIterNextFunction, to: UInt64.self), 2, .none)
         case .getAwaitable: return Helper.entry("pyj_get_awaitable", unsafeBitCast(Helper.getAwaitableFunction, to: UInt64.self), 3, .status)
         case .getAiter: return Helper.entry("pyj_get_aiter", unsafeBitCast(Helper.getAiterFunction, to: UInt64.self), 2, .status)
         case .getAnext: return Helper.entry("pyj_get_anext", unsafeBitCast(Helper.getAnextFunction, to: UInt64.self), 2, .object)

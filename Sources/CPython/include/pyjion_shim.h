@@ -136,10 +136,60 @@ PyObject *pyj_call_builtin_fast(PyObject *callable, PyObject *const *args, Py_ss
                                 PyObject *kwnames, int *handled);
 
 // 1 while the C stack has room for another Python frame, 0 when it is nearly full.
-int pyj_c_stack_ok(void);
+// The bound is per thread (initial-exec TLS: one load, no __tls_get_addr call),
+// computed at a thread's first check.
+extern __thread uintptr_t pyj_stack_floor __attribute__((tls_model("initial-exec")));
+int pyj_c_stack_init_and_check(void);
+static inline int pyj_c_stack_ok(void) {
+    uintptr_t floor = pyj_stack_floor;
+    if (__builtin_expect(floor != 0, 1)) {
+        return (uintptr_t)__builtin_frame_address(0) > floor;
+    }
+    return pyj_c_stack_init_and_check();
+}
 
 // Reads the current thread state without a function call into libpython.
 static inline PyThreadState *pyj_tstate(void) { return PyThreadState_Get(); }
+
+// ---- What machine code and the hook read on every call ---------------------
+// Machine code's entry point: PyObject *entry(PyThreadState *, _PyInterpreterFrame *).
+typedef PyObject *(*PyjNativeEntry)(PyThreadState *, struct _PyInterpreterFrame *);
+
+// The part of a code object's JIT state read on every call, by the hook, direct calls
+// and generator resumption: plain memory in the code object's co_extra slot.
+typedef struct {
+    PyjNativeEntry entry;   // the machine code, or NULL
+    Py_ssize_t runCount;    // calls seen (through the hook or directly)
+    _Bool forced;           // marked with @pyjion.jit: runs compiled in opt-in mode too
+    void *owner;            // the module's own state (retained; released when the code dies)
+    void *code;             // the code object (borrowed: the record dies with it)
+} PyjCodeEntry;
+
+// Interpreter-wide switches, set by the module: what may run compiled
+// (0 nothing, 1 @jit functions only, 2 everything compiled), pyjion's hook (direct
+// entries happen only while it is the installed one), and the co_extra index.
+extern uint8_t pyj_jit_mode;
+extern void *pyj_jit_hook;
+extern Py_ssize_t pyj_extra_index;
+
+// _PyCodeObjectExtra, as Objects/codeobject.c defines it (in no header).
+typedef struct {
+    Py_ssize_t ce_size;
+    void *ce_extras[1];
+} PyjCodeExtra;
+
+static inline PyjCodeEntry *pyj_code_entry(PyObject *code) {
+    Py_ssize_t index = pyj_extra_index;
+    PyjCodeExtra *extra = (PyjCodeExtra *)((PyCodeObject *)code)->co_extra;
+    if (index < 0 || extra == NULL || index >= extra->ce_size) {
+        return NULL;
+    }
+    return (PyjCodeEntry *)extra->ce_extras[index];
+}
+
+static inline int pyj_may_run(PyjCodeEntry *entry) {
+    return pyj_jit_mode == 2 || (pyj_jit_mode == 1 && entry->forced);
+}
 
 // Generators, coroutines and async generators (see shim.c): ports of what the
 // evaluator does for RETURN_GENERATOR, SEND, GET_AWAITABLE, GET_AITER, GET_ANEXT,
@@ -147,7 +197,11 @@ static inline PyThreadState *pyj_tstate(void) { return PyThreadState_Get(); }
 // gi_frame_state's offset from the generator's embedded frame.
 extern const int32_t pyj_gen_frame_state_from_frame;
 PyObject *pyj_return_generator(PyThreadState *tstate, struct _PyInterpreterFrame *frame);
+// SEND and FOR_ITER over an exact generator: a compiled generator or coroutine is
+// resumed directly (gen_send_ex2's steps, then its machine code), without the hook.
 int pyj_send(PyThreadState *tstate, PyObject **top);
+PyObject *pyj_gen_iternext(PyThreadState *tstate, PyObject *gen);
+static inline PyTypeObject *pyj_gen_type(void) { return &PyGen_Type; }
 int pyj_get_awaitable(PyThreadState *tstate, PyObject **slot, int oparg);
 int pyj_get_aiter(PyThreadState *tstate, PyObject **slot);
 PyObject *pyj_get_anext(PyThreadState *tstate, PyObject *aiter);
