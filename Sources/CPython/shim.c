@@ -266,6 +266,7 @@ pop:
 // shared keys' entry count (or -1 for types whose instances have no dict).
 
 #include "internal/pycore_dict.h"
+#include "structmember.h"
 
 static int has_valid_version(PyTypeObject *tp) {
     return (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) && tp->tp_version_tag != 0;
@@ -297,12 +298,32 @@ static int instance_value_slot(PyObject *owner, PyObject *name, int store, uint6
     return 1;
 }
 
+// A `__slots__` member (LOAD_ATTR_SLOT, STORE_ATTR_SLOT): the entry holds the byte
+// offset of the object's slot, and kind 1 in its last word.
+static int object_slot(PyObject *owner, PyObject *name, int store, uint64_t *entry) {
+    PyTypeObject *tp = Py_TYPE(owner);
+    if (store ? tp->tp_setattro != PyObject_GenericSetAttr : tp->tp_getattro != PyObject_GenericGetAttr) return 0;
+    PyObject *descr = _PyType_Lookup(tp, name);
+    if (descr == NULL || Py_TYPE(descr) != &PyMemberDescr_Type) return 0;
+    PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+    if (member->type != T_OBJECT_EX || member->offset <= 0) return 0;
+    if (member->flags & PY_AUDIT_READ) return 0;
+    if (store && (member->flags & READONLY)) return 0;
+    if (!has_valid_version(tp)) return 0;
+    entry[0] = tp->tp_version_tag;
+    entry[1] = (uint64_t)member->offset;
+    entry[3] = 1;
+    return 1;
+}
+
 int pyj_attr_cache_fill_load(PyObject *owner, PyObject *name, uint64_t *entry) {
-    return instance_value_slot(owner, name, 0, entry);
+    entry[3] = 0;
+    return instance_value_slot(owner, name, 0, entry) || object_slot(owner, name, 0, entry);
 }
 
 int pyj_attr_cache_fill_store(PyObject *owner, PyObject *name, uint64_t *entry) {
-    return instance_value_slot(owner, name, 1, entry);
+    entry[3] = 0;
+    return instance_value_slot(owner, name, 1, entry) || object_slot(owner, name, 1, entry);
 }
 
 int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uint64_t *entry) {

@@ -1064,15 +1064,29 @@ final class FunctionCompiler {
         asm.jcc(.notEqual, miss)
     }
 
-    /// Leaves in rax the address of the cached attribute's slot in the object's values
-    /// array, or jumps to `miss` (other type version, or no values array). rcx = entry.
-    private func instanceValueSlot(_ object: Reg64, entry: UInt64, _ miss: Label) {
+    /// Leaves in rax the address of the cached attribute's slot: in the object's values
+    /// array (an empty one is a miss for stores, which would need the insertion order)
+    /// or a `__slots__` member's slot in the object itself (kind 1); or jumps to `miss`
+    /// (other type version, or no values array). rcx = entry.
+    private func instanceValueSlot(_ object: Reg64, entry: UInt64, _ miss: Label, forStore: Bool = false) {
+        let memberSlot = asm.newLabel()
+        let found = asm.newLabel()
         guardTypeVersion(object, entry: entry, miss)
+        asm.mov(.rdx, .qword(.rcx, AttributeCacheEntry.indexOffset))
+        asm.cmp(.qword(.rcx, AttributeCacheEntry.keysEntriesOffset), imm: 0)
+        asm.jcc(.notEqual, memberSlot)
         asm.mov(.rax, .qword(object, offsets.object_values))
         asm.test(.rax, .rax)
         asm.jcc(.equal, miss)
-        asm.mov(.rdx, .qword(.rcx, AttributeCacheEntry.indexOffset))
         asm.lea(.rax, .qword(.rax, index: .rdx, scale: .x8))
+        if forStore {
+            asm.cmp(.qword(.rax), imm: 0)
+            asm.jcc(.equal, miss)
+        }
+        asm.jmp(found)
+        asm.bind(memberSlot)
+        asm.lea(.rax, .qword(object, index: .rdx, scale: .x1))
+        asm.bind(found)
     }
 
     /// LOAD_ATTR of an instance attribute kept in the object's values array, as the
@@ -1110,14 +1124,11 @@ final class FunctionCompiler {
         let done = asm.newLabel()
         setPrevInstr()
         asm.mov(.rdi, stack(depth - 1))
-        instanceValueSlot(.rdi, entry: entry, miss)
-        // An empty slot would also need the values' insertion order: leave it to the helper.
-        asm.cmp(.qword(.rax), imm: 0)
-        asm.jcc(.equal, miss)
+        instanceValueSlot(.rdi, entry: entry, miss, forStore: true)
         asm.mov(.rdx, stack(depth - 2))
         asm.mov(.rdi, .qword(.rax))
         asm.mov(.qword(.rax), .rdx)  // the slot takes v's reference
-        masm.decrefArgumentRegister()
+        masm.xdecrefArgumentRegister()
         masm.decrefStackSlot(depth - 1)
         asm.bind(done)
         let depth = self.depth
