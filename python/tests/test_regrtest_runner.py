@@ -201,6 +201,7 @@ def test_summarize_stats_counts_workers_only() -> None:
     def record(role: str, test: str | None, compiled: int, seen: int, **exits: int) -> dict[str, object]:
         return {"role": role, "test": test, "stats": {
             "compiled": compiled, "declined": seen - compiled, "functions_seen": seen, "code_bytes": 10,
+            "generators_seen": 2, "generators_compiled": 1,
             "compile_time_ns": 5, "decline_reasons": {"opcode MAKE_CELL": seen - compiled}, "exits": exits}}
 
     records = [record("worker", "test_a", 3, 4, exception=2, tracing=0),
@@ -209,6 +210,7 @@ def test_summarize_stats_counts_workers_only() -> None:
     s = rt.summarize_stats(records)
     assert (s["processes"], s["compiled"], s["functions_seen"]) == (2, 4, 8)
     assert s["compiled_share"] == 0.5
+    assert (s["generators_seen"], s["generators_compiled"], s["generator_share"]) == (4, 2, 0.5)
     assert s["decline_reasons"] == {"opcode MAKE_CELL": 4}
     assert s["exits"] == {"exception": 2, "raise_": 1}
     assert s["tests_with_exits"] == {"test_a": 2, "test_b": 1}

@@ -383,6 +383,8 @@ def summarize_stats(records: Sequence[Mapping[str, Any]], role: str | None = "wo
         "declined": 0,
         "functions_seen": 0,
         "functions_compiled": 0,
+        "generators_seen": 0,
+        "generators_compiled": 0,
         "code_bytes": 0,
         "compile_time_ns": 0,
         "decline_reasons": collections.Counter(),
@@ -394,7 +396,8 @@ def summarize_stats(records: Sequence[Mapping[str, Any]], role: str | None = "wo
             continue
         stats = record.get("stats") or {}
         total["processes"] += 1
-        for key in ("compiled", "declined", "functions_seen", "code_bytes", "compile_time_ns"):
+        for key in ("compiled", "declined", "functions_seen", "generators_seen", "generators_compiled",
+                    "code_bytes", "compile_time_ns"):
             total[key] += int(stats.get(key) or 0)
         # Function code objects compiled (class bodies and exec'd code compile too, but
         # the share counts functions); older stats without the key count everything.
@@ -406,6 +409,8 @@ def summarize_stats(records: Sequence[Mapping[str, Any]], role: str | None = "wo
             total["tests_with_exits"][str(record["test"])] += sum(exits.values())
     seen = total["functions_seen"]
     total["compiled_share"] = (total["functions_compiled"] / seen) if seen else None
+    generators = total["generators_seen"]
+    total["generator_share"] = (total["generators_compiled"] / generators) if generators else None
     for key in ("decline_reasons", "exits", "tests_with_exits"):
         total[key] = dict(total[key].most_common())
     return total
@@ -658,6 +663,10 @@ def format_report(table: Table, runs: Mapping[str, ModeRun], expected_jit_failur
                        f"({workers['compiled']} code objects compiled in all, class bodies included; "
                        f"{workers['declined']} declined; {workers['code_bytes']:,} bytes of code; "
                        f"{workers['compile_time_ns'] / 1e9:.1f} s compiling)")
+            gshare = workers["generator_share"]
+            gshare_text = f"{gshare:.1%}" if gshare is not None else "n/a"
+            out.append(f"  generator share (workers): {gshare_text} = {workers['generators_compiled']} compiled / "
+                       f"{workers['generators_seen']} generator, coroutine and async generator code objects executed")
             if others["processes"]:
                 out.append(f"  other processes: {others['compiled']} compiled / {others['functions_seen']} seen")
             out.append(f"  top decline reasons (code objects, summed over workers; "
