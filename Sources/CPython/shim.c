@@ -316,14 +316,79 @@ static int object_slot(PyObject *owner, PyObject *name, int store, uint64_t *ent
     return 1;
 }
 
+// An instance whose attributes moved into a real dict (LOAD_ATTR_WITH_HINT,
+// STORE_ATTR_WITH_HINT): the entry holds the name's index among the dict's entries,
+// and kind 2.
+static int instance_dict_hint(PyObject *owner, PyObject *name, int store, uint64_t *entry) {
+    PyTypeObject *tp = Py_TYPE(owner);
+    if (!(tp->tp_flags & Py_TPFLAGS_MANAGED_DICT)) return 0;
+    if (store ? tp->tp_setattro != PyObject_GenericSetAttr : tp->tp_getattro != PyObject_GenericGetAttr) return 0;
+    if (_PyType_Lookup(tp, name) != NULL) return 0;
+    if (!has_valid_version(tp)) return 0;
+    if (*_PyObject_ValuesPointer(owner) != NULL) return 0;
+    PyDictObject *dict = *(PyDictObject **)_PyObject_ManagedDictPointer(owner);
+    if (dict == NULL || !PyDict_CheckExact(dict) || dict->ma_values != NULL) return 0;
+    PyDictKeysObject *keys = dict->ma_keys;
+    if (keys->dk_kind == DICT_KEYS_GENERAL) return 0;
+    PyDictUnicodeEntry *entries = DK_UNICODE_ENTRIES(keys);
+    Py_ssize_t hint = -1;
+    for (Py_ssize_t i = 0; i < keys->dk_nentries; i++) {
+        if (entries[i].me_key == name) {
+            hint = i;
+            break;
+        }
+    }
+    if (hint < 0) return 0;
+    entry[0] = tp->tp_version_tag;
+    entry[1] = (uint64_t)hint;
+    entry[3] = 2;
+    return 1;
+}
+
+// The address of the value a kind-2 entry names in `owner`'s dict, or NULL (a miss).
+PyObject **pyj_attr_dict_hint_slot(PyObject *owner, PyObject *name, const uint64_t *entry) {
+    PyDictObject *dict = *(PyDictObject **)_PyObject_ManagedDictPointer(owner);
+    if (dict == NULL || dict->ma_values != NULL) return NULL;
+    PyDictKeysObject *keys = dict->ma_keys;
+    Py_ssize_t hint = (Py_ssize_t)entry[1];
+    if (hint >= keys->dk_nentries || keys->dk_kind == DICT_KEYS_GENERAL) return NULL;
+    PyDictUnicodeEntry *ep = DK_UNICODE_ENTRIES(keys) + hint;
+    if (ep->me_key != name || ep->me_value == NULL) return NULL;
+    return &ep->me_value;
+}
+
+// STORE_ATTR through a kind-2 entry (the type version already checked): 0 stored,
+// 1 a miss (nothing done), -1 an error.
+int pyj_attr_dict_store(PyObject *owner, PyObject *name, PyObject *value) {
+    PyObject *dict = *(PyObject **)_PyObject_ManagedDictPointer(owner);
+    if (dict == NULL || !PyDict_CheckExact(dict)) return 1;
+    return PyDict_SetItem(dict, name, value) < 0 ? -1 : 0;
+}
+
+// LOAD_METHOD through a cached entry, for an instance with a real dict: 1 if the
+// dict does not shadow the method, 0 if it does (a miss).
+int pyj_method_dict_check(PyObject *owner, PyObject *name) {
+    PyObject *dict = *(PyObject **)_PyObject_ManagedDictPointer(owner);
+    if (dict == NULL) return 1;
+    if (!PyDict_CheckExact(dict)) return 0;
+    PyObject *found = PyDict_GetItemWithError(dict, name);
+    if (found == NULL && PyErr_Occurred()) {
+        PyErr_Clear();  // the generic path raises it again
+        return 0;
+    }
+    return found == NULL;
+}
+
 int pyj_attr_cache_fill_load(PyObject *owner, PyObject *name, uint64_t *entry) {
     entry[3] = 0;
-    return instance_value_slot(owner, name, 0, entry) || object_slot(owner, name, 0, entry);
+    return instance_value_slot(owner, name, 0, entry) || object_slot(owner, name, 0, entry)
+        || instance_dict_hint(owner, name, 0, entry);
 }
 
 int pyj_attr_cache_fill_store(PyObject *owner, PyObject *name, uint64_t *entry) {
     entry[3] = 0;
-    return instance_value_slot(owner, name, 1, entry) || object_slot(owner, name, 1, entry);
+    return instance_value_slot(owner, name, 1, entry) || object_slot(owner, name, 1, entry)
+        || instance_dict_hint(owner, name, 1, entry);
 }
 
 int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uint64_t *entry) {
@@ -339,7 +404,8 @@ int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uin
         if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE)) return 0;
         PyDictKeysObject *keys = ((PyHeapTypeObject *)tp)->ht_cached_keys;
         if (keys == NULL || keys->dk_kind != DICT_KEYS_SPLIT) return 0;
-        if (*_PyObject_ManagedDictPointer(owner) != NULL) return 0;
+        // An instance with a real dict is checked at each use (pyj_method_dict_check);
+        // _PyObject_GetMethod found no such attribute in it just now.
         if (shared_keys_index(tp, name) >= 0) return 0;
         keys_entries = keys->dk_nentries;
     } else if (tp->tp_dictoffset == 0) {

@@ -1068,7 +1068,8 @@ final class FunctionCompiler {
     /// array (an empty one is a miss for stores, which would need the insertion order)
     /// or a `__slots__` member's slot in the object itself (kind 1); or jumps to `miss`
     /// (other type version, or no values array). rcx = entry.
-    private func instanceValueSlot(_ object: Reg64, entry: UInt64, _ miss: Label, forStore: Bool = false) {
+    private func instanceValueSlot(_ object: Reg64, entry: UInt64, _ miss: Label, forStore: Bool = false,
+                                   dictKind: Label? = nil) {
         let memberSlot = asm.newLabel()
         let found = asm.newLabel()
         guardTypeVersion(object, entry: entry, miss)
@@ -1085,6 +1086,9 @@ final class FunctionCompiler {
         }
         asm.jmp(found)
         asm.bind(memberSlot)
+        // Kind 2 (an instance dict with a hint) is the caller's out-of-line path.
+        asm.cmp(.qword(.rcx, AttributeCacheEntry.keysEntriesOffset), imm: 2)
+        asm.jcc(.equal, dictKind ?? miss)
         asm.lea(.rax, .qword(object, index: .rdx, scale: .x1))
         asm.bind(found)
     }
@@ -1095,9 +1099,12 @@ final class FunctionCompiler {
         let entry = nextAttributeEntry()
         let miss = asm.newLabel()
         let haveResult = asm.newLabel()
+        let dictKind = asm.newLabel()
+        let haveSlot = asm.newLabel()
         setPrevInstr()
         asm.mov(.rdi, stack(depth - 1))
-        instanceValueSlot(.rdi, entry: entry, miss)
+        instanceValueSlot(.rdi, entry: entry, miss, dictKind: dictKind)
+        asm.bind(haveSlot)
         asm.mov(.rax, .qword(.rax))
         asm.test(.rax, .rax)
         asm.jcc(.equal, miss)
@@ -1110,6 +1117,11 @@ final class FunctionCompiler {
         let depth = self.depth
         let nameObject = name(oparg)
         slowPaths.append { [self] in
+            // An instance dict: the entry's hint names the value's slot (or misses).
+            asm.bind(dictKind)
+            masm.callHelper(.attributeDictSlot, [.stackValue(depth - 1), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
+            asm.test(.rax, .rax)
+            asm.jcc(.notEqual, haveSlot)
             asm.bind(miss)
             masm.callHelper(.loadAttrCached, [.stackValue(depth - 1), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
             asm.jmp(haveResult)
@@ -1124,7 +1136,8 @@ final class FunctionCompiler {
         let done = asm.newLabel()
         setPrevInstr()
         asm.mov(.rdi, stack(depth - 1))
-        instanceValueSlot(.rdi, entry: entry, miss, forStore: true)
+        let dictKind = asm.newLabel()
+        instanceValueSlot(.rdi, entry: entry, miss, forStore: true, dictKind: dictKind)
         asm.mov(.rdx, stack(depth - 2))
         asm.mov(.rdi, .qword(.rax))
         asm.mov(.qword(.rax), .rdx)  // the slot takes v's reference
@@ -1133,13 +1146,21 @@ final class FunctionCompiler {
         asm.bind(done)
         let depth = self.depth
         let nameObject = name(oparg)
+        let storedInDict = asm.newLabel()
         slowPaths.append { [self] in
+            // An instance dict: stored there (the dict takes its own reference).
+            asm.bind(dictKind)
+            masm.callHelper(.attributeDictStore, [.stackValue(depth - 1), .immediate(nameObject), .stackValue(depth - 2)])
+            asm.test(.eax, .eax)
+            asm.jcc(.equal, storedInDict)
+            asm.jcc(.sign, errorLabel(depth: depth))
             asm.bind(miss)
             masm.callHelper(.storeAttrCached, [
                 .stackValue(depth - 1), .immediate(nameObject), .stackValue(depth - 2), .immediate(Int64(bitPattern: entry)),
             ])
             asm.test(.eax, .eax)
             asm.jcc(.notEqual, errorLabel(depth: depth))
+            asm.bind(storedInDict)
             masm.decrefStackSlot(depth - 2)
             masm.decrefStackSlot(depth - 1)
             asm.jmp(done)
@@ -1159,8 +1180,9 @@ final class FunctionCompiler {
         asm.mov(.rax, .qword(.rcx, AttributeCacheEntry.keysEntriesOffset))
         asm.test(.rax, .rax)
         asm.jcc(.sign, noDict)
+        let instanceDict = asm.newLabel()
         asm.cmp(.qword(.rdi, offsets.object_managed_dict), imm: 0)
-        asm.jcc(.notEqual, miss)
+        asm.jcc(.notEqual, instanceDict)
         asm.mov(.rdx, .qword(.rsi, offsets.heaptype_cached_keys))
         asm.cmp(.rax, .qword(.rdx, offsets.keys_nentries))
         asm.jcc(.notEqual, miss)
@@ -1173,6 +1195,13 @@ final class FunctionCompiler {
         let depth = self.depth
         let nameObject = name(oparg)
         slowPaths.append { [self] in
+            // An instance with a real dict: the method stands unless the dict has the name.
+            asm.bind(instanceDict)
+            masm.callHelper(.methodDictCheck, [.stackValue(depth - 1), .immediate(nameObject)])
+            asm.mov(.rdi, stack(depth - 1))
+            masm.loadAddress(.rcx, entry)
+            asm.test(.eax, .eax)
+            asm.jcc(.notEqual, noDict)
             asm.bind(miss)
             masm.callHelper(.loadMethodCached, [.stackAddress(depth - 1), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
             asm.test(.eax, .eax)

@@ -117,6 +117,11 @@ void pyj_clear_and_pop_frame(PyThreadState *tstate, struct _PyInterpreterFrame *
 int pyj_attr_cache_fill_load(PyObject *owner, PyObject *name, uint64_t *entry);
 int pyj_attr_cache_fill_store(PyObject *owner, PyObject *name, uint64_t *entry);
 int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uint64_t *entry);
+// Kind-2 entries (instances with a real __dict__): the value's address or NULL; and
+// a store (0 stored, 1 miss, -1 error).
+PyObject **pyj_attr_dict_hint_slot(PyObject *owner, PyObject *name, const uint64_t *entry);
+int pyj_attr_dict_store(PyObject *owner, PyObject *name, PyObject *value);
+int pyj_method_dict_check(PyObject *owner, PyObject *name);
 
 // Exceptions, as the evaluator handles them (see shim.c). The unwinders return the
 // handler's code-unit index with the stack set up for it, or -1 when the exception

@@ -1,0 +1,227 @@
+"""Attribute inline caches of every kind, against the interpreter.
+
+LOAD_ATTR, STORE_ATTR and LOAD_METHOD cache what the interpreter's own
+specializations cache: an instance's values array (kind 0), a ``__slots__`` member
+(kind 1), an instance whose attributes live in a real ``__dict__`` (kind 2, with a
+hint into the dict's entries), and methods found on the type when the instance (with
+or without a real dict) does not shadow them. Each case runs ``f`` many times so the
+caches fill, then changes what they assumed (the type, the instance's dict, a slot's
+contents) and checks that compiled code notices, exactly as the interpreter does.
+"""
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pytest
+
+from difftest import run_diff
+
+
+def C(id: str, src: str, args: Any = (), **opts: Any) -> Any:
+    return pytest.param(textwrap.dedent(src), args, opts, id=id)
+
+
+CASES = [
+    C("slots-load-store", """
+        class P:
+            __slots__ = ("x", "y")
+            def __init__(self, x):
+                self.x = x
+                self.y = x * 2
+        def f(n):
+            total = 0
+            ps = [P(i) for i in range(n)]
+            for p in ps:
+                p.x = p.x + p.y
+                total += p.x
+            return total, [p.x for p in ps[:3]]
+        """, (50,)),
+    C("slots-unset-raises", """
+        class P:
+            __slots__ = ("x", "y")
+        def f(n):
+            out = []
+            for i in range(n):
+                p = P()
+                p.x = i
+                out.append(p.x)
+            q = P()
+            return out, q.y
+        """, (30,)),
+    C("slots-deleted-then-read", """
+        class P:
+            __slots__ = ("x",)
+        def f(n):
+            p = P()
+            for i in range(n):
+                p.x = i
+                v = p.x
+            del p.x
+            return v, p.x
+        """, (30,)),
+    C("slots-readonly-member", """
+        class P:
+            __slots__ = ("x",)
+        def f(n):
+            out = []
+            for i in range(n):
+                out.append(P.x.__get__(None, P) is P.x)
+            c = complex(1, 2)
+            for i in range(n):
+                out.append(c.real)
+            c.real = 5.0
+        """, (20,)),
+    C("slots-type-changes-under-cache", """
+        class P:
+            __slots__ = ("x",)
+        def f(n):
+            p = P()
+            out = []
+            for i in range(n):
+                p.x = i
+                out.append(p.x)
+            P.x = property(lambda self: "property now")
+            out.append(p.x)
+            try:
+                p.x = 1
+            except AttributeError as e:
+                out.append(str(e))
+            return out
+        """, (30,)),
+    C("slots-polymorphic-site", """
+        class A:
+            __slots__ = ("v",)
+            def __init__(self, v):
+                self.v = v
+        class B:
+            __slots__ = ("w", "v")
+            def __init__(self, v):
+                self.w = None
+                self.v = v
+        class D:
+            def __init__(self, v):
+                self.v = v
+        def f(n):
+            objs = [A(1), B(2), D(3)] * n
+            total = 0
+            for o in objs:
+                total += o.v
+                o.v = o.v + 1
+            return total
+        """, (20,)),
+    C("instance-dict-load-store", """
+        class Many:
+            pass
+        def f(n):
+            objs = []
+            for i in range(n):
+                o = Many()
+                for k in range(40):
+                    setattr(o, "a%d" % k, k)   # past the shared keys: a real dict
+                objs.append(o)
+            total = 0
+            for o in objs:
+                o.a5 = o.a5 + o.a39
+                o.a39 += 1
+                total += o.a5 + o.a39
+            return total, objs[0].a5, objs[-1].a39
+        """, (30,)),
+    C("instance-dict-materialized-by-dunder-dict", """
+        class K:
+            def __init__(self, v):
+                self.v = v
+                self.w = v
+        def f(n):
+            objs = [K(i) for i in range(n)]
+            for o in objs:
+                o.__dict__        # materializes the dict
+            total = 0
+            for o in objs:
+                total += o.v
+                o.w = o.v * 3
+            objs[0].__dict__.clear()
+            try:
+                objs[0].v
+            except AttributeError as e:
+                return total, str(e), objs[1].w
+        """, (30,)),
+    C("instance-dict-key-deleted-and-readded", """
+        class K:
+            pass
+        def f(n):
+            o = K()
+            for k in range(40):
+                setattr(o, "a%d" % k, k)
+            out = []
+            for i in range(n):
+                out.append(o.a3)
+                if i == n // 2:
+                    del o.a3
+                    o.a3 = "again"
+            return out[-3:]
+        """, (30,)),
+    C("instance-dict-shadows-class-attribute-later", """
+        class K:
+            def __init__(self):
+                self.__dict__["x"] = 1
+        def f(n):
+            o = K()
+            out = []
+            for i in range(n):
+                out.append(o.x)
+            K.x = property(lambda self: "class property wins")
+            out.append(o.x)
+            return out[-2:]
+        """, (30,)),
+    C("method-on-instance-with-real-dict", """
+        class M:
+            def __init__(self):
+                for k in range(40):
+                    setattr(self, "a%d" % k, k)
+            def get(self):
+                return self.a1
+        def f(n):
+            objs = [M() for _ in range(3)]
+            total = 0
+            for i in range(n):
+                for o in objs:
+                    total += o.get()
+            objs[1].get = lambda: 1000   # the instance now shadows the method
+            for o in objs:
+                total += o.get()
+            return total
+        """, (30,)),
+    C("method-shadowed-in-values-instance", """
+        class M:
+            def get(self):
+                return 1
+        def f(n):
+            a, b = M(), M()
+            total = 0
+            for i in range(n):
+                total += a.get() + b.get()
+            b.get = lambda: 100
+            for i in range(n):
+                total += a.get() + b.get()
+            return total
+        """, (30,)),
+    C("method-replaced-on-class", """
+        class M:
+            def get(self):
+                return 1
+        def f(n):
+            m = M()
+            total = 0
+            for i in range(n):
+                total += m.get()
+                if i == n // 2:
+                    M.get = lambda self: 10
+            return total
+        """, (30,)),
+]
+
+
+@pytest.mark.parametrize("src, args, opts", CASES)
+def test_attribute_caches(src: str, args: Any, opts: dict[str, Any]) -> None:
+    run_diff(src, args, calls=3, **opts)
