@@ -692,8 +692,13 @@ final class FunctionCompiler {
             checkStatusResult()
         case .matchMapping: visitMatchTypeFlag(1 << 6)
         case .matchSequence: visitMatchTypeFlag(1 << 5)
-        case .matchKeys, .matchClass:
-            asm.jmp(exitBefore(.matchPattern))
+        case .matchKeys:
+            // [subject, keys] -> [subject, keys, values or None]
+            setPrevInstr()
+            masm.callHelper(.matchKeys, [.threadState, .stackValue(depth - 2), .stackValue(depth - 1)])
+            checkObjectResult()
+            asm.mov(stack(depth), .rax)
+        case .matchClass: visitMatchClass(oparg)
         case .raiseVarargs: visitRaise(oparg, reraise: false)
         case .reraise: visitRaise(oparg, reraise: true)
         case .pushExcInfo: visitPushExcInfo()
@@ -1200,6 +1205,23 @@ final class FunctionCompiler {
         checkEvalBreaker(
             errorDepth: base + 1,
             tracingExit: exitLabel(resumeAt: instruction.nextIndex, depth: base + 1, reason: .tracing))
+    }
+
+    /// MATCH_CLASS: [subject, type, names] -> [attributes or None]. As the evaluator does,
+    /// the type and names are released before the error check, so an error leaves only
+    /// the subject on the stack.
+    private func visitMatchClass(_ oparg: Int) {
+        setPrevInstr()
+        masm.callHelper(.matchClass, [
+            .threadState, .stackValue(depth - 3), .stackValue(depth - 2), .immediate(Int64(oparg)), .stackValue(depth - 1),
+        ])
+        asm.mov(FrameLayout.scratch, .rax)
+        masm.decrefStackSlot(depth - 1)
+        masm.decrefStackSlot(depth - 2)
+        asm.test(FrameLayout.scratch, FrameLayout.scratch)
+        asm.jcc(.equal, errorLabel(depth: depth - 2))
+        masm.decrefStackSlot(depth - 3)
+        asm.mov(stack(depth - 3), FrameLayout.scratch)
     }
 
     /// MATCH_MAPPING / MATCH_SEQUENCE: push whether the subject's type has the flag.

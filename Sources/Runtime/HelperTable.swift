@@ -34,6 +34,7 @@ public enum Helper: CaseIterable {
     case leaveToInterpreter, handleEvalBreaker
     case raiseUnboundLocal
     case unwind, raiseVarargs, reraise, checkExcMatch, pushExcInfo, popExcept, withExceptStart
+    case matchKeys, matchClass
     case loadGlobalCached, loadAttrCached, storeAttrCached, loadMethodCached
     case makeCell, copyFreeVars, beforeWith, callFunctionEx, dictMerge, unpackEx
     case loadName, storeName, deleteName, loadClassDeref, setupAnnotations, printExpression
@@ -58,6 +59,8 @@ public enum Helper: CaseIterable {
     private static let pushExcInfoFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafeMutablePointer<UnsafeMutablePointer<PyObject>?>?) -> Void = pyj_push_exc_info
     private static let popExceptFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, Obj?) -> Void = pyj_pop_except
     private static let withExceptStartFunction: @convention(c) (Obj?, Obj?) -> Obj? = pyj_with_except_start
+    private static let matchKeysFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, Obj?, Obj?) -> Obj? = pyj_match_keys
+    private static let matchClassFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, Obj?, Obj?, Int, Obj?) -> Obj? = pyj_match_class
     private static let deallocFunction: @convention(c) (Obj?) -> Void = _Py_Dealloc
     private static let checkRecursiveCallFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafePointer<CChar>?) -> Int32 = _Py_CheckRecursiveCall
 
@@ -110,6 +113,9 @@ public enum Helper: CaseIterable {
         case .pushExcInfo: return Helper.entry("pyj_push_exc_info", unsafeBitCast(Helper.pushExcInfoFunction, to: UInt64.self), 2, .none)
         case .popExcept: return Helper.entry("pyj_pop_except", unsafeBitCast(Helper.popExceptFunction, to: UInt64.self), 2, .none)
         case .withExceptStart: return Helper.entry("pyj_with_except_start", unsafeBitCast(Helper.withExceptStartFunction, to: UInt64.self), 2, .object)
+        case .matchKeys: return Helper.entry("pyj_match_keys", unsafeBitCast(Helper.matchKeysFunction, to: UInt64.self), 3, .object)
+        // None on no match: NULL is always an error.
+        case .matchClass: return Helper.entry("pyj_match_class", unsafeBitCast(Helper.matchClassFunction, to: UInt64.self), 5, .object)
         case .loadName: return Helper.entry("loadName", unsafeBitCast(Runtime.loadName, to: UInt64.self), 4, .object)
         case .storeName: return Helper.entry("storeName", unsafeBitCast(Runtime.storeName, to: UInt64.self), 3, .status)
         case .deleteName: return Helper.entry("deleteName", unsafeBitCast(Runtime.deleteName, to: UInt64.self), 2, .status)
@@ -155,8 +161,7 @@ public enum ExitReason: Int32, CaseIterable {
     case starCallShape = 6
     /// `from m import x` where x is not an attribute (circular imports, errors).
     case importFromMiss = 7
-    /// MATCH_KEYS / MATCH_CLASS: mapping and class patterns run in the interpreter.
-    case matchPattern = 8
+    // 8 was `match_pattern` (MATCH_KEYS, MATCH_CLASS), now compiled.
 
     public var name: String {
         switch self {
@@ -168,7 +173,6 @@ public enum ExitReason: Int32, CaseIterable {
         case .exceptStar: return "except_star"
         case .starCallShape: return "star_call_shape"
         case .importFromMiss: return "import_from_miss"
-        case .matchPattern: return "match_pattern"
         }
     }
 }
@@ -176,7 +180,9 @@ public enum ExitReason: Int32, CaseIterable {
 /// Process-wide count of exits to the interpreter, by reason.
 public enum ExitCounters {
     // Only touched with the GIL held.
-    nonisolated(unsafe) public private(set) static var counts = [Int](repeating: 0, count: ExitReason.allCases.count)
+    /// Indexed by raw value; retired raw values leave unused slots.
+    nonisolated(unsafe) public private(set) static var counts =
+        [Int](repeating: 0, count: Int(ExitReason.allCases.map(\.rawValue).max()!) + 1)
     /// Set by the module to count exits per code object too.
     nonisolated(unsafe) public static var perCodeObject: ((UnsafeMutableRawPointer, ExitReason) -> Void)?
 
