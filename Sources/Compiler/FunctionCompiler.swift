@@ -709,8 +709,14 @@ final class FunctionCompiler {
             masm.callHelper(.withExceptStart, [.stackValue(depth - 4), .stackValue(depth - 1)])
             checkObjectResult()
             asm.mov(stack(depth), .rax)
-        case .checkEgMatch, .prepReraiseStar:
-            asm.jmp(exitBefore(.exceptStar))
+        case .checkEgMatch:
+            // [exception, type] -> [exception, None] or [rest, match]: the helper rewrites
+            // the two slots. On an error the type is released and the exception stays.
+            setPrevInstr()
+            masm.callHelper(.checkEgMatch, [.threadState, .stackAddress(depth - 2)])
+            asm.test(.eax, .eax)
+            asm.jcc(.notEqual, errorLabel(depth: depth - 1))
+        case .prepReraiseStar: visitPrepReraiseStar()
         default:
             throw CompileError.unsupportedOpcode(
                 name: instruction.opcode.name, byteOffset: instruction.byteOffset,
@@ -1222,6 +1228,19 @@ final class FunctionCompiler {
         asm.jcc(.equal, errorLabel(depth: depth - 2))
         masm.decrefStackSlot(depth - 3)
         asm.mov(stack(depth - 3), FrameLayout.scratch)
+    }
+
+    /// PREP_RERAISE_STAR: [original, raised list] -> [exception to re-raise or None]. Both
+    /// inputs are released before the error check, as in the evaluator.
+    private func visitPrepReraiseStar() {
+        setPrevInstr()
+        masm.callHelper(.prepReraiseStar, [.stackValue(depth - 2), .stackValue(depth - 1)])
+        asm.mov(FrameLayout.scratch, .rax)
+        masm.decrefStackSlot(depth - 1)
+        masm.decrefStackSlot(depth - 2)
+        asm.test(FrameLayout.scratch, FrameLayout.scratch)
+        asm.jcc(.equal, errorLabel(depth: depth - 2))
+        asm.mov(stack(depth - 2), FrameLayout.scratch)
     }
 
     /// MATCH_MAPPING / MATCH_SEQUENCE: push whether the subject's type has the flag.

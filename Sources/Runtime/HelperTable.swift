@@ -34,7 +34,7 @@ public enum Helper: CaseIterable {
     case leaveToInterpreter, handleEvalBreaker
     case raiseUnboundLocal
     case unwind, raiseVarargs, reraise, checkExcMatch, pushExcInfo, popExcept, withExceptStart
-    case matchKeys, matchClass
+    case matchKeys, matchClass, checkEgMatch, prepReraiseStar
     case loadGlobalCached, loadAttrCached, storeAttrCached, loadMethodCached
     case makeCell, copyFreeVars, beforeWith, callFunctionEx, dictMerge, unpackEx
     case loadName, storeName, deleteName, loadClassDeref, setupAnnotations, printExpression
@@ -61,6 +61,8 @@ public enum Helper: CaseIterable {
     private static let withExceptStartFunction: @convention(c) (Obj?, Obj?) -> Obj? = pyj_with_except_start
     private static let matchKeysFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, Obj?, Obj?) -> Obj? = pyj_match_keys
     private static let matchClassFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, Obj?, Obj?, Int, Obj?) -> Obj? = pyj_match_class
+    private static let checkEgMatchFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafeMutablePointer<UnsafeMutablePointer<PyObject>?>?) -> Int32 = pyj_check_eg_match
+    private static let prepReraiseStarFunction: @convention(c) (Obj?, Obj?) -> Obj? = pyj_prep_reraise_star
     private static let deallocFunction: @convention(c) (Obj?) -> Void = _Py_Dealloc
     private static let checkRecursiveCallFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafePointer<CChar>?) -> Int32 = _Py_CheckRecursiveCall
 
@@ -116,6 +118,9 @@ public enum Helper: CaseIterable {
         case .matchKeys: return Helper.entry("pyj_match_keys", unsafeBitCast(Helper.matchKeysFunction, to: UInt64.self), 3, .object)
         // None on no match: NULL is always an error.
         case .matchClass: return Helper.entry("pyj_match_class", unsafeBitCast(Helper.matchClassFunction, to: UInt64.self), 5, .object)
+        // Rewrites the top two stack slots itself.
+        case .checkEgMatch: return Helper.entry("pyj_check_eg_match", unsafeBitCast(Helper.checkEgMatchFunction, to: UInt64.self), 2, .status)
+        case .prepReraiseStar: return Helper.entry("pyj_prep_reraise_star", unsafeBitCast(Helper.prepReraiseStarFunction, to: UInt64.self), 2, .object)
         case .loadName: return Helper.entry("loadName", unsafeBitCast(Runtime.loadName, to: UInt64.self), 4, .object)
         case .storeName: return Helper.entry("storeName", unsafeBitCast(Runtime.storeName, to: UInt64.self), 3, .status)
         case .deleteName: return Helper.entry("deleteName", unsafeBitCast(Runtime.deleteName, to: UInt64.self), 2, .status)
@@ -155,8 +160,7 @@ public enum ExitReason: Int32, CaseIterable {
     case globalMiss = 3
     /// Code that machine code does not reach (exception handlers run in the interpreter).
     case uncompiledPath = 4
-    /// `except*` handlers (CHECK_EG_MATCH, PREP_RERAISE_STAR) run in the evaluator.
-    case exceptStar = 5
+    // 5 was `except_star` (CHECK_EG_MATCH, PREP_RERAISE_STAR), now compiled.
     /// `f(*args, **kwargs)` with arguments that are not a tuple/list and a dict.
     case starCallShape = 6
     /// `from m import x` where x is not an attribute (circular imports, errors).
@@ -170,7 +174,6 @@ public enum ExitReason: Int32, CaseIterable {
         case .unboundLocal: return "unbound_local"
         case .globalMiss: return "global_miss"
         case .uncompiledPath: return "uncompiled_path"
-        case .exceptStar: return "except_star"
         case .starCallShape: return "star_call_shape"
         case .importFromMiss: return "import_from_miss"
         }
