@@ -696,8 +696,13 @@ final class FunctionCompiler {
             checkStatusResult()
         case .matchMapping: visitMatchTypeFlag(1 << 6)
         case .matchSequence: visitMatchTypeFlag(1 << 5)
-        case .matchKeys, .matchClass:
-            asm.jmp(exitBefore(.matchPattern))
+        case .matchKeys:
+            // [subject, keys] -> [subject, keys, values or None]
+            setPrevInstr()
+            masm.callHelper(.matchKeys, [.threadState, .stackValue(depth - 2), .stackValue(depth - 1)])
+            checkObjectResult()
+            asm.mov(stack(depth), .rax)
+        case .matchClass: visitMatchClass(oparg)
         case .raiseVarargs: visitRaise(oparg, reraise: false)
         case .reraise: visitRaise(oparg, reraise: true)
         case .pushExcInfo: visitPushExcInfo()
@@ -708,8 +713,14 @@ final class FunctionCompiler {
             masm.callHelper(.withExceptStart, [.stackValue(depth - 4), .stackValue(depth - 1)])
             checkObjectResult()
             asm.mov(stack(depth), .rax)
-        case .checkEgMatch, .prepReraiseStar:
-            asm.jmp(exitBefore(.exceptStar))
+        case .checkEgMatch:
+            // [exception, type] -> [exception, None] or [rest, match]: the helper rewrites
+            // the two slots. On an error the type is released and the exception stays.
+            setPrevInstr()
+            masm.callHelper(.checkEgMatch, [.threadState, .stackAddress(depth - 2)])
+            asm.test(.eax, .eax)
+            asm.jcc(.notEqual, errorLabel(depth: depth - 1))
+        case .prepReraiseStar: visitPrepReraiseStar()
         case .returnGenerator: visitReturnGenerator()
         case .yieldValue: visitYieldValue()
         case .send: try visitSend()
@@ -1364,6 +1375,36 @@ final class FunctionCompiler {
         asm.test(.eax, .eax)
         asm.jcc(.sign, errorLabel(depth: depth - 1))
         asm.jcc(.notEqual, target)
+    }
+
+    /// MATCH_CLASS: [subject, type, names] -> [attributes or None]. As the evaluator does,
+    /// the type and names are released before the error check, so an error leaves only
+    /// the subject on the stack.
+    private func visitMatchClass(_ oparg: Int) {
+        setPrevInstr()
+        masm.callHelper(.matchClass, [
+            .threadState, .stackValue(depth - 3), .stackValue(depth - 2), .immediate(Int64(oparg)), .stackValue(depth - 1),
+        ])
+        asm.mov(FrameLayout.scratch, .rax)
+        masm.decrefStackSlot(depth - 1)
+        masm.decrefStackSlot(depth - 2)
+        asm.test(FrameLayout.scratch, FrameLayout.scratch)
+        asm.jcc(.equal, errorLabel(depth: depth - 2))
+        masm.decrefStackSlot(depth - 3)
+        asm.mov(stack(depth - 3), FrameLayout.scratch)
+    }
+
+    /// PREP_RERAISE_STAR: [original, raised list] -> [exception to re-raise or None]. Both
+    /// inputs are released before the error check, as in the evaluator.
+    private func visitPrepReraiseStar() {
+        setPrevInstr()
+        masm.callHelper(.prepReraiseStar, [.stackValue(depth - 2), .stackValue(depth - 1)])
+        asm.mov(FrameLayout.scratch, .rax)
+        masm.decrefStackSlot(depth - 1)
+        masm.decrefStackSlot(depth - 2)
+        asm.test(FrameLayout.scratch, FrameLayout.scratch)
+        asm.jcc(.equal, errorLabel(depth: depth - 2))
+        asm.mov(stack(depth - 2), FrameLayout.scratch)
     }
 
     /// MATCH_MAPPING / MATCH_SEQUENCE: push whether the subject's type has the flag.

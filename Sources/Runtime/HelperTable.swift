@@ -34,6 +34,7 @@ public enum Helper: CaseIterable {
     case leaveToInterpreter, handleEvalBreaker
     case raiseUnboundLocal
     case unwind, raiseVarargs, reraise, checkExcMatch, pushExcInfo, popExcept, withExceptStart
+    case matchKeys, matchClass, checkEgMatch, prepReraiseStar
     case loadGlobalCached, loadAttrCached, storeAttrCached, loadMethodCached
     case makeCell, copyFreeVars, beforeWith, callFunctionEx, dictMerge, unpackEx
     case loadName, storeName, deleteName, loadClassDeref, setupAnnotations, printExpression
@@ -76,6 +77,10 @@ public enum Helper: CaseIterable {
     private static let beforeAsyncWithFunction: @convention(c) (ThreadState, Slot) -> Int32 = pyj_before_async_with
     private static let endAsyncForFunction: @convention(c) (ThreadState, OpaquePointer?, Int32) -> Int32 = pyj_end_async_for
     private static let asyncGenWrapFunction: @convention(c) (Obj?) -> Obj? = pyj_async_gen_wrap
+    private static let matchKeysFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, Obj?, Obj?) -> Obj? = pyj_match_keys
+    private static let matchClassFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, Obj?, Obj?, Int, Obj?) -> Obj? = pyj_match_class
+    private static let checkEgMatchFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafeMutablePointer<UnsafeMutablePointer<PyObject>?>?) -> Int32 = pyj_check_eg_match
+    private static let prepReraiseStarFunction: @convention(c) (Obj?, Obj?) -> Obj? = pyj_prep_reraise_star
     private static let deallocFunction: @convention(c) (Obj?) -> Void = _Py_Dealloc
     private static let checkRecursiveCallFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafePointer<CChar>?) -> Int32 = _Py_CheckRecursiveCall
 
@@ -128,6 +133,12 @@ public enum Helper: CaseIterable {
         case .pushExcInfo: return Helper.entry("pyj_push_exc_info", unsafeBitCast(Helper.pushExcInfoFunction, to: UInt64.self), 2, .none)
         case .popExcept: return Helper.entry("pyj_pop_except", unsafeBitCast(Helper.popExceptFunction, to: UInt64.self), 2, .none)
         case .withExceptStart: return Helper.entry("pyj_with_except_start", unsafeBitCast(Helper.withExceptStartFunction, to: UInt64.self), 2, .object)
+        case .matchKeys: return Helper.entry("pyj_match_keys", unsafeBitCast(Helper.matchKeysFunction, to: UInt64.self), 3, .object)
+        // None on no match: NULL is always an error.
+        case .matchClass: return Helper.entry("pyj_match_class", unsafeBitCast(Helper.matchClassFunction, to: UInt64.self), 5, .object)
+        // Rewrites the top two stack slots itself.
+        case .checkEgMatch: return Helper.entry("pyj_check_eg_match", unsafeBitCast(Helper.checkEgMatchFunction, to: UInt64.self), 2, .status)
+        case .prepReraiseStar: return Helper.entry("pyj_prep_reraise_star", unsafeBitCast(Helper.prepReraiseStarFunction, to: UInt64.self), 2, .object)
         case .loadName: return Helper.entry("loadName", unsafeBitCast(Runtime.loadName, to: UInt64.self), 4, .object)
         case .storeName: return Helper.entry("storeName", unsafeBitCast(Runtime.storeName, to: UInt64.self), 3, .status)
         case .deleteName: return Helper.entry("deleteName", unsafeBitCast(Runtime.deleteName, to: UInt64.self), 2, .status)
@@ -185,14 +196,12 @@ public enum ExitReason: Int32, CaseIterable {
     case globalMiss = 3
     /// Code that machine code does not reach (exception handlers run in the interpreter).
     case uncompiledPath = 4
-    /// `except*` handlers (CHECK_EG_MATCH, PREP_RERAISE_STAR) run in the evaluator.
-    case exceptStar = 5
+    // 5 was `except_star` (CHECK_EG_MATCH, PREP_RERAISE_STAR), now compiled.
     /// `f(*args, **kwargs)` with arguments that are not a tuple/list and a dict.
     case starCallShape = 6
     /// `from m import x` where x is not an attribute (circular imports, errors).
     case importFromMiss = 7
-    /// MATCH_KEYS / MATCH_CLASS: mapping and class patterns run in the interpreter.
-    case matchPattern = 8
+    // 8 was `match_pattern` (MATCH_KEYS, MATCH_CLASS), now compiled.
     /// A generator resumed where its machine code has no entry (the evaluator moved it).
     case generatorResume = 9
 
@@ -203,10 +212,8 @@ public enum ExitReason: Int32, CaseIterable {
         case .unboundLocal: return "unbound_local"
         case .globalMiss: return "global_miss"
         case .uncompiledPath: return "uncompiled_path"
-        case .exceptStar: return "except_star"
         case .starCallShape: return "star_call_shape"
         case .importFromMiss: return "import_from_miss"
-        case .matchPattern: return "match_pattern"
         case .generatorResume: return "generator_resume"
         }
     }
@@ -215,7 +222,9 @@ public enum ExitReason: Int32, CaseIterable {
 /// Process-wide count of exits to the interpreter, by reason.
 public enum ExitCounters {
     // Only touched with the GIL held.
-    nonisolated(unsafe) public private(set) static var counts = [Int](repeating: 0, count: ExitReason.allCases.count)
+    /// Indexed by raw value; retired raw values leave unused slots.
+    nonisolated(unsafe) public private(set) static var counts =
+        [Int](repeating: 0, count: Int(ExitReason.allCases.map(\.rawValue).max()!) + 1)
     /// Set by the module to count exits per code object too.
     nonisolated(unsafe) public static var perCodeObject: ((UnsafeMutableRawPointer, ExitReason) -> Void)?
 

@@ -65,12 +65,9 @@ COMPILED_OPCODES: frozenset[str] = frozenset(
     GET_LEN MATCH_MAPPING MATCH_SEQUENCE MATCH_KEYS MATCH_CLASS
     RETURN_GENERATOR YIELD_VALUE SEND GET_AWAITABLE GET_AITER GET_ANEXT END_ASYNC_FOR
     ASYNC_GEN_WRAP GET_YIELD_FROM_ITER BEFORE_ASYNC_WITH JUMP_BACKWARD_NO_INTERRUPT
+    CHECK_EG_MATCH PREP_RERAISE_STAR
     """.split()
 )
-# RAISE_VARARGS and RERAISE hand the frame to CPython's evaluator, which raises with
-# its exact semantics; exception handlers (PUSH_EXC_INFO, CHECK_EXC_MATCH, POP_EXCEPT)
-# are reached only through the exception table and run in the evaluator too. A function
-# using them still compiles: its normal path runs as machine code.
 
 _counter = itertools.count()
 
@@ -225,6 +222,11 @@ class DiffPair:
                     if i.run_count:
                         assert i.compiled, f"expected {code.co_name} to be compiled; info: {i}\nsource:\n{self.src}"
 
+    def assert_no_exits(self) -> None:
+        for name in self.jitted.jit_names:
+            exits = pyjion.info(self.jitted.ns[name]).exits
+            assert not any(exits.values()), f"{name} left for the interpreter mid-frame: {exits}\nsource:\n{self.src}"
+
     def assert_declined(self, names: Iterable[str] | None = None) -> str:
         i = pyjion.info(self.f)
         assert i.failed and not i.compiled, f"expected f to be declined; info: {i}\nsource:\n{self.src}"
@@ -260,11 +262,15 @@ def run_diff(
     entry: str = "f",
     calls: int = 2,
     jit_nested: bool = False,
+    no_exits: bool = False,
 ) -> Outcome:
     """Differential check of ``src``'s ``f``; then assert it was compiled.
 
     ``entry`` names the function called (default ``f``); ``jit_names`` the
     functions marked (default just ``f``). ``info`` is always asked about ``f``.
+    With ``no_exits``, the marked functions must also have run to the end as machine
+    code: no mid-frame exit to the interpreter (``info(f).exits``, and the
+    process-wide ``stats()["exits"]`` when only marked functions are compiled).
 
     ``args`` is a tuple (deep-copied for each call), a callable returning the
     arguments, or a string expression evaluated in each namespace.
@@ -274,9 +280,15 @@ def run_diff(
         for name in jit_names:
             outside = opnames(pair.jitted.ns[name].__code__) - COMPILED_OPCODES
             assert not outside, f"test bug: {name} uses {sorted(outside)}, outside the first compiled subset"
+    global_before = sum(pyjion.stats()["exits"].values())
     out = pair.check(args, kwargs, calls)
+    global_after = sum(pyjion.stats()["exits"].values())
     if expect_compiled:
         pair.assert_compiled()
+    if no_exits:
+        pair.assert_no_exits()
+        if not pyjion.is_enabled():  # opt-in mode: only the marked functions run compiled
+            assert global_after == global_before, f"stats()['exits'] grew: {pyjion.stats()['exits']}\nsource:\n{pair.src}"
     return out
 
 

@@ -1248,9 +1248,9 @@ def test_hypothesis_strings(s: str, x: Any) -> None:
 # move the case up and add its opcodes to difftest.COMPILED_OPCODES.
 
 # Compiled: closures, with, star-calls and star-unpacking, imports, globals, class
-# statements, asserts and match. The normal path runs as machine code; a raise, any
-# exception handler, and mapping/class patterns continue in CPython's evaluator from
-# the exact instruction.
+# statements, asserts and match, raises and exception handlers, all as machine code
+# (PATTERN_CASES and EXCEPT_STAR_CASES below also check that nothing leaves for the
+# interpreter mid-frame).
 EXCEPTION_PATH_CASES = [
     C("with-statement", """
         class Ctx:
@@ -1504,3 +1504,764 @@ def test_exec_with_own_locals_and_interactive_code() -> None:
     with contextlib.redirect_stdout(out):
         exec(interactive, {}, compiled)
     assert out.getvalue() == "21\n" and pyjion.info(interactive).compiled
+
+
+# ---------------------------------------------------------------------------
+# Mapping and class patterns (MATCH_KEYS, MATCH_CLASS) and except* (CHECK_EG_MATCH,
+# PREP_RERAISE_STAR) run as machine code: each case must be compiled and must run to
+# the end without leaving for the interpreter mid-frame.
+
+PATTERN_CASES = [
+    # -- mapping patterns
+    C("map-rest", "def f(v):\n    match v:\n        case {'k': x, **rest}:\n            return x, rest\n    return None\n", ({"k": 1, "j": 2, 3: 4},)),
+    C("map-several-keys", "def f(v):\n    match v:\n        case {'a': a, 'b': [b, *_], 3: c}:\n            return a, b, c\n        case {'a': a}:\n            return a\n    return 'none'\n", ({"a": 1, "b": [2, 5], 3: "c"},)),
+    C("map-missing-key", "def f(v):\n    match v:\n        case {'a': 1, 'zz': z}:\n            return z\n        case {'a': a}:\n            return 'only a', a\n    return 'none'\n", ({"a": 1, "b": 2},)),
+    C("map-value-mismatch", "def f(v):\n    match v:\n        case {'a': 2}:\n            return 'two'\n        case {'a': 1, **r}:\n            return r\n    return 'none'\n", ({"a": 1, "b": 2},)),
+    C("map-empty-pattern-and-rest", "def f(v):\n    match v:\n        case {**r} if r:\n            return sorted(r)\n        case {}:\n            return 'empty'\n    return 'none'\n", ({"b": 1, "a": 2},)),
+    C("map-not-a-mapping", "def f(v):\n    match v:\n        case {'a': x}:\n            return x\n    return 'none'\n", ([("a", 1)],)),
+    C("map-in-loop", """
+        def f(rows):
+            out = []
+            for r in rows:
+                match r:
+                    case {'op': 'add', 'x': x, 'y': y}:
+                        out.append(x + y)
+                    case {'op': 'neg', 'x': x}:
+                        out.append(-x)
+                    case {'op': op, **rest}:
+                        out.append((op, sorted(rest)))
+                    case _:
+                        out.append(None)
+            return out
+        """, ([{"op": "add", "x": 1, "y": 2}, {"op": "neg", "x": 5}, {"op": "mul", "q": 1}, {"x": 1}, 7] * 3,)),
+    C("map-duplicate-key", """
+        class K:
+            a = 'x'
+            b = 'x'
+        def f(v):
+            match v:
+                case {K.a: 1, K.b: 2}:
+                    return 'matched'
+            return 'none'
+        """, ({"x": 1, "y": 2},)),
+    C("map-duplicate-key-equal-values", """
+        class K:
+            a = 1
+            b = 1.0
+        def f(v):
+            match v:
+                case {K.a: _, K.b: _}:
+                    return 'matched'
+            return 'none'
+        """, ({1: 1, 2: 2},)),
+    C("map-unhashable-key", """
+        class K:
+            a = []
+        def f(v):
+            match v:
+                case {K.a: 1}:
+                    return 'matched'
+            return 'none'
+        """, ({"x": 1},)),
+    C("map-custom-get", """
+        import collections.abc
+        class M(collections.abc.Mapping):
+            def __init__(self, d):
+                self.d = d
+                self.log = []
+            def __getitem__(self, k):
+                self.log.append(('getitem', k))
+                return self.d[k]
+            def __iter__(self):
+                return iter(self.d)
+            def __len__(self):
+                return len(self.d)
+            def get(self, k, default=None):
+                self.log.append(('get', k, type(default).__name__))
+                return self.d.get(k, default)
+        def f(m):
+            match m:
+                case {'a': 1, 'b': b, **rest}:
+                    return b, rest, m.log
+            return m.log
+        """, "M({'a': 1, 'b': 2, 'c': 3})"),
+    C("map-get-instance-attribute", """
+        import collections.abc
+        class M(collections.abc.Mapping):
+            def __init__(self, d):
+                self.d = d
+                self.get = lambda k, default: ('instance', self.d.get(k, default))[1]
+            def __getitem__(self, k):
+                return self.d[k]
+            def __iter__(self):
+                return iter(self.d)
+            def __len__(self):
+                return len(self.d)
+        def f(m):
+            match m:
+                case {'a': a, 'b': b}:
+                    return a, b
+            return 'none'
+        """, "M({'a': 1, 'b': 2})"),
+    C("map-get-raises", """
+        import collections.abc
+        class M(collections.abc.Mapping):
+            def __getitem__(self, k):
+                raise KeyError(k)
+            def __iter__(self):
+                return iter(())
+            def __len__(self):
+                return 3
+            def get(self, k, default=None):
+                raise RuntimeError('get failed for ' + repr(k))
+        def f(m):
+            match m:
+                case {'a': a}:
+                    return a
+            return 'none'
+        """, "M()"),
+    C("map-registered-without-get", """
+        import collections.abc
+        class M:
+            def __len__(self):
+                return 1
+        collections.abc.Mapping.register(M)
+        def f(m):
+            match m:
+                case {'a': a}:
+                    return a
+            return 'none'
+        """, "M()"),
+    C("map-defaultdict-no-insert", """
+        import collections
+        def f(d):
+            match d:
+                case {'missing': x}:
+                    return x
+                case {'a': a}:
+                    return a, sorted(d)
+            return 'none'
+        """, lambda: (__import__("collections").defaultdict(list, a=1),)),
+    C("map-dict-subclass-get", """
+        class D(dict):
+            def get(self, k, default=None):
+                return 'always'
+        def f(d):
+            match d:
+                case {'x': x, 'y': y}:
+                    return x, y
+            return 'none'
+        """, "D(x=1, z=2)"),
+    C("map-missing-dunder", """
+        class D(dict):
+            def __missing__(self, k):
+                return 'made'
+        def f(d):
+            match d:
+                case {'x': x}:
+                    return x
+                case {}:
+                    return 'fell through', dict(d)
+        """, "D(y=1)"),
+    # -- class patterns
+    C("class-positional-and-keyword", """
+        class P:
+            __match_args__ = ('x', 'y')
+            def __init__(self, x, y):
+                self.x, self.y = x, y
+        def f(vs):
+            out = []
+            for v in vs:
+                match v:
+                    case P(0, 0):
+                        out.append('origin')
+                    case P(x, 0):
+                        out.append(('x-axis', x))
+                    case P(x=0, y=y):
+                        out.append(('y-axis', y))
+                    case P(x, y=y) if x == y:
+                        out.append(('diagonal', x))
+                    case P(a, b):
+                        out.append((a, b))
+                    case _:
+                        out.append('other')
+            return out
+        """, "[P(0, 0), P(3, 0), P(0, 4), P(5, 5), P(1, 2), 7, 'P']"),
+    C("class-keyword-only", """
+        class Q:
+            def __init__(self):
+                self.a = 1
+                self.b = [2, 3]
+        def f(v):
+            match v:
+                case Q(a=1, b=[x, y]):
+                    return x + y
+            return 'none'
+        """, "Q()"),
+    C("class-missing-attribute", """
+        class Q:
+            a = 1
+        def f(v):
+            match v:
+                case Q(nope=1):
+                    return 'impossible'
+                case Q(a=a):
+                    return a
+            return 'none'
+        """, "Q()"),
+    C("class-too-many-positional", """
+        class P:
+            __match_args__ = ('x', 'y')
+            x = y = 0
+        def f(v):
+            match v:
+                case P(a, b, c):
+                    return 'three'
+            return 'none'
+        """, "P()"),
+    C("class-one-positional-allowed", """
+        class P:
+            __match_args__ = ('x',)
+            x = 0
+        def f(v):
+            match v:
+                case P(a, b):
+                    return 'two'
+            return 'none'
+        """, "P()"),
+    C("class-no-match-args", """
+        class P:
+            pass
+        def f(v):
+            match v:
+                case P(a):
+                    return a
+            return 'none'
+        """, "P()"),
+    C("class-match-args-not-tuple", """
+        class P:
+            __match_args__ = ['x']
+            x = 1
+        def f(v):
+            match v:
+                case P(a):
+                    return a
+            return 'none'
+        """, "P()"),
+    C("class-match-args-element-not-str", """
+        class P:
+            __match_args__ = ('x', 3)
+            x = 1
+        def f(v):
+            match v:
+                case P(a, b):
+                    return a
+            return 'none'
+        """, "P()"),
+    C("class-duplicate-attribute", """
+        class P:
+            __match_args__ = ('x',)
+            x = 1
+        def f(v):
+            match v:
+                case P(a, x=b):
+                    return a, b
+            return 'none'
+        """, "P()"),
+    C("class-not-a-type", """
+        class NS:
+            not_a_type = len
+        def f(v):
+            match v:
+                case NS.not_a_type():
+                    return 'matched'
+            return 'none'
+        """, (5,)),
+    C("class-not-a-type-no-match-first", """
+        class NS:
+            thing = 5
+        def f(v):
+            match v:
+                case int():
+                    return 'int'
+                case NS.thing(a=1):
+                    return 'matched'
+            return 'none'
+        """, ("s",)),
+    C("class-builtins-match-self", """
+        def f(vs):
+            out = []
+            for v in vs:
+                match v:
+                    case bool(b):
+                        out.append(('bool', b))
+                    case int(i):
+                        out.append(('int', i))
+                    case float(x):
+                        out.append(('float', x))
+                    case str(s):
+                        out.append(('str', s))
+                    case bytes(b) | bytearray(b):
+                        out.append(('bytes', b))
+                    case list([a, *_]) | tuple((a, *_)):
+                        out.append(('seq', a))
+                    case dict(d) | frozenset(d) | set(d):
+                        out.append(('coll', type(d).__name__, len(d)))
+                    case _:
+                        out.append(('other', type(v).__name__))
+            return out
+        """, ([True, 3, 2.5, "s", b"b", bytearray(b"c"), [1, 2], (3,), {1: 2}, frozenset({1}), {4, 5}, None, 1j],)),
+    C("class-builtin-too-many", "def f(v):\n    match v:\n        case int(a, b):\n            return a\n    return 'none'\n", (3,)),
+    C("class-builtin-keyword", "def f(v):\n    match v:\n        case int(real=r, imag=i):\n            return r, i\n    return 'none'\n", (3,)),
+    C("class-int-subclass-with-match-args", """
+        class MyInt(int):
+            __match_args__ = ('real',)
+        def f(v):
+            match v:
+                case MyInt(r):
+                    return 'real', r
+            return 'none'
+        """, "MyInt(4)"),
+    C("class-int-subclass-self", """
+        class MyInt(int):
+            pass
+        def f(v):
+            match v:
+                case MyInt(r):
+                    return type(r).__name__, r
+            return 'none'
+        """, "MyInt(4)"),
+    C("class-attribute-raises", """
+        class P:
+            __match_args__ = ('x',)
+            @property
+            def x(self):
+                raise ValueError('no x')
+        def f(v):
+            match v:
+                case P(1):
+                    return 'one'
+            return 'none'
+        """, "P()"),
+    C("class-attribute-raises-attributeerror", """
+        class P:
+            __match_args__ = ('x',)
+            @property
+            def x(self):
+                raise AttributeError('x is hidden')
+        def f(v):
+            match v:
+                case P(a):
+                    return a
+                case P():
+                    return 'bare'
+            return 'none'
+        """, "P()"),
+    C("class-instancecheck", """
+        class Meta(type):
+            def __instancecheck__(cls, obj):
+                return obj == 'yes'
+        class Fake(metaclass=Meta):
+            pass
+        def f(vs):
+            out = []
+            for v in vs:
+                match v:
+                    case Fake(upper=u):
+                        out.append(u())
+                    case _:
+                        out.append('no')
+            return out
+        """, (["yes", "no", 3],)),
+    C("class-instancecheck-raises", """
+        class Meta(type):
+            def __instancecheck__(cls, obj):
+                raise TypeError('refuse ' + repr(obj))
+        class Fake(metaclass=Meta):
+            pass
+        def f(v):
+            match v:
+                case Fake():
+                    return 'matched'
+            return 'none'
+        """, (1,)),
+    C("class-match-args-lookup-raises", """
+        class Meta(type):
+            @property
+            def __match_args__(cls):
+                raise RuntimeError('no args for you')
+        class P(metaclass=Meta):
+            pass
+        def f(v):
+            match v:
+                case P(a):
+                    return a
+            return 'none'
+        """, "P()"),
+    C("class-namedtuple", """
+        from collections import namedtuple
+        Pt = namedtuple('Pt', 'x y', defaults=(0,))
+        def f(vs):
+            out = []
+            for v in vs:
+                match v:
+                    case Pt(0, y):
+                        out.append(('on y', y))
+                    case Pt(x, y=0):
+                        out.append(('on x', x))
+                    case Pt(x, y):
+                        out.append((x, y))
+            return out
+        """, "[Pt(0, 3), Pt(2), Pt(4, 5)]"),
+    C("class-nested-in-mapping", """
+        class P:
+            __match_args__ = ('v',)
+            def __init__(self, v):
+                self.v = v
+        def f(d):
+            match d:
+                case {'p': P(P(x)), **rest}:
+                    return x, rest
+            return 'none'
+        """, "{'p': P(P(7)), 'q': 1}"),
+]
+
+
+@pytest.mark.parametrize("src, args, kwargs, opts", PATTERN_CASES)
+def test_patterns_compiled_without_exits(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
+    run_diff(src, args, kwargs, no_exits=True, **opts)
+
+
+# except*: f raises, catches and re-raises exception groups; main (interpreted)
+# describes what comes out of f, nesting, notes, tracebacks, causes and contexts
+# included, so the whole structure is compared with the interpreter's.
+DESCRIBE = """
+import sys
+
+def describe(e, depth=0):
+    if e is None or depth > 4:
+        return None
+    tb = []
+    t = e.__traceback__
+    while t is not None:
+        tb.append((t.tb_frame.f_code.co_name, t.tb_lineno))
+        t = t.tb_next
+    out = [type(e).__name__, str(e), getattr(e, '__notes__', None), tb,
+           describe(e.__cause__, depth + 1), describe(e.__context__, depth + 1), e.__suppress_context__]
+    if isinstance(e, BaseExceptionGroup):
+        out.append([describe(x, depth + 1) for x in e.exceptions])
+    return out
+
+def main(*args):
+    try:
+        return ('returned', f(*args), sys.exc_info())
+    except BaseException as e:
+        return ('raised', describe(e), sys.exc_info()[0].__name__)
+"""
+
+
+def XS(id: str, src: str, args: Any = (), **opts: Any) -> Any:
+    """An except* case: ``f`` compiled, ``main`` (from DESCRIBE) the entry point."""
+    return C(id, textwrap.dedent(DESCRIBE) + textwrap.dedent(src), args, entry="main", **opts)
+
+
+EXCEPT_STAR_CASES = [
+    XS("full-match", """
+        def f():
+            try:
+                raise ExceptionGroup('eg', [TypeError(1), TypeError(2)])
+            except* TypeError as e:
+                r = describe(e), describe(sys.exc_info()[1])
+            return r
+        """),
+    XS("handler-falls-through", """
+        def f(eg):
+            r = []
+            try:
+                raise eg
+            except* TypeError as e:
+                r.append(describe(e))
+            except* ValueError as e:
+                r.append(describe(e))
+            r.append(sys.exc_info())
+            return r
+        """, "ExceptionGroup('eg', [TypeError(1), ValueError(2), TypeError(3)])"),
+    XS("no-match-propagates", """
+        def f(eg):
+            r = 'not caught'
+            try:
+                raise eg
+            except* KeyError:
+                r = 'caught'
+            return r
+        """, "ExceptionGroup('eg', [TypeError(1), ValueError(2)])"),
+    XS("partial-split", """
+        def f(eg):
+            seen = []
+            try:
+                raise eg
+            except* TypeError as e:
+                seen.append(describe(e))
+            return seen
+        """, "ExceptionGroup('eg', [TypeError(1), ValueError(2), TypeError(3)])"),
+    XS("nested-groups-reraised", """
+        def f():
+            inner = ExceptionGroup('inner', [TypeError('t'), ValueError('v1')])
+            try:
+                raise ExceptionGroup('outer', [ValueError('v2'), inner, KeyError('k')])
+            except* ValueError as e:
+                raise
+            except* TypeError:
+                pass
+        """),
+    XS("reraise-keeps-notes-and-traceback", """
+        def g():
+            eg = ExceptionGroup('eg', [ValueError(1), TypeError(2)])
+            eg.add_note('first note')
+            raise eg
+        def f():
+            try:
+                g()
+            except* ValueError as e:
+                e.add_note('added in handler')
+                raise
+        """),
+    XS("raise-new-in-handler", """
+        def f():
+            try:
+                raise ExceptionGroup('eg', [ValueError(1), TypeError(2), OSError(3)])
+            except* ValueError:
+                raise KeyError('new')
+            except* TypeError as e:
+                raise RuntimeError('from handler') from e
+        """),
+    XS("raise-new-and-reraise", """
+        def f():
+            try:
+                raise ExceptionGroup('eg', [ValueError(1), TypeError(2)])
+            except* ValueError:
+                raise
+            except* TypeError:
+                raise KeyError('k')
+        """),
+    XS("naked-exception-wrapped", """
+        def f(exc):
+            try:
+                raise exc
+            except* ValueError as e:
+                r = describe(e), type(sys.exc_info()[1]).__name__
+            return r
+        """, "ValueError('naked')"),
+    XS("naked-exception-reraised", """
+        def f(exc):
+            try:
+                raise exc
+            except* ValueError:
+                raise
+        """, "ValueError('naked')"),
+    XS("naked-exception-replaced", """
+        def f(exc):
+            try:
+                raise exc
+            except* ValueError:
+                raise TypeError('replacement')
+        """, "ValueError('naked')"),
+    XS("naked-exception-no-match", """
+        def f(exc):
+            try:
+                raise exc
+            except* TypeError:
+                pass
+            return 'no'
+        """, "ValueError('naked')"),
+    XS("no-exception", """
+        def f(x):
+            try:
+                y = x * 2
+            except* ValueError:
+                y = -1
+            return y
+        """, (21,)),
+    XS("except-star-exceptiongroup-invalid", """
+        def f(t):
+            try:
+                raise ExceptionGroup('eg', [ValueError(1)])
+            except* t:
+                pass
+            return 'caught'
+        """, "ExceptionGroup"),
+    XS("except-star-tuple-with-group-invalid", """
+        def f(t):
+            try:
+                raise ValueError(1)
+            except* t:
+                pass
+            return 'caught'
+        """, "(ValueError, BaseExceptionGroup)"),
+    XS("except-star-not-an-exception-class", """
+        def f(t):
+            try:
+                raise ExceptionGroup('eg', [ValueError(1)])
+            except* t:
+                pass
+            return 'caught'
+        """, "int"),
+    XS("except-star-tuple-non-class", """
+        def f(t):
+            try:
+                raise ExceptionGroup('eg', [ValueError(1)])
+            except* t:
+                pass
+            return 'caught'
+        """, "(ValueError, 5)"),
+    XS("except-star-type-expression-raises", """
+        def f(types):
+            try:
+                raise ExceptionGroup('eg', [ValueError(1)])
+            except* types['missing']:
+                pass
+            return 'caught'
+        """, ({},)),
+    XS("except-star-tuple", """
+        def f():
+            try:
+                raise ExceptionGroup('eg', [ValueError(1), TypeError(2), KeyError(3)])
+            except* (ValueError, KeyError) as e:
+                r = describe(e)
+            return r
+        """),
+    XS("handler-raises-then-others-run", """
+        def f(log):
+            try:
+                raise ExceptionGroup('eg', [ValueError(1), TypeError(2), OSError(3)])
+            except* ValueError:
+                log.append('v')
+                1 / 0
+            except* TypeError:
+                log.append('t')
+            except* OSError as e:
+                log.append(describe(e))
+        """, ([],)),
+    XS("in-loop", """
+        def f(n):
+            out = []
+            for i in range(n):
+                try:
+                    if i % 3 == 0:
+                        raise ExceptionGroup('a', [ValueError(i)])
+                    elif i % 3 == 1:
+                        raise ExceptionGroup('b', [TypeError(i), ValueError(-i)])
+                    out.append(i)
+                except* ValueError as e:
+                    out.append(('v', [x.args for x in e.exceptions]))
+                except* TypeError as e:
+                    out.append(('t', [x.args for x in e.exceptions]))
+            return out
+        """, (9,)),
+    XS("nested-try-star", """
+        def f():
+            try:
+                try:
+                    raise ExceptionGroup('inner', [ValueError(1), TypeError(2)])
+                except* ValueError:
+                    raise KeyError('from inner handler')
+            except* KeyError as e:
+                r = describe(e)
+            return r
+        """),
+    XS("unhashable-leaves", """
+        class U(ValueError):
+            __hash__ = None
+        class Eq(TypeError):
+            def __eq__(self, other):
+                return True
+            __hash__ = None
+        def f():
+            try:
+                raise ExceptionGroup('eg', [U(1), Eq(2), KeyError(3)])
+            except* ValueError:
+                raise
+            except* TypeError:
+                raise
+        """),
+    XS("subclass-derive", """
+        class MyEG(ExceptionGroup):
+            derived = 0
+            def derive(self, excs):
+                MyEG.derived += 1
+                return MyEG(self.message + '+', excs)
+        def f():
+            try:
+                raise MyEG('mine', [ValueError(1), TypeError(2), KeyError(3)])
+            except* ValueError:
+                raise
+            except* TypeError:
+                pass
+        """),
+    XS("subclass-derive-not-a-group", """
+        class BadEG(ExceptionGroup):
+            def derive(self, excs):
+                return 42
+        def f():
+            try:
+                raise BadEG('bad', [ValueError(1), TypeError(2)])
+            except* ValueError:
+                pass
+            return 'caught'
+        """),
+    XS("subclass-split-raises", """
+        class SplitEG(ExceptionGroup):
+            def split(self, t):
+                raise RuntimeError('no splitting')
+        def f():
+            try:
+                raise SplitEG('s', [ValueError(1), TypeError(2)])
+            except* ValueError:
+                pass
+            return 'caught'
+        """),
+    XS("base-exception-group", """
+        def f():
+            try:
+                raise BaseExceptionGroup('beg', [KeyboardInterrupt(), ValueError(1)])
+            except* KeyboardInterrupt as e:
+                r = describe(e)
+            return r
+        """),
+    XS("exc-info-restored-after", """
+        def f():
+            try:
+                raise KeyError('outer')
+            except KeyError:
+                try:
+                    raise ExceptionGroup('eg', [ValueError(1)])
+                except* ValueError:
+                    inside = describe(sys.exc_info()[1])
+                after = describe(sys.exc_info()[1])
+            return inside, after, sys.exc_info()
+        """),
+    XS("raise-in-handler-traceback-lines", """
+        def helper(e):
+            raise OSError('helper') from None
+        def f():
+            try:
+                raise ExceptionGroup('eg', [ValueError(1), ValueError(2)])
+            except* ValueError as e:
+                helper(e)
+        """),
+    XS("finally-around-except-star", """
+        def f(log):
+            try:
+                try:
+                    raise ExceptionGroup('eg', [ValueError(1), TypeError(2)])
+                except* ValueError:
+                    log.append('handled v')
+            finally:
+                log.append('finally')
+        """, ([],)),
+]
+
+
+@pytest.mark.parametrize("src, args, kwargs, opts", EXCEPT_STAR_CASES)
+def test_except_star_compiled_without_exits(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
+    run_diff(src, args, kwargs, no_exits=True, **opts)

@@ -70,8 +70,8 @@ def takes_two(a: Any, b: Any) -> Any:
     return a
 
 
-def assert_no_leak(src: str, make: Callable[[], tuple[tuple[Any, ...], list[Any]]], *, raises: type[BaseException] | None = None, extra_globals: dict[str, Any] | None = None) -> None:
-    """``make()`` returns (arguments, watched objects)."""
+def assert_no_leak(src: str, make: Callable[[], tuple[tuple[Any, ...], list[Any]]], *, raises: type[BaseException] | None = None, extra_globals: dict[str, Any] | None = None) -> Any:
+    """``make()`` returns (arguments, watched objects). Returns the compiled function."""
     f = fresh(src)
     f.__globals__.update({"sink": sink, "takes_two": takes_two, "Sentinel": Sentinel})
     if extra_globals:
@@ -102,6 +102,7 @@ def assert_no_leak(src: str, make: Callable[[], tuple[tuple[Any, ...], list[Any]
     after = [sys.getrefcount(o) for o in watched]
     leaks = [(i, type(watched[i]).__name__, b, a) for i, (b, a) in enumerate(zip(before, after)) if a != b]
     assert not leaks, f"refcounts changed over {N} calls (index, type, before, after): {leaks}\nsource:\n{src}"
+    return f
 
 
 def one(v: Any) -> Callable[[], tuple[tuple[Any, ...], list[Any]]]:
@@ -194,6 +195,101 @@ ERROR_CASES = [
     C("iter-error", "def f(v):\n    for x in v:\n        pass\n", lambda: (lambda v: ((v,), [v]))(big()), TypeError),
     C("fstring-error", "def f(v, o):\n    return f'{o:>5}{v:q}'\n", lambda: (lambda v, o: ((v, o), [v, o]))(big(), Sentinel()), ValueError),
 ]
+
+
+# Mapping and class patterns, except*: MATCH_KEYS, MATCH_CLASS, CHECK_EG_MATCH and
+# PREP_RERAISE_STAR, on their success and error paths.
+
+
+class Namespace:
+    """Holds a class for a dotted class pattern (``case ns.P(...)``)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        self.__dict__.update(attrs)
+
+
+class Point:
+    __match_args__ = ("x", "y")
+
+    def __init__(self, x: Any, y: Any) -> None:
+        self.x, self.y = x, y
+
+
+class Hidden:
+    __match_args__ = ("x",)
+
+    def __init__(self, s: Any) -> None:
+        self.s = s
+
+    @property
+    def x(self) -> Any:
+        raise ValueError(self.s)
+
+
+def mapping_args() -> tuple[tuple[Any, ...], list[Any]]:
+    s, b, x = Sentinel(), big(), flt()
+    d = {"k": s, "j": b, "z": x}
+    return (d, s), [d, s, b, x]
+
+
+def point_args() -> tuple[tuple[Any, ...], list[Any]]:
+    s, b = Sentinel(), big()
+    p = Point(s, b)
+    return (Namespace(P=Point), p, s), [p, s, b, Point]
+
+
+def group_args() -> tuple[tuple[Any, ...], list[Any]]:
+    s, b = Sentinel(), big()
+    return (s, b), [s, b]
+
+
+class CountingDeriveEG(ExceptionGroup):
+    """derive() fails on every third call: in PREP_RERAISE_STAR's projection when f
+    splits once (two calls) and then re-raises."""
+
+    calls = 0
+
+    def derive(self, excs: Any) -> Any:
+        CountingDeriveEG.calls += 1
+        if CountingDeriveEG.calls % 3 == 0:
+            raise RuntimeError("derive refused")
+        return CountingDeriveEG(self.message, excs)
+
+
+PATTERN_AND_EXCEPT_STAR_CASES = [
+    C("match-keys", "def f(d, s):\n    match d:\n        case {'k': x, 'j': y, **rest}:\n            return x, y, rest\n    return None\n", mapping_args),
+    C("match-keys-missing", "def f(d, s):\n    match d:\n        case {'k': x, 'nope': y}:\n            return y\n        case {'z': z}:\n            return z\n    return None\n", mapping_args),
+    C("match-class", "def f(ns, p, s):\n    match p:\n        case ns.P(a, y=b):\n            return a, b\n    return None\n", point_args),
+    C("match-class-no-match", "def f(ns, p, s):\n    match s:\n        case ns.P(a, b):\n            return a\n        case ns.P():\n            return 1\n    return p\n", point_args),
+    C("match-class-missing-attribute", "def f(ns, p, s):\n    match p:\n        case ns.P(a, nope=b):\n            return a\n    return s\n", point_args),
+    C("match-class-self", "def f(a, b):\n    match b:\n        case int(x):\n            return x, a\n    return None\n", pair(Sentinel, big)),
+    C("except-star-handled", "def f(s, b):\n    r = []\n    try:\n        raise ExceptionGroup('eg', [ValueError(s), TypeError(b)])\n    except* ValueError as e:\n        r.append(e)\n    except* TypeError as e:\n        r.append(e)\n    return len(r)\n", group_args),
+    C("except-star-naked", "def f(s, b):\n    try:\n        raise KeyError(s)\n    except* KeyError as e:\n        w = e\n    return b\n", group_args),
+    C("except-star-no-exception", "def f(s, b):\n    try:\n        w = [s, b]\n    except* KeyError:\n        w = None\n    return w\n", group_args),
+]
+
+PATTERN_AND_EXCEPT_STAR_ERROR_CASES = [
+    C("match-keys-duplicate", "class K:\n    a = 'k'\n    b = 'k'\ndef f(d, s):\n    match d:\n        case {K.a: 1, K.b: 2}:\n            return 1\n    return 0\n", mapping_args, ValueError),
+    C("match-keys-unhashable", "def f(d, s):\n    match d:\n        case {'k': 1, s.key: 2}:\n            return 1\n    return 0\n", lambda: (lambda d, s: ((d, s), [d, s]))({"k": 1, "j": 2}, (lambda o: (setattr(o, "key", []), o)[1])(Sentinel())), TypeError),
+    C("match-class-too-many", "def f(ns, p, s):\n    match p:\n        case ns.P(a, b, c):\n            return a\n    return None\n", point_args, TypeError),
+    C("match-class-duplicate-attribute", "def f(ns, p, s):\n    match p:\n        case ns.P(a, x=b):\n            return a\n    return None\n", point_args, TypeError),
+    C("match-class-not-a-type", "def f(ns, p, s):\n    match p:\n        case ns.s():\n            return 1\n    return None\n", lambda: (lambda s, p: ((Namespace(s=s), p, s), [s, p]))(Sentinel(), Point(1, 2)), TypeError),
+    C("match-class-attribute-raises", "def f(ns, p, s):\n    match p:\n        case ns.H(1):\n            return 1\n    return None\n", lambda: (lambda s, h: ((Namespace(H=Hidden), h, s), [s, h, Hidden]))(*(lambda s: (s, Hidden(s)))(Sentinel())), ValueError),
+    C("except-star-unhandled", "def f(s, b):\n    try:\n        raise ExceptionGroup('eg', [ValueError(s), TypeError(b)])\n    except* KeyError:\n        pass\n", group_args, ExceptionGroup),
+    C("except-star-partial", "def f(s, b):\n    try:\n        raise ExceptionGroup('eg', [ValueError(s), TypeError(b)])\n    except* ValueError:\n        pass\n", group_args, ExceptionGroup),
+    C("except-star-reraise", "def f(s, b):\n    try:\n        raise ExceptionGroup('eg', [ValueError(s), TypeError(b)])\n    except* ValueError:\n        raise\n", group_args, ExceptionGroup),
+    C("except-star-raise-in-handler", "def f(s, b):\n    try:\n        raise ExceptionGroup('eg', [ValueError(s), TypeError(b)])\n    except* ValueError:\n        raise KeyError(s)\n    except* TypeError:\n        raise\n", group_args, ExceptionGroup),
+    C("except-star-invalid-type", "def f(s, b):\n    try:\n        raise ExceptionGroup('eg', [ValueError(s), TypeError(b)])\n    except* ExceptionGroup:\n        pass\n", group_args, TypeError),
+    C("except-star-prep-reraise-fails", "def f(s, b):\n    try:\n        raise CountingDeriveEG('eg', [ValueError(s), TypeError(b)])\n    except* ValueError:\n        raise\n", group_args, RuntimeError),
+]
+
+
+@pytest.mark.parametrize("src, make, raises", PATTERN_AND_EXCEPT_STAR_CASES + PATTERN_AND_EXCEPT_STAR_ERROR_CASES)
+def test_no_refleak_patterns_and_except_star(src: str, make: Callable[[], tuple[tuple[Any, ...], list[Any]]], raises: type[BaseException] | None) -> None:
+    CountingDeriveEG.calls = 0
+    f = assert_no_leak(src, make, raises=raises, extra_globals={"CountingDeriveEG": CountingDeriveEG})
+    exits = pyjion.info(f).exits
+    assert not any(exits.values()), f"left for the interpreter mid-frame: {exits}\nsource:\n{src}"
 
 
 @pytest.mark.parametrize("src, make, raises", OK_CASES + ERROR_CASES)

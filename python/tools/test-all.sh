@@ -13,6 +13,12 @@ echo "== test dependencies"
 if ! "$PY" -c "import pytest, hypothesis" 2>/dev/null; then
     "$PY" -m pip install -q pytest hypothesis
 fi
+# coverage.py for test_coverage.py (same line and branch data with the JIT); pinned,
+# as its tracers are what the test exercises.
+COVERAGE_VERSION=7.6.1
+if ! "$PY" -c "import coverage, sys; sys.exit(coverage.__version__ != '$COVERAGE_VERSION')" 2>/dev/null; then
+    "$PY" -m pip install -q "coverage==$COVERAGE_VERSION"
+fi
 
 echo "== build pyjion._pyjion in place"
 rm -f python/pyjion/_pyjion*.so

@@ -135,6 +135,22 @@ void pyj_push_exc_info(PyThreadState *tstate, PyObject **top);
 void pyj_pop_except(PyThreadState *tstate, PyObject *saved);
 PyObject *pyj_with_except_start(PyObject *exit_func, PyObject *val);
 
+// Pattern matching (ports of ceval.c's static match_keys and match_class).
+// MATCH_KEYS: the values tuple, None if a key is missing, NULL on error.
+PyObject *pyj_match_keys(PyThreadState *tstate, PyObject *subject, PyObject *keys);
+// MATCH_CLASS: the attributes tuple, None on no match, NULL on error; takes no references.
+PyObject *pyj_match_class(PyThreadState *tstate, PyObject *subject, PyObject *type,
+                          Py_ssize_t nargs, PyObject *names);
+
+// except* (ports of ceval.c's exception_group_match and exceptions.c's
+// _PyExc_PrepReraiseStar, neither exported).
+// CHECK_EG_MATCH on top[0] = exception, top[1] = type: 0 with the two slots
+// updated, or -1 with only top[0] left on the stack.
+int pyj_check_eg_match(PyThreadState *tstate, PyObject **top);
+// PREP_RERAISE_STAR: the exception to re-raise or None (new reference), NULL on error;
+// takes no references.
+PyObject *pyj_prep_reraise_star(PyObject *orig, PyObject *excs);
+
 // Calls a METH_FASTCALL builtin or method descriptor directly, as the specialized
 // interpreter does (no recursion check); *handled = 0 for other callables.
 PyObject *pyj_call_builtin_fast(PyObject *callable, PyObject *const *args, Py_ssize_t nargs,
