@@ -1279,11 +1279,8 @@ final class FunctionCompiler {
         let base = depth - inputs
         setPrevInstr()
         masm.callHelper(.callFunctionEx, [.stackAddress(base), .immediate(Int64(oparg & 1))])
-        let miss = asm.newLabel()
-        asm.test(.rax, .rax)
-        asm.jcc(.equal, miss)
+        checkObjectResult()
         asm.mov(stack(base), .rax)
-        missOrError(miss, .starCallShape)
         checkEvalBreaker(
             errorDepth: base + 1,
             tracingExit: exitLabel(resumeAt: instruction.nextIndex, depth: base + 1, reason: .tracing))

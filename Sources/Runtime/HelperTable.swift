@@ -148,7 +148,7 @@ public enum Helper: CaseIterable {
         case .makeCell: return Helper.entry("makeCell", unsafeBitCast(Runtime.makeCell, to: UInt64.self), 1, .status)
         case .copyFreeVars: return Helper.entry("copyFreeVars", unsafeBitCast(Runtime.copyFreeVars, to: UInt64.self), 3, .none)
         case .beforeWith: return Helper.entry("beforeWith", unsafeBitCast(Runtime.beforeWith, to: UInt64.self), 1, .status)
-        case .callFunctionEx: return Helper.entry("callFunctionEx", unsafeBitCast(Runtime.callFunctionEx, to: UInt64.self), 2, .objectOrMiss)
+        case .callFunctionEx: return Helper.entry("callFunctionEx", unsafeBitCast(Runtime.callFunctionEx, to: UInt64.self), 2, .object)
         case .dictMerge: return Helper.entry("dictMerge", unsafeBitCast(Runtime.dictMerge, to: UInt64.self), 3, .status)
         case .unpackEx: return Helper.entry("unpackEx", unsafeBitCast(Runtime.unpackEx, to: UInt64.self), 3, .status)
         case .importName: return Helper.entry("importName", unsafeBitCast(Runtime.importName, to: UInt64.self), 5, .object)
@@ -194,11 +194,9 @@ public enum ExitReason: Int32, CaseIterable {
     case unboundLocal = 2
     /// LOAD_GLOBAL missed (NameError or an unusual namespace).
     case globalMiss = 3
-    /// Code that machine code does not reach (exception handlers run in the interpreter).
-    case uncompiledPath = 4
+    // 4 was `uncompiled_path`, never emitted: every reachable instruction compiles.
     // 5 was `except_star` (CHECK_EG_MATCH, PREP_RERAISE_STAR), now compiled.
-    /// `f(*args, **kwargs)` with arguments that are not a tuple/list and a dict.
-    case starCallShape = 6
+    // 6 was `star_call_shape` (f(*x, **y) with other argument types), now compiled.
     /// `from m import x` where x is not an attribute (circular imports, errors).
     case importFromMiss = 7
     // 8 was `match_pattern` (MATCH_KEYS, MATCH_CLASS), now compiled.
@@ -211,8 +209,6 @@ public enum ExitReason: Int32, CaseIterable {
         case .tracing: return "tracing"
         case .unboundLocal: return "unbound_local"
         case .globalMiss: return "global_miss"
-        case .uncompiledPath: return "uncompiled_path"
-        case .starCallShape: return "star_call_shape"
         case .importFromMiss: return "import_from_miss"
         case .generatorResume: return "generator_resume"
         }

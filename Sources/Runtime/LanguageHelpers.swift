@@ -97,15 +97,25 @@ private func explainKeywordMergeError(function: Obj, mapping: Obj) {
     }
 }
 
-/// CALL_FUNCTION_EX: object, or a miss for argument shapes left to the interpreter.
-/// `base` points at `[NULL, func, args, kwargs?]`; on success all are released.
-/// Exact tuples and lists of arguments and exact dicts of keywords are handled here;
-/// anything else (an iterator, a mapping) is a miss before any side effect.
+/// CALL_FUNCTION_EX: object. `base` points at `[NULL, func, args, kwargs?]`; on
+/// success all are released. As the interpreter does: keywords that are not an exact
+/// dict are merged into a new one, then arguments that are not an exact tuple are
+/// turned into one (a list directly; anything iterable through PySequence_Tuple).
 let callFunctionEx: @convention(c) (StackPointer, Int32) -> Obj? = { base, hasKeywords in
     let function = base[1]!
     let arguments = base[2]!
-    let keywords = hasKeywords != 0 ? base[3] : nil
-    if let keywords, pyj_dict_check_exact(keywords) == 0 { return nil }
+    var keywords = hasKeywords != 0 ? base[3] : nil
+    var ownedKeywords: Obj? = nil
+    defer { if let ownedKeywords { decref(ownedKeywords) } }
+    if let mapping = keywords, pyj_dict_check_exact(mapping) == 0 {
+        guard let merged = PyDict_New() else { return nil }
+        ownedKeywords = merged
+        if _PyDict_MergeEx(merged, mapping, 2) < 0 {
+            explainKeywordMergeError(function: function, mapping: mapping)
+            return nil
+        }
+        keywords = merged
+    }
     let tuple: Obj
     if pyj_tuple_check_exact(arguments) != 0 {
         incref(arguments)
@@ -114,7 +124,15 @@ let callFunctionEx: @convention(c) (StackPointer, Int32) -> Obj? = { base, hasKe
         guard let converted = PyList_AsTuple(arguments) else { return nil }
         tuple = converted
     } else {
-        return nil
+        // check_args_iterable (ceval.c)
+        if pyj_tp_iter_is_null(arguments) != 0 && PySequence_Check(arguments) == 0 {
+            PyErr_Clear()
+            guard let name = functionDescription(function) else { return nil }
+            raise(PyExc_TypeError, "\(name) argument after * must be an iterable, not \(typeName(arguments))")
+            return nil
+        }
+        guard let converted = PySequence_Tuple(arguments) else { return nil }
+        tuple = converted
     }
     let result = PyObject_Call(function, tuple, keywords)
     decref(tuple)

@@ -2265,3 +2265,82 @@ EXCEPT_STAR_CASES = [
 @pytest.mark.parametrize("src, args, kwargs, opts", EXCEPT_STAR_CASES)
 def test_except_star_compiled_without_exits(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
     run_diff(src, args, kwargs, no_exits=True, **opts)
+
+
+# ---------------------------------------------------------------------------
+# CALL_FUNCTION_EX with every argument shape: the interpreter's conversions and
+# messages, with no exit to the evaluator.
+
+STAR_CALL_CASES = [
+    C("star-call-iterator-args", """
+        def g(*a, **k):
+            return a, k
+        def f(n):
+            return g(*iter(range(n))), g(*(x * 2 for x in range(n))), g(*"ab"), g(*range(n))
+        """, (3,)),
+    C("star-call-mapping-kwargs", """
+        class M:
+            def keys(self):
+                return ["a", "b"]
+            def __getitem__(self, k):
+                return k * 2
+        def g(*a, **k):
+            return a, sorted(k.items())
+        def f():
+            import collections
+            return g(**M()), g(1, **collections.OrderedDict(x=1)), g(*[1], **M())
+        """),
+    C("star-call-not-iterable", """
+        def g(*a):
+            return a
+        def f(x):
+            return g(*x)
+        """, (5,)),
+    C("star-call-not-a-mapping", """
+        def g(**k):
+            return k
+        def f(x):
+            return g(**x)
+        """, (5,)),
+    C("star-call-duplicate-keyword-from-mapping", """
+        class M:
+            def keys(self):
+                return ["a"]
+            def __getitem__(self, k):
+                return 1
+        def g(**k):
+            return k
+        def f():
+            return g(a=1, **M())
+        """),
+    C("star-call-iterator-raises", """
+        def gen():
+            yield 1
+            raise ValueError("in the middle")
+        def g(*a):
+            return a
+        def f():
+            return g(*gen())
+        """),
+    C("star-call-keys-raises", """
+        class M:
+            def keys(self):
+                raise KeyError("from keys")
+        def g(**k):
+            return k
+        def f():
+            return g(**M())
+        """),
+    C("star-call-builtin-and-method", """
+        class A:
+            def m(self, *a, **k):
+                return a, k
+        def f(xs):
+            return max(*iter(xs)), A().m(*iter(xs), **dict(z=1)), dict(**{"a": 1})
+        """, ([3, 1, 2],)),
+]
+
+
+@pytest.mark.parametrize("src, args, kwargs, opts", STAR_CALL_CASES)
+def test_star_call_shapes(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
+    run_diff(src, args, kwargs, no_exits=True, **opts)

@@ -44,6 +44,7 @@ static inline PyObject *pyj_list_get(PyObject *l, Py_ssize_t i) { return PyList_
 static inline Py_ssize_t pyj_list_size(PyObject *l) { return PyList_GET_SIZE(l); }
 static inline iternextfunc pyj_tp_iternext(PyObject *o) { return Py_TYPE(o)->tp_iternext; }
 static inline unsigned long pyj_tp_flags(PyObject *o) { return Py_TYPE(o)->tp_flags; }
+static inline int pyj_tp_iter_is_null(PyObject *o) { return Py_TYPE(o)->tp_iter == NULL; }
 static inline const char *pyj_tp_name(PyObject *o) { return Py_TYPE(o)->tp_name; }
 static inline PyObject *pyj_code_get_code(PyCodeObject *co) { return PyCode_GetCode(co); }
 
