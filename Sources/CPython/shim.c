@@ -2099,3 +2099,63 @@ PyObject *pyj_async_gen_wrap(PyObject *val) {
     _PyObject_GC_TRACK((PyObject *)o);
     return (PyObject *)o;
 }
+
+// ---- CALL ------------------------------------------------------------------------
+// PRECALL + CALL with `[NULL or method, callable or self, args...]` at `base`: a
+// bound method in callable position is unpacked in place (as PRECALL does), a compiled
+// Python function called with exact positional arguments is entered directly (its
+// frame pushed and popped here, no hook), METH_FASTCALL builtins are called directly,
+// anything else through vectorcall. On success every slot is released and the result
+// returned (the caller stores it at base[0]); on failure NULL, and the slots still hold
+// what the unwinder releases (arguments moved into a direct callee's frame are NULL).
+PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames) {
+    int is_method = base[0] != NULL;
+    if (!is_method && Py_IS_TYPE(base[1], &PyMethod_Type)) {
+        PyObject *callable = base[1];
+        base[0] = Py_NewRef(PyMethod_GET_FUNCTION(callable));
+        base[1] = Py_NewRef(PyMethod_GET_SELF(callable));
+        Py_DECREF(callable);
+        is_method = 1;
+    }
+    Py_ssize_t total = oparg + is_method;
+    PyObject *function = base[is_method ? 0 : 1];
+    PyObject **args = base + (is_method ? 1 : 2);
+    PyObject *result;
+    if (kwnames == NULL && Py_IS_TYPE(function, &PyFunction_Type)) {
+        PyFunctionObject *func = (PyFunctionObject *)function;
+        PyCodeObject *code = (PyCodeObject *)func->func_code;
+        PyjCodeEntry *record = pyj_code_entry((PyObject *)code);
+        if (record != NULL && record->entry != NULL && pyj_may_run(record) &&
+            !(code->co_flags & (CO_VARARGS | CO_VARKEYWORDS)) &&
+            code->co_argcount == total && code->co_kwonlyargcount == 0 &&
+            (void *)tstate->interp->eval_frame == pyj_jit_hook && pyj_jit_hook != NULL &&
+            !tstate->cframe->use_tracing && pyj_c_stack_ok()) {
+            _PyInterpreterFrame *frame = pyj_push_frame(tstate, func, args, (int)total);
+            if (frame != NULL) {
+                for (Py_ssize_t i = 0; i < total; i++) {
+                    args[i] = NULL;  // moved into the callee's frame
+                }
+                record->runCount++;
+                result = record->entry(tstate, frame);
+                pyj_clear_and_pop_frame(tstate, frame);
+                goto done;
+            }
+        }
+    }
+    {
+        int handled = 0;
+        result = pyj_call_builtin_fast(function, args, total, kwnames, &handled);
+        if (!handled) {
+            Py_ssize_t positional = total - (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+            result = PyObject_Vectorcall(function, args, positional | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames);
+        }
+    }
+done:
+    if (result == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < oparg + 2; i++) {
+        Py_XDECREF(base[i]);
+    }
+    return result;
+}

@@ -1080,20 +1080,21 @@ final class FunctionCompiler {
     /// or a `__slots__` member's slot in the object itself (kind 1); or jumps to `miss`
     /// (other type version, or no values array). rcx = entry.
     private func instanceValueSlot(_ object: Reg64, entry: UInt64, _ miss: Label, forStore: Bool = false,
-                                   dictKind: Label? = nil) {
+                                   dictKind: Label? = nil, emptyValue: Label? = nil) {
         let memberSlot = asm.newLabel()
         let found = asm.newLabel()
         guardTypeVersion(object, entry: entry, miss)
         asm.mov(.rdx, .qword(.rcx, AttributeCacheEntry.indexOffset))
         asm.cmp(.qword(.rcx, AttributeCacheEntry.keysEntriesOffset), imm: 0)
         asm.jcc(.notEqual, memberSlot)
-        asm.mov(.rax, .qword(object, offsets.object_values))
-        asm.test(.rax, .rax)
+        asm.mov(.r8, .qword(object, offsets.object_values))
+        asm.test(.r8, .r8)
         asm.jcc(.equal, miss)
-        asm.lea(.rax, .qword(.rax, index: .rdx, scale: .x8))
+        asm.lea(.rax, .qword(.r8, index: .rdx, scale: .x8))
         if forStore {
+            // An empty value (r8 = values, rdx = index) also joins the insertion order.
             asm.cmp(.qword(.rax), imm: 0)
-            asm.jcc(.equal, miss)
+            asm.jcc(.equal, emptyValue ?? miss)
         }
         asm.jmp(found)
         asm.bind(memberSlot)
@@ -1148,7 +1149,8 @@ final class FunctionCompiler {
         setPrevInstr()
         asm.mov(.rdi, stack(depth - 1))
         let dictKind = asm.newLabel()
-        instanceValueSlot(.rdi, entry: entry, miss, forStore: true, dictKind: dictKind)
+        let emptyValue = asm.newLabel()
+        instanceValueSlot(.rdi, entry: entry, miss, forStore: true, dictKind: dictKind, emptyValue: emptyValue)
         asm.mov(.rdx, stack(depth - 2))
         asm.mov(.rdi, .qword(.rax))
         asm.mov(.qword(.rax), .rdx)  // the slot takes v's reference
@@ -1158,6 +1160,21 @@ final class FunctionCompiler {
         let depth = self.depth
         let nameObject = name(oparg)
         let storedInDict = asm.newLabel()
+        slowPaths.append { [self] in
+            // An empty value: store it and append its index to the values' insertion
+            // order (_PyDictValues_AddToInsertionOrder: the count is the byte at
+            // values[-2], the order bytes run down from values[-3]).
+            asm.bind(emptyValue)
+            asm.mov(.rcx, stack(depth - 2))
+            asm.mov(.qword(.rax), .rcx)  // the slot takes v's reference
+            asm.movzx(.ecx, .byte(.r8, -2))
+            asm.inc(.ecx)
+            asm.mov(.byte(.r8, -2), .cl)
+            asm.neg(.rcx)
+            asm.mov(.byte(.r8, index: .rcx, scale: .x1, -2), .dl)
+            masm.decrefStackSlot(depth - 1)
+            asm.jmp(done)
+        }
         slowPaths.append { [self] in
             // An instance dict: stored there (the dict takes its own reference).
             asm.bind(dictKind)

@@ -68,6 +68,7 @@ public enum Helper: CaseIterable {
     private static let attributeDictSlotFunction: @convention(c) (Obj?, Obj?, UnsafePointer<UInt64>?) -> UnsafeMutablePointer<Obj?>? = pyj_attr_dict_hint_slot
     private static let attributeDictStoreFunction: @convention(c) (Obj?, Obj?, Obj?) -> Int32 = pyj_attr_dict_store
     private static let methodDictCheckFunction: @convention(c) (Obj?, Obj?) -> Int32 = pyj_method_dict_check
+    private static let callFunction: @convention(c) (ThreadState, Slot, Int32, Obj?) -> Obj? = pyj_call
     private static let sendFunction: @convention(c) (ThreadState, Slot) -> Int32 = pyj_send
     private static let generatorIterNextFunction: @convention(c) (ThreadState, Obj?) -> Obj? = pyj_gen_iternext
     private static let getAwaitableFunction: @convention(c) (ThreadState, Slot, Int32) -> Int32 = pyj_get_awaitable
@@ -96,7 +97,8 @@ public enum Helper: CaseIterable {
         case .getIter: return Helper.entry("getIter", unsafeBitCast(Runtime.getIter, to: UInt64.self), 1, .object)
         case .forIterEnded: return Helper.entry("forIterEnded", unsafeBitCast(Runtime.forIterEnded, to: UInt64.self), 0, .status)
         case .deleteAttr: return Helper.entry("deleteAttr", unsafeBitCast(Runtime.deleteAttr, to: UInt64.self), 2, .status)
-        case .call: return Helper.entry("call", unsafeBitCast(Runtime.call, to: UInt64.self), 4, .object)
+        // PRECALL + CALL (shim.c): direct entry into compiled functions, builtins, vectorcall.
+        case .call: return Helper.entry("pyj_call", unsafeBitCast(Helper.callFunction, to: UInt64.self), 4, .object)
         case .binarySubscr: return Helper.entry("binarySubscr", unsafeBitCast(Runtime.binarySubscr, to: UInt64.self), 2, .object)
         case .storeSubscr: return Helper.entry("storeSubscr", unsafeBitCast(Runtime.storeSubscr, to: UInt64.self), 3, .status)
         case .deleteSubscr: return Helper.entry("deleteSubscr", unsafeBitCast(Runtime.deleteSubscr, to: UInt64.self), 2, .status)

@@ -194,49 +194,6 @@ let deleteAttr: @convention(c) (Obj, Obj) -> Int32 = { owner, name in PyObject_S
 
 // MARK: - Calls
 
-/// PRECALL + CALL: object. `base` points at the first of the `oparg + 2` slots
-/// `[NULL or meth, callable or self, args...]`. A bound method in `callable` position
-/// is unpacked in place, as PRECALL does. On success every slot is released; the
-/// caller stores the result at `base[0]`. `kwnames` is a borrowed tuple or NULL.
-/// A compiled Python function called with exact positional arguments is entered
-/// directly; its arguments then move into its frame (their slots become NULL, which
-/// the interpreter's unwinding skips if the call raised).
-let call: @convention(c) (UnsafeMutableRawPointer, StackPointer, Int32, Obj?) -> Obj? = { threadState, base, oparg, kwnames in
-    let argc = Int(oparg)
-    var isMethod = base[0] != nil
-    if !isMethod, let callable = base[1], pyj_method_check(callable) != 0 {
-        let function = pyj_method_function(callable)!
-        let selfObject = pyj_method_self(callable)!
-        incref(function); incref(selfObject)
-        base[0] = function
-        base[1] = selfObject
-        decref(callable)
-        isMethod = true
-    }
-    let total = argc + (isMethod ? 1 : 0)
-    let function = base[isMethod ? 0 : 1]!
-    let args = base + (isMethod ? 1 : 2)
-    if kwnames == nil, let direct = callCompiledDirectly(threadState, function, args, total) {
-        guard let result = direct else { return nil }
-        for slot in slots(base, argc + 2) { xdecref(slot) }
-        return result
-    }
-    let kwCount = kwnames.map { pyj_tuple_size($0) } ?? 0
-    let positional = total - kwCount
-    var handled: Int32 = 0
-    var result = args.withMemoryRebound(to: Optional<UnsafeMutablePointer<PyObject>>.self, capacity: total) {
-        pyj_call_builtin_fast(function, $0, total, kwnames, &handled)
-    }
-    if handled == 0 {
-        result = args.withMemoryRebound(to: Optional<UnsafeMutablePointer<PyObject>>.self, capacity: total) {
-            PyObject_Vectorcall(function, $0, positional | vectorcallArgumentsOffset, kwnames)
-        }
-    }
-    guard let result else { return nil }
-    for slot in slots(base, argc + 2) { xdecref(slot) }
-    return result
-}
-
 // MARK: - Subscripts and containers
 
 /// BINARY_SUBSCR: object.

@@ -174,6 +174,23 @@ CASES = [
             out.append(o.x)
             return out[-2:]
         """, (30,)),
+    C("values-insertion-order-of-new-attributes", """
+        class P:
+            pass
+        def f(n):
+            out = []
+            for i in range(n):
+                p = P()
+                if i % 2:
+                    p.b = i
+                    p.a = -i
+                else:
+                    p.a = i
+                    p.b = -i
+                p.c = i * 2
+                out.append((list(vars(p)), p.a, p.b, p.c))
+            return out
+        """, (30,)),
     C("method-on-instance-with-real-dict", """
         class M:
             def __init__(self):

@@ -152,6 +152,9 @@ int pyj_check_eg_match(PyThreadState *tstate, PyObject **top);
 // takes no references.
 PyObject *pyj_prep_reraise_star(PyObject *orig, PyObject *excs);
 
+// PRECALL + CALL (see shim.c): the result, or NULL with the slots left to the unwinder.
+PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames);
+
 // Calls a METH_FASTCALL builtin or method descriptor directly, as the specialized
 // interpreter does (no recursion check); *handled = 0 for other callables.
 PyObject *pyj_call_builtin_fast(PyObject *callable, PyObject *const *args, Py_ssize_t nargs,
