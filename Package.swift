@@ -17,7 +17,9 @@ let package = Package(
     ],
     targets: [
         // The only C: Python headers with Py_BUILD_CORE, offsets, opcode tables, macros Swift cannot call.
-        .target(name: "CPython", path: "Sources/CPython"),
+        // Hidden visibility: calls between the shim's functions, and its globals, bind
+        // directly inside the extension (no PLT or GOT on the call paths).
+        .target(name: "CPython", path: "Sources/CPython", cSettings: [.unsafeFlags(["-fvisibility=hidden"])]),
         // x86-64 assembler: knows nothing of Python.
         .target(name: "X64", path: "Sources/X64"),
         // mmap'd code arena, W^X.

@@ -52,8 +52,10 @@ public final class RuntimeData {
         self.attributeCacheEntries = attributeCacheEntries
         warmup = .allocate(capacity: 1)
         warmup.initialize(to: 0)
-        attributeCache = .allocate(capacity: max(attributeCacheEntries, 1))
-        attributeCache.initialize(repeating: AttributeCacheEntry(), count: max(attributeCacheEntries, 1))
+        // Each site has `AttributeCacheEntry.ways` entries (a polymorphic cache).
+        let entries = max(attributeCacheEntries, 1) * AttributeCacheEntry.ways
+        attributeCache = .allocate(capacity: entries)
+        attributeCache.initialize(repeating: AttributeCacheEntry(), count: entries)
         globalCache = .allocate(capacity: max(globalCacheEntries, 1))
         // Version 0 is never a dict's tag, so a fresh entry always misses.
         globalCache.initialize(repeating: GlobalCacheEntry(globalsVersion: 0, builtinsVersion: 0, value: nil),
@@ -68,7 +70,7 @@ public final class RuntimeData {
 
     public var byteCount: Int {
         globalCacheEntries * MemoryLayout<GlobalCacheEntry>.stride
-            + attributeCacheEntries * MemoryLayout<AttributeCacheEntry>.stride
+            + attributeCacheEntries * AttributeCacheEntry.ways * MemoryLayout<AttributeCacheEntry>.stride
     }
 }
 

@@ -1062,17 +1062,30 @@ final class FunctionCompiler {
     private func nextAttributeEntry() -> UInt64 {
         precondition(nextAttributeCacheEntry < data.attributeCacheEntries)
         defer { nextAttributeCacheEntry += 1 }
-        return UInt64(UInt(bitPattern: data.attributeCache + nextAttributeCacheEntry))
+        return UInt64(UInt(bitPattern: data.attributeCache + nextAttributeCacheEntry * AttributeCacheEntry.ways))
     }
 
-    /// Jumps to `miss` unless the type of the object in `object` has the entry's version
-    /// (loaded into rcx). Clobbers rax; leaves the type in rsi.
+    /// Jumps to `miss` unless the type of the object in `object` has the version of one
+    /// of the site's entries; leaves that entry's address in rcx. Clobbers rax; leaves
+    /// the type in rsi.
     private func guardTypeVersion(_ object: Reg64, entry: UInt64, _ miss: Label) {
+        let hit = asm.newLabel()
         masm.loadAddress(.rcx, entry)
         asm.mov(.rsi, .qword(object, offsets.object_type))
         asm.mov(.eax, .dword(.rsi, offsets.type_version_tag))
         asm.cmp(.rax, .qword(.rcx, AttributeCacheEntry.typeVersionOffset))
-        asm.jcc(.notEqual, miss)
+        asm.jcc(.equal, hit)
+        for way in 1..<AttributeCacheEntry.ways {
+            let next = asm.newLabel()
+            let offset = Int32(way) * AttributeCacheEntry.stride
+            asm.cmp(.rax, .qword(.rcx, offset + AttributeCacheEntry.typeVersionOffset))
+            asm.jcc(.notEqual, next)
+            asm.add(.rcx, imm: offset)
+            asm.jmp(hit)
+            asm.bind(next)
+        }
+        asm.jmp(miss)
+        asm.bind(hit)
     }
 
     /// Leaves in rax the address of the cached attribute's slot: in the object's values
@@ -1131,7 +1144,8 @@ final class FunctionCompiler {
         slowPaths.append { [self] in
             // An instance dict: the entry's hint names the value's slot (or misses).
             asm.bind(dictKind)
-            masm.callHelper(.attributeDictSlot, [.stackValue(depth - 1), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
+            asm.mov(.rax, .rcx)  // the entry that matched
+            masm.callHelper(.attributeDictSlot, [.stackValue(depth - 1), .immediate(nameObject), .register(.rax)])
             asm.test(.rax, .rax)
             asm.jcc(.notEqual, haveSlot)
             asm.bind(miss)
@@ -1225,9 +1239,10 @@ final class FunctionCompiler {
         slowPaths.append { [self] in
             // An instance with a real dict: the method stands unless the dict has the name.
             asm.bind(instanceDict)
+            asm.mov(FrameLayout.scratch, .rcx)  // the entry that matched
             masm.callHelper(.methodDictCheck, [.stackValue(depth - 1), .immediate(nameObject)])
             asm.mov(.rdi, stack(depth - 1))
-            masm.loadAddress(.rcx, entry)
+            asm.mov(.rcx, FrameLayout.scratch)
             asm.test(.eax, .eax)
             asm.jcc(.notEqual, noDict)
             asm.bind(miss)

@@ -155,30 +155,55 @@ public struct AttributeCacheEntry {
     public static let indexOffset: Int32 = 8
     public static let objectOffset: Int32 = 16
     public static let keysEntriesOffset: Int32 = 24
+    /// Entries per site: a site that sees a few types (subclasses sharing code) keeps
+    /// one entry for each, as a polymorphic inline cache.
+    public static let ways = 4
+    public static let stride: Int32 = 32
+
+    /// Stores a freshly filled entry into a site's `ways` entries: over an entry of
+    /// the same type version, else into the first empty one, else in front (the
+    /// others move down one, the last is dropped).
+    static func install(_ filled: AttributeCacheEntry, site: UnsafeMutableRawPointer) {
+        let entries = site.assumingMemoryBound(to: AttributeCacheEntry.self)
+        for way in 0..<ways where entries[way].typeVersion == filled.typeVersion || entries[way].typeVersion == .max {
+            entries[way] = filled
+            return
+        }
+        for way in Swift.stride(from: ways - 1, to: 0, by: -1) { entries[way] = entries[way - 1] }
+        entries[0] = filled
+    }
+
+    /// Fills an entry with `fill` (a shim function that writes it only in part or not
+    /// at all when it fails) and installs it in the site on success.
+    static func fill(site: UnsafeMutableRawPointer, _ fill: (UnsafeMutablePointer<UInt64>) -> Int32) {
+        var filled = AttributeCacheEntry()
+        let ok = withUnsafeMutableBytes(of: &filled) { fill($0.baseAddress!.assumingMemoryBound(to: UInt64.self)) }
+        if ok != 0 { install(filled, site: site) }
+    }
 }
 
-/// LOAD_ATTR's cache miss: object; refills the entry for instance attributes.
-let loadAttrCached: @convention(c) (Obj, Obj, UnsafeMutableRawPointer) -> Obj? = { owner, name, entry in
+/// LOAD_ATTR's cache miss: object; fills an entry for instance attributes.
+let loadAttrCached: @convention(c) (Obj, Obj, UnsafeMutableRawPointer) -> Obj? = { owner, name, site in
     guard let result = PyObject_GetAttr(owner, name) else { return nil }
-    _ = pyj_attr_cache_fill_load(owner, name, entry.assumingMemoryBound(to: UInt64.self))
+    AttributeCacheEntry.fill(site: site) { pyj_attr_cache_fill_load(owner, name, $0) }
     return result
 }
 
-/// STORE_ATTR's cache miss: status; refills the entry for instance attributes.
-let storeAttrCached: @convention(c) (Obj, Obj, Obj, UnsafeMutableRawPointer) -> Int32 = { owner, name, value, entry in
+/// STORE_ATTR's cache miss: status; fills an entry for instance attributes.
+let storeAttrCached: @convention(c) (Obj, Obj, Obj, UnsafeMutableRawPointer) -> Int32 = { owner, name, value, site in
     let status = PyObject_SetAttr(owner, name, value)
-    if status == 0 { _ = pyj_attr_cache_fill_store(owner, name, entry.assumingMemoryBound(to: UInt64.self)) }
+    if status == 0 { AttributeCacheEntry.fill(site: site) { pyj_attr_cache_fill_store(owner, name, $0) } }
     return status
 }
 
-/// LOAD_METHOD's cache miss: status, as loadMethod; refills the entry for methods.
-let loadMethodCached: @convention(c) (StackPointer, Obj, UnsafeMutableRawPointer) -> Int32 = { slot, name, entry in
+/// LOAD_METHOD's cache miss: status, as loadMethod; fills an entry for methods.
+let loadMethodCached: @convention(c) (StackPointer, Obj, UnsafeMutableRawPointer) -> Int32 = { slot, name, site in
     let owner = slot[0]!
     var method: UnsafeMutablePointer<PyObject>? = nil
     let isUnbound = _PyObject_GetMethod(owner, name, &method)
     guard let method else { return -1 }
     if isUnbound != 0 {
-        _ = pyj_method_cache_fill(owner, name, method, entry.assumingMemoryBound(to: UInt64.self))
+        AttributeCacheEntry.fill(site: site) { pyj_method_cache_fill(owner, name, method, $0) }
         slot[0] = method
         slot[1] = owner
     } else {
