@@ -2108,6 +2108,95 @@ PyObject *pyj_async_gen_wrap(PyObject *val) {
 // anything else through vectorcall. On success every slot is released and the result
 // returned (the caller stores it at base[0]); on failure NULL, and the slots still hold
 // what the unwinder releases (arguments moved into a direct callee's frame are NULL).
+// The machine code of a Python function `func` that may be entered directly with
+// `argc` exact positional arguments now (pyjion's hook installed, nothing tracing,
+// room on the C stack and in the data stack's chunk), or NULL.
+static inline PyjCodeEntry *pyj_direct_entry(PyThreadState *tstate, PyFunctionObject *func, Py_ssize_t argc) {
+    PyCodeObject *code = (PyCodeObject *)func->func_code;
+    PyjCodeEntry *record = pyj_code_entry((PyObject *)code);
+    if (record == NULL || record->entry == NULL || !pyj_may_run(record) ||
+        (code->co_flags & (CO_VARARGS | CO_VARKEYWORDS)) ||
+        code->co_argcount != argc || code->co_kwonlyargcount != 0 ||
+        (void *)tstate->interp->eval_frame != pyj_jit_hook || pyj_jit_hook == NULL ||
+        tstate->cframe->use_tracing || !pyj_c_stack_ok()) {
+        return NULL;
+    }
+    size_t size = code->co_nlocalsplus + code->co_stacksize + FRAME_SPECIALS_SIZE;
+    PyObject **top = tstate->datastack_top;
+    if (top == NULL || top + size >= tstate->datastack_limit) {
+        return NULL;
+    }
+    return record;
+}
+
+// Calling a class whose instances come from object.__new__ and whose __init__ is a
+// compiled Python function taking exactly the arguments given: type_call's steps
+// (object_new through tp_new, then __init__, which must return None) with __init__
+// entered directly. `base[1]` is the class; arguments follow. Returns 0 when the call
+// is not of that shape (nothing done), else 1 with *result the instance or NULL.
+static int pyj_call_class(PyThreadState *tstate, PyObject **base, Py_ssize_t argc, PyObject **result) {
+    PyTypeObject *tp = (PyTypeObject *)base[1];
+    if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || tp->tp_new != PyBaseObject_Type.tp_new ||
+        (tp->tp_flags & Py_TPFLAGS_IS_ABSTRACT)) {
+        return 0;
+    }
+    PyObject *init = _PyType_Lookup(tp, &_Py_ID(__init__));
+    if (init == NULL || !Py_IS_TYPE(init, &PyFunction_Type)) {
+        return 0;
+    }
+    PyjCodeEntry *record = pyj_direct_entry(tstate, (PyFunctionObject *)init, argc + 1);
+    if (record == NULL) {
+        return 0;
+    }
+    // _PyObject_MakeTpCall's recursion check.
+    if (tstate->recursion_remaining-- <= 0 && _Py_CheckRecursiveCall(tstate, " while calling a Python object")) {
+        *result = NULL;
+        return 1;
+    }
+    static PyObject *no_arguments = NULL;
+    if (no_arguments == NULL && (no_arguments = PyTuple_New(0)) == NULL) {
+        tstate->recursion_remaining++;
+        *result = NULL;
+        return 1;
+    }
+    Py_INCREF(init);  // the lookup's reference is borrowed: allocation may run finalizers
+    PyObject *self = tp->tp_new(tp, no_arguments, NULL);
+    if (self == NULL) {
+        Py_DECREF(init);
+        tstate->recursion_remaining++;
+        *result = NULL;
+        return 1;
+    }
+    // __init__'s arguments: self in the class's slot, then the call's arguments; the
+    // frame takes those references (the class's stays with us meanwhile).
+    base[1] = Py_NewRef(self);
+    _PyInterpreterFrame *frame = pyj_push_frame(tstate, (PyFunctionObject *)init, base + 1, (int)(argc + 1));
+    for (Py_ssize_t i = 1; i <= argc + 1; i++) {
+        base[i] = NULL;
+    }
+    base[1] = (PyObject *)tp;
+    record->runCount++;
+    PyObject *returned = record->entry(tstate, frame);
+    pyj_clear_and_pop_frame(tstate, frame);
+    Py_DECREF(init);
+    tstate->recursion_remaining++;
+    if (returned == NULL) {
+        Py_DECREF(self);
+        *result = NULL;
+        return 1;
+    }
+    if (returned != Py_None) {
+        PyErr_Format(PyExc_TypeError, "__init__() should return None, not '%.200s'", Py_TYPE(returned)->tp_name);
+        Py_DECREF(returned);
+        Py_DECREF(self);
+        *result = NULL;
+        return 1;
+    }
+    Py_DECREF(returned);
+    *result = self;
+    return 1;
+}
+
 PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames) {
     int is_method = base[0] != NULL;
     if (!is_method && Py_IS_TYPE(base[1], &PyMethod_Type)) {
@@ -2123,23 +2212,20 @@ PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *
     PyObject *result;
     if (kwnames == NULL && Py_IS_TYPE(function, &PyFunction_Type)) {
         PyFunctionObject *func = (PyFunctionObject *)function;
-        PyCodeObject *code = (PyCodeObject *)func->func_code;
-        PyjCodeEntry *record = pyj_code_entry((PyObject *)code);
-        if (record != NULL && record->entry != NULL && pyj_may_run(record) &&
-            !(code->co_flags & (CO_VARARGS | CO_VARKEYWORDS)) &&
-            code->co_argcount == total && code->co_kwonlyargcount == 0 &&
-            (void *)tstate->interp->eval_frame == pyj_jit_hook && pyj_jit_hook != NULL &&
-            !tstate->cframe->use_tracing && pyj_c_stack_ok()) {
+        PyjCodeEntry *record = pyj_direct_entry(tstate, func, total);
+        if (record != NULL) {
             _PyInterpreterFrame *frame = pyj_push_frame(tstate, func, args, (int)total);
-            if (frame != NULL) {
-                for (Py_ssize_t i = 0; i < total; i++) {
-                    args[i] = NULL;  // moved into the callee's frame
-                }
-                record->runCount++;
-                result = record->entry(tstate, frame);
-                pyj_clear_and_pop_frame(tstate, frame);
-                goto done;
+            for (Py_ssize_t i = 0; i < total; i++) {
+                args[i] = NULL;  // moved into the callee's frame
             }
+            record->runCount++;
+            result = record->entry(tstate, frame);
+            pyj_clear_and_pop_frame(tstate, frame);
+            goto done;
+        }
+    } else if (kwnames == NULL && !is_method && Py_IS_TYPE(function, &PyType_Type)) {
+        if (pyj_call_class(tstate, base, total, &result)) {
+            goto done;
         }
     }
     {

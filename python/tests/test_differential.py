@@ -2344,3 +2344,138 @@ STAR_CALL_CASES = [
 @pytest.mark.parametrize("src, args, kwargs, opts", STAR_CALL_CASES)
 def test_star_call_shapes(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
     run_diff(src, args, kwargs, no_exits=True, **opts)
+
+
+# ---------------------------------------------------------------------------
+# Calling a class: instances of object.__new__ classes with a compiled __init__ are
+# made directly (type_call's steps); every other shape goes through type_call.
+
+CLASS_CALL_CASES = [
+    C("class-call-plain", """
+        class V:
+            def __init__(self, x, y):
+                self.x = x
+                self.y = y
+        class I(V):
+            pass
+        init = V.__init__
+        def f(n):
+            vs = [V(i, -i) for i in range(3)]
+            total = 0
+            for i in range(n):
+                v = V(i, i * 2)
+                w = I(v.x, v.y)
+                total += w.x + w.y
+            return total, type(w).__name__, vars(vs[2])
+        """, (30,), jit_names=("f", "init")),
+    C("class-call-init-returns-value", """
+        class V:
+            def __init__(self, x):
+                self.x = x
+                return x
+        def f(n):
+            for i in range(n):
+                V(None)
+            return V(5)
+        """, (30,)),
+    C("class-call-init-raises", """
+        class V:
+            def __init__(self, x):
+                self.x = 10 // x
+        def f(n):
+            for i in range(1, n):
+                V(i)
+            return V(0)
+        """, (30,)),
+    C("class-call-shapes-through-type-call", """
+        class WithNew:
+            def __new__(cls, x):
+                o = super().__new__(cls)
+                o.made = "by __new__"
+                return o
+            def __init__(self, x):
+                self.x = x
+        class Defaults:
+            def __init__(self, x, y=2):
+                self.s = x + y
+        class Meta(type):
+            def __call__(cls, *a):
+                return ("meta", a)
+        class WithMeta(metaclass=Meta):
+            def __init__(self, x):
+                self.x = x
+        class ListChild(list):
+            def __init__(self, x):
+                super().__init__([x])
+        class CallableInit:
+            class Init:
+                def __call__(self, obj, x):
+                    obj.x = x
+            __init__ = Init()
+        import abc
+        class Abstract(abc.ABC):
+            @abc.abstractmethod
+            def m(self):
+                pass
+            def __init__(self):
+                pass
+        def f(n):
+            out = []
+            for i in range(n):
+                out = [vars(WithNew(i)), Defaults(i).s, Defaults(i, 5).s, WithMeta(i), ListChild(i)]
+            try:
+                Abstract()
+            except TypeError as e:
+                out.append(str(e))
+            try:
+                Defaults()
+            except TypeError as e:
+                out.append(str(e))
+            try:
+                CallableInit(1)
+            except TypeError as e:
+                out.append(str(e))
+            return out
+        """, (20,)),
+    C("class-call-init-replaced", """
+        class V:
+            def __init__(self, x):
+                self.x = x
+        def other(self, x):
+            self.x = -x
+        def f(n):
+            out = []
+            for i in range(n):
+                out.append(V(i).x)
+                if i == n // 2:
+                    V.__init__ = other
+            return out
+        """, (20,)),
+    C("class-call-recursive-init", """
+        class Node:
+            def __init__(self, depth):
+                self.child = Node(depth - 1) if depth else None
+        init = Node.__init__
+        def f(n):
+            node = Node(n)
+            d = 0
+            while node.child is not None:
+                node = node.child
+                d += 1
+            return d
+        """, (50,), jit_names=("f", "init")),
+    C("class-call-init-sees-caller-frame", """
+        import sys
+        class V:
+            def __init__(self):
+                self.caller = sys._getframe(1).f_code.co_name
+        init = V.__init__
+        def f(n):
+            return [V().caller for i in range(2)] + [V().caller]
+        """, (3,), jit_names=("f", "init")),
+]
+
+
+@pytest.mark.parametrize("src, args, kwargs, opts", CLASS_CALL_CASES)
+def test_class_calls(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
+    run_diff(src, args, kwargs, **opts)
