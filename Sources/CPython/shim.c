@@ -1685,7 +1685,7 @@ static void pyj_frame_clear(PyThreadState *tstate, _PyInterpreterFrame *frame) {
 // whose code has machine code that may run now: the frame runs `entry` directly,
 // where the interpreter would call _PyEval_EvalFrame and so the hook. `arg` NULL is
 // next() (gen_iternext).
-static PySendResult pyj_gen_send_compiled(PyThreadState *tstate, PyGenObject *gen, PyObject *arg,
+static inline __attribute__((always_inline)) PySendResult pyj_gen_send_compiled(PyThreadState *tstate, PyGenObject *gen, PyObject *arg,
                                    PyjNativeEntry entry, PyObject **presult) {
     _PyInterpreterFrame *frame = (_PyInterpreterFrame *)gen->gi_iframe;
     PyObject *result;
