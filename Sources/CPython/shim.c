@@ -80,6 +80,10 @@ const PyjOffsets pyj_offsets = {
     .type_version_tag = offsetof(PyTypeObject, tp_version_tag),
     .heaptype_cached_keys = offsetof(PyHeapTypeObject, ht_cached_keys),
     .keys_nentries = offsetof(PyDictKeysObject, dk_nentries),
+    .dict_keys = offsetof(PyDictObject, ma_keys),
+    .keys_kind = offsetof(PyDictKeysObject, dk_kind),
+    .keys_log2_index_bytes = offsetof(PyDictKeysObject, dk_log2_index_bytes),
+    .keys_header_size = sizeof(PyDictKeysObject),
     // _PyObject_ValuesPointer and _PyObject_ManagedDictPointer: words before the object.
     .object_values = -4 * (int32_t)sizeof(PyObject *),
     .object_managed_dict = -3 * (int32_t)sizeof(PyObject *),
@@ -2244,4 +2248,32 @@ done:
         Py_XDECREF(base[i]);
     }
     return result;
+}
+
+// ---- LOAD_GLOBAL by the globals' keys ------------------------------------------
+// The index of `name` (by identity) among a combined str-keyed dict's entries, or -1.
+Py_ssize_t pyj_dict_unicode_index(PyObject *dict, PyObject *name) {
+    PyDictObject *d = (PyDictObject *)dict;
+    if (d->ma_values != NULL || d->ma_keys->dk_kind == DICT_KEYS_GENERAL) return -1;
+    PyDictUnicodeEntry *entries = DK_UNICODE_ENTRIES(d->ma_keys);
+    for (Py_ssize_t i = 0; i < d->ma_keys->dk_nentries; i++) {
+        if (entries[i].me_key == name) return i;
+    }
+    return -1;
+}
+
+void *pyj_dict_keys(PyObject *dict) { return ((PyDictObject *)dict)->ma_keys; }
+
+// LOAD_GLOBAL for a name a cache entry found in the globals (words 3 and 4: their
+// keys object and the name's index): while the dict keeps that keys object and the
+// entry at the index still holds the name, its value is the binding (as
+// LOAD_GLOBAL_MODULE's keys-version guard). Borrowed, or NULL (not known this way).
+PyObject *pyj_load_global_by_keys(PyObject *globals, const uint64_t *entry, PyObject *name) {
+    PyDictObject *d = (PyDictObject *)globals;
+    PyDictKeysObject *keys = d->ma_keys;
+    if (entry[3] == 0 || (uint64_t)(uintptr_t)keys != entry[3] || d->ma_values != NULL) return NULL;
+    Py_ssize_t ix = (Py_ssize_t)entry[4];
+    if (ix < 0 || ix >= keys->dk_nentries || keys->dk_kind == DICT_KEYS_GENERAL) return NULL;
+    PyDictUnicodeEntry *ep = DK_UNICODE_ENTRIES(keys) + ix;
+    return ep->me_key == name ? ep->me_value : NULL;
 }

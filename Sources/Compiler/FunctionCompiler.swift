@@ -1670,8 +1670,37 @@ final class FunctionCompiler {
         let unit = instruction.index
         let nameObject = name(oparg >> 1)
         let missed = asm.newLabel()
+        let generic = asm.newLabel()
         slowPaths.append { [self] in
+            // A name found in the globals stays where the entry saw it while the dict
+            // keeps the same keys object: the entry at that index, if it still holds the
+            // name, has the binding (LOAD_GLOBAL_MODULE's guard is the keys version).
+            // rcx = entry.
             asm.bind(miss)
+            asm.mov(.rax, .qword(FrameLayout.frame, offsets.frame_globals))
+            asm.mov(.rdx, .qword(.rax, offsets.dict_keys))
+            asm.cmp(.rdx, .qword(.rcx, GlobalCacheEntry.globalsKeysOffset))
+            asm.jcc(.notEqual, generic)
+            asm.mov(.r8, .qword(.rcx, GlobalCacheEntry.keysIndexOffset))
+            asm.cmp(.r8, .qword(.rdx, offsets.keys_nentries))
+            asm.jcc(.aboveOrEqual, generic)  // unsigned: -1 (none) too
+            asm.cmp(.byte(.rdx, offsets.keys_kind), imm: 0)  // DICT_KEYS_GENERAL
+            asm.jcc(.equal, generic)
+            asm.movzx(.ecx, .byte(.rdx, offsets.keys_log2_index_bytes))
+            asm.mov(.eax, imm: 1)
+            asm.shlCL(.rax)
+            asm.add(.rax, .rdx)
+            asm.shl(.r8, imm: 4)  // PyDictUnicodeEntry: key, value
+            asm.add(.rax, .r8)
+            masm.loadAddress(.rdx, UInt64(UInt(bitPattern: Int(nameObject))))
+            asm.cmp(.rdx, .qword(.rax, offsets.keys_header_size))
+            asm.jcc(.notEqual, generic)
+            asm.mov(.rax, .qword(.rax, offsets.keys_header_size + 8))
+            asm.test(.rax, .rax)
+            asm.jcc(.equal, generic)
+            masm.incref(.rax)
+            asm.jmp(found)
+            asm.bind(generic)
             masm.setPrevInstr(codeUnit: unit)
             masm.callHelper(.loadGlobalCached, [
                 .frameField(offsets.frame_globals), .frameField(offsets.frame_builtins), .immediate(nameObject),

@@ -110,16 +110,26 @@ public struct GlobalCacheEntry {
     public var globalsVersion: UInt64
     public var builtinsVersion: UInt64
     public var value: UnsafeMutableRawPointer?
+    /// For a name found in the globals: their keys object and the name's index among
+    /// its entries, which stay right while the keys object does, whatever values are
+    /// stored (a module that updates a global changes its version tag on every store).
+    public var globalsKeys: UnsafeMutableRawPointer?
+    public var keysIndex: Int
 
-    public init(globalsVersion: UInt64, builtinsVersion: UInt64, value: UnsafeMutableRawPointer?) {
+    public init(globalsVersion: UInt64, builtinsVersion: UInt64, value: UnsafeMutableRawPointer?,
+                globalsKeys: UnsafeMutableRawPointer? = nil, keysIndex: Int = -1) {
         self.globalsVersion = globalsVersion
         self.builtinsVersion = builtinsVersion
         self.value = value
+        self.globalsKeys = globalsKeys
+        self.keysIndex = keysIndex
     }
 
     public static let globalsVersionOffset: Int32 = 0
     public static let builtinsVersionOffset: Int32 = 8
     public static let valueOffset: Int32 = 16
+    public static let globalsKeysOffset: Int32 = 24
+    public static let keysIndexOffset: Int32 = 32
 }
 
 @inline(__always) private func dictVersion(_ dict: Obj) -> UInt64 {
@@ -130,14 +140,24 @@ public struct GlobalCacheEntry {
 let loadGlobalCached: @convention(c) (Obj, Obj, Obj, UnsafeMutableRawPointer) -> Obj? = { globals, builtins, name, rawEntry in
     let entry = rawEntry.assumingMemoryBound(to: GlobalCacheEntry.self)
     guard pyj_dict_check_exact(globals) != 0, pyj_dict_check_exact(builtins) != 0 else { return nil }
+    if let value = pyj_load_global_by_keys(globals, rawEntry.assumingMemoryBound(to: UInt64.self), name) {
+        incref(value)  // the globals' keys still hold the name where they did
+        return value
+    }
     var value = _PyDict_GetItemWithError(globals, name)
+    var keys: UnsafeMutableRawPointer? = nil
+    var index = -1
     if value == nil {
         if PyErr_Occurred() != nil { return nil }
         value = _PyDict_GetItemWithError(builtins, name)
+    } else {
+        index = pyj_dict_unicode_index(globals, name)
+        if index >= 0 { keys = pyj_dict_keys(globals) }
     }
     guard let value else { return nil }
     entry.pointee = GlobalCacheEntry(
-        globalsVersion: dictVersion(globals), builtinsVersion: dictVersion(builtins), value: UnsafeMutableRawPointer(value))
+        globalsVersion: dictVersion(globals), builtinsVersion: dictVersion(builtins), value: UnsafeMutableRawPointer(value),
+        globalsKeys: keys, keysIndex: index)
     incref(value)
     return value
 }

@@ -2479,3 +2479,71 @@ CLASS_CALL_CASES = [
 @pytest.mark.parametrize("src, args, kwargs, opts", CLASS_CALL_CASES)
 def test_class_calls(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
     run_diff(src, args, kwargs, **opts)
+
+
+# ---------------------------------------------------------------------------
+# LOAD_GLOBAL when the module updates its globals: the cache finds names in the
+# globals by their keys object and index, whatever the version tag says.
+
+GLOBAL_UPDATE_CASES = [
+    C("global-updated-in-loop", """
+        COUNTER = 0
+        def bump():
+            global COUNTER
+            COUNTER += 1
+        def f(n):
+            seen = []
+            for i in range(n):
+                bump()
+                seen.append(COUNTER)
+                seen.append(len(seen))
+            return seen[-4:], COUNTER
+        """, (50,)),
+    C("global-deleted-then-readded", """
+        X = 1
+        def f(n):
+            g = globals()
+            out = []
+            for i in range(n):
+                out.append(X)
+                if i == n // 3:
+                    del g["X"]
+                    g["X"] = "readded"
+                if i == n // 2:
+                    g["X"] = "rebound"
+            del g["X"]
+            try:
+                return out[-3:], X
+            except NameError as e:
+                g["X"] = 1
+                return out[-3:], str(e)
+        """, (30,)),
+    C("global-dict-resized", """
+        Y = "y"
+        def f(n):
+            g = globals()
+            out = []
+            for i in range(n):
+                out.append(Y)
+                g["filler_%d" % i] = i   # grows the globals: a new keys object
+            for i in range(n):
+                del g["filler_%d" % i]
+            return out[-3:], Y
+        """, (200,)),
+    C("global-shadows-builtin-later", """
+        def f(n):
+            g = globals()
+            out = []
+            for i in range(n):
+                out.append(len("abc"))
+                if i == n // 2:
+                    g["len"] = lambda s: -1
+            del g["len"]
+            return out[-2:], len("abc")
+        """, (30,)),
+]
+
+
+@pytest.mark.parametrize("src, args, kwargs, opts", GLOBAL_UPDATE_CASES)
+def test_global_updates(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
+    run_diff(src, args, kwargs, **opts)

@@ -78,6 +78,9 @@ typedef struct {
     int32_t object_refcnt, object_type, var_size, list_items, tuple_items,
             float_value, long_digits, type_flags, type_iternext, dict_version, cell_ref, function_annotations, function_code,
             type_version_tag, heaptype_cached_keys, keys_nentries, object_values, object_managed_dict;
+    // PyDictObject's keys; PyDictKeysObject's kind and index size, and its header size
+    // (the index table, then the entries, follow it)
+    int32_t dict_keys, keys_kind, keys_log2_index_bytes, keys_header_size;
 } PyjOffsets;
 
 extern const PyjOffsets pyj_offsets;
@@ -123,6 +126,10 @@ int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uin
 PyObject **pyj_attr_dict_hint_slot(PyObject *owner, PyObject *name, const uint64_t *entry);
 int pyj_attr_dict_store(PyObject *owner, PyObject *name, PyObject *value);
 int pyj_method_dict_check(PyObject *owner, PyObject *name);
+// LOAD_GLOBAL by the globals' keys object (see shim.c).
+Py_ssize_t pyj_dict_unicode_index(PyObject *dict, PyObject *name);
+void *pyj_dict_keys(PyObject *dict);
+PyObject *pyj_load_global_by_keys(PyObject *globals, const uint64_t *entry, PyObject *name);
 
 // Exceptions, as the evaluator handles them (see shim.c). The unwinders return the
 // handler's code-unit index with the stack set up for it, or -1 when the exception
