@@ -81,6 +81,7 @@ const PyjOffsets pyj_offsets = {
     .heaptype_cached_keys = offsetof(PyHeapTypeObject, ht_cached_keys),
     .keys_nentries = offsetof(PyDictKeysObject, dk_nentries),
     .dict_keys = offsetof(PyDictObject, ma_keys),
+    .dict_values = offsetof(PyDictObject, ma_values),
     .keys_kind = offsetof(PyDictKeysObject, dk_kind),
     .keys_log2_index_bytes = offsetof(PyDictKeysObject, dk_log2_index_bytes),
     .keys_header_size = sizeof(PyDictKeysObject),
@@ -350,18 +351,6 @@ static int instance_dict_hint(PyObject *owner, PyObject *name, int store, uint64
     entry[1] = (uint64_t)hint;
     entry[3] = 2;
     return 1;
-}
-
-// The address of the value a kind-2 entry names in `owner`'s dict, or NULL (a miss).
-PyObject **pyj_attr_dict_hint_slot(PyObject *owner, PyObject *name, const uint64_t *entry) {
-    PyDictObject *dict = *(PyDictObject **)_PyObject_ManagedDictPointer(owner);
-    if (dict == NULL || dict->ma_values != NULL) return NULL;
-    PyDictKeysObject *keys = dict->ma_keys;
-    Py_ssize_t hint = (Py_ssize_t)entry[1];
-    if (hint >= keys->dk_nentries || keys->dk_kind == DICT_KEYS_GENERAL) return NULL;
-    PyDictUnicodeEntry *ep = DK_UNICODE_ENTRIES(keys) + hint;
-    if (ep->me_key != name || ep->me_value == NULL) return NULL;
-    return &ep->me_value;
 }
 
 // STORE_ATTR through a kind-2 entry (the type version already checked): 0 stored,

@@ -1142,12 +1142,31 @@ final class FunctionCompiler {
         let depth = self.depth
         let nameObject = name(oparg)
         slowPaths.append { [self] in
-            // An instance dict: the entry's hint names the value's slot (or misses).
+            // An instance with a real dict (rdi = owner, rdx = the entry's hint): the
+            // dict's entry at the hint, if it still holds the name, has the value
+            // (LOAD_ATTR_WITH_HINT).
             asm.bind(dictKind)
-            asm.mov(.rax, .rcx)  // the entry that matched
-            masm.callHelper(.attributeDictSlot, [.stackValue(depth - 1), .immediate(nameObject), .register(.rax)])
+            asm.mov(.rax, .qword(.rdi, offsets.object_managed_dict))
             asm.test(.rax, .rax)
-            asm.jcc(.notEqual, haveSlot)
+            asm.jcc(.equal, miss)
+            asm.cmp(.qword(.rax, offsets.dict_values), imm: 0)
+            asm.jcc(.notEqual, miss)
+            asm.mov(.rax, .qword(.rax, offsets.dict_keys))
+            asm.cmp(.rdx, .qword(.rax, offsets.keys_nentries))
+            asm.jcc(.aboveOrEqual, miss)
+            asm.cmp(.byte(.rax, offsets.keys_kind), imm: 0)  // DICT_KEYS_GENERAL
+            asm.jcc(.equal, miss)
+            asm.movzx(.ecx, .byte(.rax, offsets.keys_log2_index_bytes))
+            asm.mov(.r8d, imm: 1)
+            asm.shlCL(.r8)
+            asm.add(.r8, .rax)
+            asm.shl(.rdx, imm: 4)  // PyDictUnicodeEntry: key, value
+            asm.add(.r8, .rdx)
+            masm.loadAddress(.rdx, UInt64(UInt(bitPattern: Int(nameObject))))
+            asm.cmp(.rdx, .qword(.r8, offsets.keys_header_size))
+            asm.jcc(.notEqual, miss)
+            asm.lea(.rax, .qword(.r8, offsets.keys_header_size + 8))
+            asm.jmp(haveSlot)
             asm.bind(miss)
             masm.callHelper(.loadAttrCached, [.stackValue(depth - 1), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
             asm.jmp(haveResult)

@@ -80,7 +80,7 @@ typedef struct {
             type_version_tag, heaptype_cached_keys, keys_nentries, object_values, object_managed_dict;
     // PyDictObject's keys; PyDictKeysObject's kind and index size, and its header size
     // (the index table, then the entries, follow it)
-    int32_t dict_keys, keys_kind, keys_log2_index_bytes, keys_header_size;
+    int32_t dict_keys, dict_values, keys_kind, keys_log2_index_bytes, keys_header_size;
 } PyjOffsets;
 
 extern const PyjOffsets pyj_offsets;
@@ -121,9 +121,7 @@ void pyj_clear_and_pop_frame(PyThreadState *tstate, struct _PyInterpreterFrame *
 int pyj_attr_cache_fill_load(PyObject *owner, PyObject *name, uint64_t *entry);
 int pyj_attr_cache_fill_store(PyObject *owner, PyObject *name, uint64_t *entry);
 int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uint64_t *entry);
-// Kind-2 entries (instances with a real __dict__): the value's address or NULL; and
-// a store (0 stored, 1 miss, -1 error).
-PyObject **pyj_attr_dict_hint_slot(PyObject *owner, PyObject *name, const uint64_t *entry);
+// Kind-2 entries (instances with a real __dict__): a store (0 stored, 1 miss, -1 error).
 int pyj_attr_dict_store(PyObject *owner, PyObject *name, PyObject *value);
 int pyj_method_dict_check(PyObject *owner, PyObject *name);
 // LOAD_GLOBAL by the globals' keys object (see shim.c).
