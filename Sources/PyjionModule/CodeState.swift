@@ -104,6 +104,8 @@ final class JIT {
     }
     /// The hook runs but compiles and runs nothing compiled: a baseline for the hook.
     var hookOnly = false
+    /// perf's map file, while `config(perf_map=True)`.
+    var perfMap: PerfMap?
     /// `enable()` was called (and not `disable()` since).
     var hookInstalled = false
 
@@ -179,6 +181,10 @@ final class JIT {
                 throw CompileError.codeMemory("max_code_bytes reached")
             } catch {
                 throw CompileError.codeMemory(String(describing: error))
+            }
+            if let perfMap {
+                perfMap.record(address: UInt(bitPattern: block.address), size: assembled.bytes.count,
+                               name: PerfMap.symbol(code: code, qualifiedName: view.qualifiedName))
             }
             if dumpListings {
                 let listing = assembled.formattedListing(base: UInt64(UInt(bitPattern: block.address)))

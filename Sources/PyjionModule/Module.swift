@@ -59,7 +59,8 @@ private let isEnabled: Method = { _, _ in pyBool(JIT.shared.globalMode && JIT.sh
 private let getConfig: Method = { _, _ in
     let jit = JIT.shared
     let cap = jit.arena.maxBytes.map { pyInt($0) } ?? pyNone()
-    return pyDict([("threshold", pyInt(jit.threshold)), ("max_code_bytes", cap), ("hook_only", pyBool(jit.hookOnly))])
+    return pyDict([("threshold", pyInt(jit.threshold)), ("max_code_bytes", cap), ("hook_only", pyBool(jit.hookOnly)),
+                   ("perf_map", pyBool(jit.perfMap != nil))])
 }
 
 /// set_config(settings: dict) with every key of get_config(); the Python side validates.
@@ -67,8 +68,9 @@ private let setConfig: Method = { _, settings in
     guard let settings, pyj_dict_check(settings) != 0,
           let thresholdObject = PyDict_GetItemString(settings, "threshold"),
           let capObject = PyDict_GetItemString(settings, "max_code_bytes"),
-          let hookOnlyObject = PyDict_GetItemString(settings, "hook_only") else {
-        PyErr_SetString(PyExc_TypeError, "set_config(settings) needs threshold, max_code_bytes and hook_only")
+          let hookOnlyObject = PyDict_GetItemString(settings, "hook_only"),
+          let perfMapObject = PyDict_GetItemString(settings, "perf_map") else {
+        PyErr_SetString(PyExc_TypeError, "set_config(settings) needs threshold, max_code_bytes, hook_only and perf_map")
         return nil
     }
     let threshold = PyLong_AsSsize_t(thresholdObject)
@@ -81,6 +83,8 @@ private let setConfig: Method = { _, settings in
     }
     let hookOnly = PyObject_IsTrue(hookOnlyObject)
     if hookOnly < 0 { return nil }
+    let perfMap = PyObject_IsTrue(perfMapObject)
+    if perfMap < 0 { return nil }
     guard threshold >= 0, (cap ?? 1) > 0 else {
         PyErr_SetString(PyExc_ValueError, "threshold must be >= 0 and max_code_bytes > 0")
         return nil
@@ -88,6 +92,11 @@ private let setConfig: Method = { _, settings in
     JIT.shared.threshold = threshold
     JIT.shared.arena.maxBytes = cap
     JIT.shared.hookOnly = hookOnly != 0
+    if perfMap == 0 {
+        JIT.shared.perfMap = nil
+    } else if JIT.shared.perfMap == nil {
+        JIT.shared.perfMap = PerfMap()
+    }
     JIT.shared.updateMode()
     return pyNone()
 }

@@ -112,6 +112,7 @@ def config(
     threshold: int | None = None,
     max_code_bytes: int | None = _UNSET,
     hook_only: bool | None = None,
+    perf_map: bool | None = None,
     **unknown: Any,
 ) -> dict[str, Any]:
     """Change settings and return all current settings as a dict.
@@ -123,6 +124,9 @@ def config(
     the cap is reached pyjion stops compiling (``stats()["max_code_bytes_reached"]``).
     ``hook_only``: install the hook but compile nothing (a baseline for measuring
     the hook's own cost and behaviour).
+    ``perf_map``: write perf's map file ``/tmp/perf-<pid>.map`` (a line per function
+    compiled from then on), so ``perf report`` names compiled functions. Also turned
+    on by the environment variable ``PYJION_PERF_MAP=1`` at import.
 
     Every argument is validated before anything changes. Settings survive
     :func:`enable` and :func:`disable`.
@@ -148,6 +152,10 @@ def config(
         if not isinstance(hook_only, bool):
             raise TypeError(f"hook_only must be a bool, not {type(hook_only).__name__}")
         changes["hook_only"] = hook_only
+    if perf_map is not None:
+        if not isinstance(perf_map, bool):
+            raise TypeError(f"perf_map must be a bool, not {type(perf_map).__name__}")
+        changes["perf_map"] = perf_map
     if changes:
         settings = dict(_pyjion.get_config())
         settings.update(changes)
@@ -292,3 +300,7 @@ _stats_path = os.environ.get("PYJION_STATS_FILE")
 if _stats_path:
     atexit.register(_write_stats_file, _stats_path)
 del _stats_path
+
+# PYJION_PERF_MAP=1: perf's map file from the start (see config()).
+if os.environ.get("PYJION_PERF_MAP", "") not in ("", "0"):
+    config(perf_map=True)

@@ -5,6 +5,7 @@ import dataclasses
 import io
 import json
 import math
+import os
 import types
 
 import pytest
@@ -123,6 +124,8 @@ def test_config_persists_across_enable_disable() -> None:
         ({"threshold": 5, "bogus": 1}, TypeError, "bogus"),
         ({"threshold": 5, "max_code_bytes": -1}, ValueError, "max_code_bytes"),
         ({"threshold": -1, "max_code_bytes": 4096}, ValueError, "threshold"),
+        ({"perf_map": 1}, TypeError, "perf_map"),
+        ({"threshold": 5, "perf_map": "yes"}, TypeError, "perf_map"),
     ],
 )
 def test_config_rejects_bad_values_and_changes_nothing(kwargs: dict, exc: type, word: str) -> None:
@@ -130,6 +133,55 @@ def test_config_rejects_bad_values_and_changes_nothing(kwargs: dict, exc: type, 
     with pytest.raises(exc, match=word):
         pyjion.config(**kwargs)
     assert pyjion.config() == before
+
+
+# ---------------------------------------------------------------- perf map
+
+PERF_MAP_CHILD = '''
+    import os, re, sys, pyjion
+    def hot(n):
+        t = 0
+        for i in range(n):
+            t += i
+        return t
+    if not pyjion.config()["perf_map"]:
+        pyjion.config(perf_map=True)
+    pyjion.jit(hot)
+    hot(10)
+    import io
+    listing = io.StringIO()
+    pyjion.dis_native(hot, file=listing)
+    start = int(re.search(r"bytes at 0x([0-9a-f]+)", listing.getvalue()).group(1), 16)
+    print(os.getpid(), hex(start), pyjion.info(hot).code_size, pyjion.config()["perf_map"])
+'''
+
+
+@pytest.mark.parametrize("env", [{}, {"PYJION_PERF_MAP": "1"}])
+def test_perf_map_names_compiled_functions(env: dict[str, str]) -> None:
+    """perf's /tmp/perf-<pid>.map gets `START SIZE name` for each compiled function,
+    with the address and size the machine code really has."""
+    proc = run_child(PERF_MAP_CHILD, **env)
+    assert proc.returncode == 0, proc.stderr
+    pid, start, size, on = proc.stdout.split()
+    assert on == "True"
+    path = f"/tmp/perf-{pid}.map"
+    try:
+        lines = open(path).read().splitlines()
+    finally:
+        os.unlink(path)
+    ours = [line.split(" ", 2) for line in lines if "py::hot:" in line]
+    assert ours, lines[:5]
+    address, length, name = ours[0]
+    assert int(address, 16) == int(start, 16)
+    assert int(length, 16) == int(size) > 0
+    assert name.startswith("py::hot:<string>:")
+
+
+def test_perf_map_off_by_default() -> None:
+    assert pyjion.config()["perf_map"] is False
+    proc = run_child("import os, pyjion\n@pyjion.jit\ndef f():\n    return 1\nf()\nprint(os.getpid())\n")
+    assert proc.returncode == 0, proc.stderr
+    assert not os.path.exists(f"/tmp/perf-{proc.stdout.strip()}.map")
 
 
 # ---------------------------------------------------------------- jit
