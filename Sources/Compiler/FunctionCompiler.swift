@@ -1118,6 +1118,29 @@ final class FunctionCompiler {
         asm.bind(found)
     }
 
+    /// With `keys` a dict's keys object and `index` an entry index (taken unsigned),
+    /// leaves in `entry` the address of that `PyDictUnicodeEntry` (key, then value) if
+    /// it holds `name` (by identity); jumps to `miss` if the index is out of range, the
+    /// keys are not str-keyed, or the entry holds another key. Clobbers rcx, rdx and
+    /// `index`; `entry` must not be rcx or rdx.
+    private func unicodeEntry(keys: Reg64, index: Reg64, holding name: Int64, into entry: Reg64, _ miss: Label) {
+        asm.cmp(index, .qword(keys, offsets.keys_nentries))
+        asm.jcc(.aboveOrEqual, miss)
+        asm.cmp(.byte(keys, offsets.keys_kind), imm: 0)  // DICT_KEYS_GENERAL
+        asm.jcc(.equal, miss)
+        // entries = keys + header + (1 << dk_log2_index_bytes); 16 bytes each
+        asm.movzx(.ecx, .byte(keys, offsets.keys_log2_index_bytes))
+        asm.mov(entry, imm: 1)
+        asm.shlCL(entry)
+        asm.add(entry, keys)
+        asm.shl(index, imm: 4)
+        asm.add(entry, index)
+        asm.add(entry, imm: offsets.keys_header_size)
+        masm.loadAddress(.rdx, UInt64(UInt(bitPattern: Int(name))))
+        asm.cmp(.rdx, .qword(entry))
+        asm.jcc(.notEqual, miss)
+    }
+
     /// LOAD_ATTR of an instance attribute kept in the object's values array, as the
     /// interpreter's LOAD_ATTR_INSTANCE_VALUE does; anything else through the helper.
     private func visitLoadAttr(_ oparg: Int) {
@@ -1152,20 +1175,8 @@ final class FunctionCompiler {
             asm.cmp(.qword(.rax, offsets.dict_values), imm: 0)
             asm.jcc(.notEqual, miss)
             asm.mov(.rax, .qword(.rax, offsets.dict_keys))
-            asm.cmp(.rdx, .qword(.rax, offsets.keys_nentries))
-            asm.jcc(.aboveOrEqual, miss)
-            asm.cmp(.byte(.rax, offsets.keys_kind), imm: 0)  // DICT_KEYS_GENERAL
-            asm.jcc(.equal, miss)
-            asm.movzx(.ecx, .byte(.rax, offsets.keys_log2_index_bytes))
-            asm.mov(.r8d, imm: 1)
-            asm.shlCL(.r8)
-            asm.add(.r8, .rax)
-            asm.shl(.rdx, imm: 4)  // PyDictUnicodeEntry: key, value
-            asm.add(.r8, .rdx)
-            masm.loadAddress(.rdx, UInt64(UInt(bitPattern: Int(nameObject))))
-            asm.cmp(.rdx, .qword(.r8, offsets.keys_header_size))
-            asm.jcc(.notEqual, miss)
-            asm.lea(.rax, .qword(.r8, offsets.keys_header_size + 8))
+            unicodeEntry(keys: .rax, index: .rdx, holding: nameObject, into: .r8, miss)
+            asm.lea(.rax, .qword(.r8, 8))  // its value
             asm.jmp(haveSlot)
             asm.bind(miss)
             masm.callHelper(.loadAttrCached, [.stackValue(depth - 1), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
@@ -1700,21 +1711,9 @@ final class FunctionCompiler {
             asm.mov(.rdx, .qword(.rax, offsets.dict_keys))
             asm.cmp(.rdx, .qword(.rcx, GlobalCacheEntry.globalsKeysOffset))
             asm.jcc(.notEqual, generic)
-            asm.mov(.r8, .qword(.rcx, GlobalCacheEntry.keysIndexOffset))
-            asm.cmp(.r8, .qword(.rdx, offsets.keys_nentries))
-            asm.jcc(.aboveOrEqual, generic)  // unsigned: -1 (none) too
-            asm.cmp(.byte(.rdx, offsets.keys_kind), imm: 0)  // DICT_KEYS_GENERAL
-            asm.jcc(.equal, generic)
-            asm.movzx(.ecx, .byte(.rdx, offsets.keys_log2_index_bytes))
-            asm.mov(.eax, imm: 1)
-            asm.shlCL(.rax)
-            asm.add(.rax, .rdx)
-            asm.shl(.r8, imm: 4)  // PyDictUnicodeEntry: key, value
-            asm.add(.rax, .r8)
-            masm.loadAddress(.rdx, UInt64(UInt(bitPattern: Int(nameObject))))
-            asm.cmp(.rdx, .qword(.rax, offsets.keys_header_size))
-            asm.jcc(.notEqual, generic)
-            asm.mov(.rax, .qword(.rax, offsets.keys_header_size + 8))
+            asm.mov(.r8, .qword(.rcx, GlobalCacheEntry.keysIndexOffset))  // -1: none
+            unicodeEntry(keys: .rdx, index: .r8, holding: nameObject, into: .rax, generic)
+            asm.mov(.rax, .qword(.rax, 8))  // its value
             asm.test(.rax, .rax)
             asm.jcc(.equal, generic)
             masm.incref(.rax)
