@@ -66,7 +66,10 @@ CURATED = (
     "test_positional_only_arg test_unpack test_unpack_ex test_patma test_fstring "
     "test_listcomps test_frame test_traceback test_sys_settrace test_sys_setprofile "
     "test_pdb test_bdb test_profile test_cprofile test_signal test_threading test_gc "
-    "test_weakref test_builtin test_functools test_dataclasses"
+    "test_weakref test_builtin test_functools test_dataclasses "
+    # generators, coroutines and async generators (compiled since the generators issue)
+    "test_generators test_genexps test_yield_from test_coroutines test_asyncgen "
+    "test_contextlib_async test_types test_asyncio test_except_star test_exception_group"
 ).split()
 
 # Hang until the per-test timeout on this machine with or without a hook
