@@ -430,6 +430,8 @@ final class FunctionCompiler {
     private static let falseObject = UInt64(UInt(bitPattern: pyj_false_borrowed()))
     private static let noneObject = UInt64(UInt(bitPattern: pyj_none_borrowed()))
     private static let generatorType = UInt64(UInt(bitPattern: pyj_gen_type()))
+    private static let tupleType = UInt64(UInt(bitPattern: pyj_tuple_type()))
+    private static let listType = UInt64(UInt(bitPattern: pyj_list_type()))
 
     /// Evaluates the truth of the value at `slot` into r14d (0 or 1) without popping it.
     /// True, False and None are decided inline.
@@ -589,10 +591,7 @@ final class FunctionCompiler {
         case .mapAdd:
             consumeTop(2, with: .mapAdd, [.stackValue(depth - 2 - oparg), .stackValue(depth - 2), .stackValue(depth - 1)])
         case .listToTuple: replaceTop(1, with: .listToTuple, [.stackValue(depth - 1)])
-        case .unpackSequence:
-            setPrevInstr()
-            masm.callHelper(.unpackSequence, [.stackAddress(depth - 1), .immediate(Int64(oparg))])
-            checkStatusResult()
+        case .unpackSequence: visitUnpackSequence(oparg)
         case .returnValue:
             // A frame object that outlives the call reports the line of prev_instr,
             // which the interpreter leaves at the RETURN_VALUE.
@@ -1346,6 +1345,49 @@ final class FunctionCompiler {
         checkEvalBreaker(
             errorDepth: base + 1,
             tracingExit: exitLabel(resumeAt: instruction.nextIndex, depth: base + 1, reason: .tracing))
+    }
+
+    /// UNPACK_SEQUENCE n: an exact tuple or list of n items is unpacked inline, as
+    /// UNPACK_SEQUENCE_TUPLE/_LIST do (item 0 ends on top); anything else through the
+    /// helper (iteration, the interpreter's messages).
+    private func visitUnpackSequence(_ count: Int) {
+        let generic = asm.newLabel()
+        let notTuple = asm.newLabel()
+        let haveItems = asm.newLabel()
+        let done = asm.newLabel()
+        setPrevInstr()
+        asm.mov(.rdi, stack(depth - 1))
+        asm.mov(.rax, .qword(.rdi, offsets.object_type))
+        masm.loadAddress(.rcx, FunctionCompiler.tupleType)
+        asm.cmp(.rax, .rcx)
+        asm.jcc(.notEqual, notTuple)
+        asm.cmp(.qword(.rdi, offsets.var_size), imm: Int32(count))
+        asm.jcc(.notEqual, generic)
+        asm.lea(.rsi, .qword(.rdi, offsets.tuple_items))
+        asm.bind(haveItems)
+        for k in 0..<count {
+            asm.mov(.rax, .qword(.rsi, Int32(8 * (count - 1 - k))))
+            masm.incref(.rax)
+            asm.mov(stack(depth - 1 + k), .rax)
+        }
+        masm.decrefArgumentRegister()  // the sequence, still in rdi
+        asm.bind(done)
+        let depth = self.depth
+        slowPaths.append { [self] in
+            asm.bind(notTuple)
+            masm.loadAddress(.rcx, FunctionCompiler.listType)
+            asm.cmp(.rax, .rcx)
+            asm.jcc(.notEqual, generic)
+            asm.cmp(.qword(.rdi, offsets.var_size), imm: Int32(count))
+            asm.jcc(.notEqual, generic)
+            asm.mov(.rsi, .qword(.rdi, offsets.list_items))
+            asm.jmp(haveItems)
+            asm.bind(generic)
+            masm.callHelper(.unpackSequence, [.stackAddress(depth - 1), .immediate(Int64(count))])
+            asm.test(.eax, .eax)
+            asm.jcc(.notEqual, errorLabel(depth: depth))
+            asm.jmp(done)
+        }
     }
 
     // MARK: Generators, coroutines and async generators

@@ -873,6 +873,36 @@ UNPACK_CASES = [
     C("unpack-dict-keys", "def f(d):\n    a, b = d\n    return a, b\n", ({"x": 1, "y": 2},)),
     C("unpack-in-for", "def f(ps):\n    s = 0\n    for a, b in ps:\n        s += a * b\n    return s\n", ([(1, 2), (3, 4)],)),
     C("unpack-in-for-error", "def f(ps):\n    s = 0\n    for a, b in ps:\n        s += a * b\n    return s\n", ([(1, 2), (3, 4, 5)],)),
+    C("unpack-tuple-subclass-and-fresh-tuples", """
+        import collections
+        P = collections.namedtuple("P", "x y")
+        class T(tuple):
+            def __iter__(self):
+                return iter(("from", "__iter__"))
+        def make(i):
+            return ([i], {i: i})
+        def f(n):
+            out = []
+            for i in range(n):
+                a, b = make(i)       # the tuple's last reference goes; its items live on
+                x, y = P(i, -i)
+                u, v = T((1, 2))
+                out.append((a, b, x, y, u, v))
+            return out[-1], len(out)
+        """, (20,)),
+    C("unpack-list-changes-size", """
+        def f(n):
+            xs = [1, 2]
+            out = []
+            for i in range(n):
+                try:
+                    a, b = xs
+                    out.append(a + b)
+                except ValueError as e:
+                    out.append(str(e))
+                xs.append(i) if i % 2 else xs.pop()
+            return out
+        """, (10,)),
 ]
 
 COMPREHENSION_CASES = [
