@@ -18,6 +18,13 @@
 #include "internal/pycore_pyerrors.h"
 #include "internal/pycore_call.h"
 
+// listiterobject, as Objects/listobject.c defines it (in no 3.11 header).
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t it_index;
+    PyListObject *it_seq;  // NULL once exhausted
+} PyjListIter;
+
 uint8_t pyj_jit_mode = 0;
 void *pyj_jit_hook = NULL;
 Py_ssize_t pyj_extra_index = -1;
@@ -85,6 +92,8 @@ const PyjOffsets pyj_offsets = {
     .keys_kind = offsetof(PyDictKeysObject, dk_kind),
     .keys_log2_index_bytes = offsetof(PyDictKeysObject, dk_log2_index_bytes),
     .keys_header_size = sizeof(PyDictKeysObject),
+    .listiter_index = offsetof(PyjListIter, it_index),
+    .listiter_seq = offsetof(PyjListIter, it_seq),
     // _PyObject_ValuesPointer and _PyObject_ManagedDictPointer: words before the object.
     .object_values = -4 * (int32_t)sizeof(PyObject *),
     .object_managed_dict = -3 * (int32_t)sizeof(PyObject *),

@@ -431,6 +431,7 @@ final class FunctionCompiler {
     private static let noneObject = UInt64(UInt(bitPattern: pyj_none_borrowed()))
     private static let generatorType = UInt64(UInt(bitPattern: pyj_gen_type()))
     private static let tupleType = UInt64(UInt(bitPattern: pyj_tuple_type()))
+    private static let listIteratorType = UInt64(UInt(bitPattern: pyj_list_iter_type()))
     private static let listType = UInt64(UInt(bitPattern: pyj_list_type()))
 
     /// Evaluates the truth of the value at `slot` into r14d (0 or 1) without popping it.
@@ -1685,18 +1686,41 @@ final class FunctionCompiler {
         let exhausted = asm.newLabel()
         let generator = asm.newLabel()
         let haveNext = asm.newLabel()
+        let listIterator = asm.newLabel()
+        let callIterNext = asm.newLabel()
         setPrevInstr()
         asm.mov(.rdi, stack(depth - 1))
         asm.mov(.rax, .qword(.rdi, offsets.object_type))
+        masm.loadAddress(.rcx, FunctionCompiler.listIteratorType)
+        asm.cmp(.rax, .rcx)
+        asm.jcc(.equal, listIterator)
         masm.loadAddress(.rcx, FunctionCompiler.generatorType)
         asm.cmp(.rax, .rcx)
         asm.jcc(.equal, generator)
+        asm.bind(callIterNext)
         asm.call(.qword(.rax, offsets.type_iternext))
         asm.bind(haveNext)
         asm.test(.rax, .rax)
         asm.jcc(.equal, exhausted)
         asm.mov(stack(depth), .rax)
         let depth = self.depth
+        slowPaths.append { [self] in
+            // A list iterator with items left: the next item inline, as listiter_next; an
+            // exhausted one goes through tp_iternext, which also releases the list.
+            // rdi = iterator, rax = its type.
+            asm.bind(listIterator)
+            asm.mov(.rcx, .qword(.rdi, offsets.listiter_seq))
+            asm.test(.rcx, .rcx)
+            asm.jcc(.equal, callIterNext)
+            asm.mov(.rdx, .qword(.rdi, offsets.listiter_index))
+            asm.cmp(.rdx, .qword(.rcx, offsets.var_size))
+            asm.jcc(.greaterOrEqual, callIterNext)
+            asm.mov(.rcx, .qword(.rcx, offsets.list_items))
+            asm.mov(.rax, .qword(.rcx, index: .rdx, scale: .x8))
+            asm.inc(.qword(.rdi, offsets.listiter_index))
+            masm.incref(.rax)
+            asm.jmp(haveNext)
+        }
         slowPaths.append { [self] in
             // A generator: a compiled one resumes without the hook.
             asm.bind(generator)

@@ -2577,3 +2577,60 @@ GLOBAL_UPDATE_CASES = [
 @pytest.mark.parametrize("src, args, kwargs, opts", GLOBAL_UPDATE_CASES)
 def test_global_updates(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
     run_diff(src, args, kwargs, **opts)
+
+
+# ---------------------------------------------------------------------------
+# FOR_ITER over a list takes the next item inline (listiter_next's steps).
+
+LIST_ITERATION_CASES = [
+    C("for-list-mutated-while-iterating", """
+        def f(n):
+            xs = list(range(n))
+            out = []
+            for x in xs:
+                out.append(x)
+                if x > 0 and x % 3 == 0:
+                    xs.append(-x)
+                if x == 5:
+                    del xs[0]
+            return out, xs[-3:]
+        """, (12,)),
+    C("for-list-cleared-and-exhausted-iterator", """
+        def f(n):
+            xs = list(range(n))
+            out = []
+            for x in xs:
+                out.append(x)
+                if x == 2:
+                    xs.clear()
+            it = iter([1, 2])
+            out.append([v for v in it])
+            out.append(list(it))
+            ys = [1]
+            it = iter(ys)
+            for v in it:
+                out.append(v)
+            ys.append(2)             # an exhausted list iterator stays exhausted
+            for v in it:
+                out.append(v)
+            return out
+        """, (6,)),
+    C("for-list-items-freed-as-list-shrinks", """
+        class Box:
+            def __init__(self, v):
+                self.v = v
+        def f(n):
+            xs = [Box(i) for i in range(n)]
+            total = 0
+            for b in xs:
+                total += b.v
+                if xs:
+                    xs.pop()         # the popped box lives on while the loop holds it
+            return total
+        """, (10,)),
+]
+
+
+@pytest.mark.parametrize("src, args, kwargs, opts", LIST_ITERATION_CASES)
+def test_list_iteration(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
+    run_diff(src, args, kwargs, **opts)

@@ -81,6 +81,8 @@ typedef struct {
     // PyDictObject's keys; PyDictKeysObject's kind and index size, and its header size
     // (the index table, then the entries, follow it)
     int32_t dict_keys, dict_values, keys_kind, keys_log2_index_bytes, keys_header_size;
+    // listiterobject (FOR_ITER over a list)
+    int32_t listiter_index, listiter_seq;
 } PyjOffsets;
 
 extern const PyjOffsets pyj_offsets;
@@ -232,6 +234,7 @@ PyObject *pyj_return_generator(PyThreadState *tstate, struct _PyInterpreterFrame
 int pyj_send(PyThreadState *tstate, PyObject **top);
 PyObject *pyj_gen_iternext(PyThreadState *tstate, PyObject *gen);
 static inline PyTypeObject *pyj_gen_type(void) { return &PyGen_Type; }
+static inline PyTypeObject *pyj_list_iter_type(void) { return &PyListIter_Type; }
 int pyj_get_awaitable(PyThreadState *tstate, PyObject **slot, int oparg);
 int pyj_get_aiter(PyThreadState *tstate, PyObject **slot);
 PyObject *pyj_get_anext(PyThreadState *tstate, PyObject *aiter);
