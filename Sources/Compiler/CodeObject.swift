@@ -12,6 +12,8 @@ public struct CodeObjectView {
     public let flags: Int32
     public let localsPlusCount: Int
     public let stackSize: Int
+    /// Locals bound by the call itself: positional, keyword-only, `*args`, `**kwargs`.
+    public let argumentCount: Int
     /// `_PyCode_CODE(co)`: the live instruction array that `prev_instr` points into.
     public let firstInstruction: UInt64
     public let constants: [Obj]
@@ -31,6 +33,10 @@ public struct CodeObjectView {
         flags = raw.load(fromByteOffset: Int(offsets.code_flags), as: Int32.self)
         localsPlusCount = Int(raw.load(fromByteOffset: Int(offsets.code_nlocalsplus), as: Int32.self))
         stackSize = Int(raw.load(fromByteOffset: Int(offsets.code_stacksize), as: Int32.self))
+        let positional = Int(raw.load(fromByteOffset: Int(offsets.code_argcount), as: Int32.self))
+        let keywordOnly = Int(raw.load(fromByteOffset: Int(offsets.code_kwonlyargcount), as: Int32.self))
+        // CO_VARARGS and CO_VARKEYWORDS each add one local after the named arguments.
+        argumentCount = positional + keywordOnly + (flags & 0x04 != 0 ? 1 : 0) + (flags & 0x08 != 0 ? 1 : 0)
         firstInstruction = UInt64(UInt(bitPattern: raw + Int(offsets.code_adaptive)))
         constants = CodeObjectView.items(of: raw.load(fromByteOffset: Int(offsets.code_consts), as: Obj.self))
         names = CodeObjectView.items(of: raw.load(fromByteOffset: Int(offsets.code_names), as: Obj.self))

@@ -41,8 +41,8 @@ enum ArithmeticKind {
 extension MacroAssembler {
     /// Jumps to `fail` unless `object`'s type is exactly the type at `type`. Clobbers rax.
     func guardType(_ object: Reg64, _ type: UInt64, _ fail: Label) {
-        loadAddress(.rax, type)
-        asm.cmp(.rax, .qword(object, offsets.object_type))
+        asm.mov(.rax, .qword(object, offsets.object_type))
+        compareWithConstant(.rax, type)
         asm.jcc(.notEqual, fail)
     }
 
@@ -73,8 +73,8 @@ extension MacroAssembler {
     func loadNumberAsDouble(_ object: Reg64, into target: XMM, _ fail: Label) {
         let isInt = asm.newLabel()
         let done = asm.newLabel()
-        loadAddress(.rax, TypeAddress.float)
-        asm.cmp(.rax, .qword(object, offsets.object_type))
+        asm.mov(.rax, .qword(object, offsets.object_type))
+        compareWithConstant(.rax, TypeAddress.float)
         asm.jcc(.notEqual, isInt)
         asm.movsd(target, .qword(object, offsets.float_value))
         asm.jmp(done)

@@ -25,6 +25,15 @@ final class MacroAssembler {
     let localsPlusCount: Int
     private var helperAddressLabels: [Helper: Label] = [:]
     private var helpersInPoolOrder: [Helper] = []
+    private var constantLabels: [UInt64: Label] = [:]
+    private var constantsInPoolOrder: [UInt64] = []
+
+    /// Takes code to emit out of line, after the function body (set by the compiler).
+    var emitOutOfLine: (@escaping () -> Void) -> Void = { $0() }
+    /// The code unit that releases store in `prev_instr` before a deallocation, for an
+    /// instruction whose only call out is a release (STORE_FAST, POP_TOP): its hot path
+    /// then skips the store; a destructor still sees the frame at this instruction.
+    var prevInstrForRelease: Int?
 
     init(localsPlusCount: Int) { self.localsPlusCount = localsPlusCount }
 
@@ -80,6 +89,14 @@ final class MacroAssembler {
 
     /// The helpers' addresses, one quad each, after the code.
     func emitHelperAddressPool() {
+        if !constantsInPoolOrder.isEmpty {
+            asm.align(8)
+            asm.comment("constants")
+            for value in constantsInPoolOrder {
+                asm.bind(constantLabels[value]!)
+                asm.emitQuad(value)
+            }
+        }
         guard !helperAddressLabels.isEmpty else { return }
         asm.align(8)
         asm.comment("helper addresses")
@@ -96,11 +113,8 @@ final class MacroAssembler {
 
     /// `Py_DECREF(register)`; clobbers caller-saved registers when the object dies.
     func decref(_ register: Reg64) {
-        let alive = asm.newLabel()
-        asm.dec(.qword(register, offsets.object_refcnt))
-        asm.jcc(.notEqual, alive)
-        callHelper(.dealloc, [.register(register)])
-        asm.bind(alive)
+        if register != .rdi { asm.mov(.rdi, register) }
+        decrefArgumentRegister()
     }
 
     func decrefStackSlot(_ depth: Int) {
@@ -108,13 +122,21 @@ final class MacroAssembler {
         decrefArgumentRegister()
     }
 
-    /// Decrefs the object in rdi (dealloc takes it from there).
+    /// Decrefs the object in rdi (dealloc takes it from there). The hot path is
+    /// `dec; jz`; the deallocation call is out of line.
     func decrefArgumentRegister() {
+        let dies = asm.newLabel()
         let alive = asm.newLabel()
         asm.dec(.qword(.rdi, offsets.object_refcnt))
-        asm.jcc(.notEqual, alive)
-        asm.call(.qword(rip: addressLabel(of: .dealloc)))
+        asm.jcc(.equal, dies)
         asm.bind(alive)
+        let prevInstrUnit = prevInstrForRelease
+        emitOutOfLine { [self] in
+            asm.bind(dies)
+            if let prevInstrUnit { setPrevInstr(codeUnit: prevInstrUnit) }
+            asm.call(.qword(rip: addressLabel(of: .dealloc)))
+            asm.jmp(alive)
+        }
     }
 
     func xdecrefArgumentRegister() {
@@ -123,6 +145,20 @@ final class MacroAssembler {
         asm.jcc(.equal, done)
         decrefArgumentRegister()
         asm.bind(done)
+    }
+
+    /// `cmp register, [rip + constant]`: 7 bytes where a 64-bit immediate load and a
+    /// compare take 13. The constants sit in the pool after the code.
+    func compareWithConstant(_ register: Reg64, _ value: UInt64) {
+        asm.cmp(register, .qword(rip: constantLabel(value)))
+    }
+
+    func constantLabel(_ value: UInt64) -> Label {
+        if let label = constantLabels[value] { return label }
+        let label = asm.newLabel()
+        constantLabels[value] = label
+        constantsInPoolOrder.append(value)
+        return label
     }
 
     /// Loads a 64-bit constant (an object address) into a register.

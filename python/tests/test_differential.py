@@ -1154,10 +1154,126 @@ PROGRAM_CASES = [
         """, (1, 2, 3, 4)),
 ]
 
+# The compiler drops LOAD_FAST's unbound test where a "definitely assigned" analysis
+# proves the local bound; these probe the analysis at its edges.
+BOUND_LOCAL_CASES = [
+    C("bound-argument-deleted", """
+        def f(x):
+            del x
+            return x
+        """, (1,)),
+    C("bound-argument-deleted-in-loop", """
+        def f(x, n):
+            out = []
+            for i in range(n):
+                out.append(x)
+                if i == 1:
+                    del x
+            return out
+        """, (7, 4)),
+    C("bound-argument-deleted-then-rebound", """
+        def f(x, n):
+            out = []
+            for i in range(n):
+                out.append(x)
+                del x
+                x = i
+            return out, x
+        """, (7, 4)),
+    C("bound-loop-body-only-empty", """
+        def f(n):
+            for i in range(n):
+                y = i
+            return y
+        """, (0,)),
+    C("bound-loop-body-only", """
+        def f(n):
+            for i in range(n):
+                y = i
+            return y
+        """, (3,)),
+    C("bound-conditional-in-loop", """
+        def f(xs):
+            for x in xs:
+                if x > 0:
+                    last = x
+            return last
+        """, ([-1, -3],)),
+    C("bound-conditional-in-loop-set", """
+        def f(xs):
+            for x in xs:
+                if x > 0:
+                    last = x
+            return last
+        """, ([-1, 2, -3],)),
+    C("bound-try-assignment-raised", """
+        def f(d):
+            try:
+                v = d["k"]
+            except KeyError:
+                return v
+            return v
+        """, ({},)),
+    C("bound-except-as-deleted", """
+        def f():
+            try:
+                1 / 0
+            except ZeroDivisionError as e:
+                pass
+            return e
+        """),
+    C("bound-while-break", """
+        def f(n):
+            while n > 0:
+                if n == 2:
+                    found = n
+                    break
+                n -= 1
+            return found
+        """, (1,)),
+    C("bound-kwonly-varargs", """
+        def f(a, *args, k=1, **kw):
+            return a, args, k, kw
+        """, (1, 2, 3), {"k": 4, "z": 5}),
+    C("bound-varargs-deleted", """
+        def f(*args, **kw):
+            del kw
+            return args, kw
+        """, (1,)),
+]
+
+# STORE_FAST, POP_TOP and UNPACK_SEQUENCE set prev_instr only on their way to a
+# deallocation: a destructor still sees the frame's line.
+RELEASE_LINE_CASES = [
+    C("release-line-store-pop-unpack", """
+        import sys
+        lines = []
+        class D:
+            def __del__(self):
+                frame = sys._getframe(1)
+                lines.append((frame.f_code.co_name, frame.f_lineno))
+        def f():
+            x = D()
+            x = None
+            D()
+            a, b = D(), 1
+            a = 0
+            t = (D(), 2)
+            a, b = t
+            del t
+            a = 0
+            for i in range(2):
+                y = D()
+            y = 1
+            return lines
+        """),
+]
+
 ALL_COMPILED = (
     BINARY_CASES + MATMUL_CASES + ARITH_CASES + UNARY_CASES + COMPARE_CASES + IS_CONTAINS_CASES
     + CONTROL_CASES + ITER_CASES + GLOBAL_CASES + ATTR_CASES + CALL_CASES + SUBSCR_CASES
     + BUILD_CASES + UNPACK_CASES + COMPREHENSION_CASES + FSTRING_CASES + EXCEPTION_CASES + PROGRAM_CASES
+    + BOUND_LOCAL_CASES + RELEASE_LINE_CASES
 )
 
 
