@@ -2275,3 +2275,6 @@ PyObject *pyj_load_global_by_keys(PyObject *globals, const uint64_t *entry, PyOb
     PyDictUnicodeEntry *ep = DK_UNICODE_ENTRIES(keys) + ix;
     return ep->me_key == name ? ep->me_value : NULL;
 }
+
+PyObject *pyj_small_ints(void) { return (PyObject *)&_PyRuntime.global_objects.singletons.small_ints[0]; }
+size_t pyj_long_object_size(void) { return sizeof(PyLongObject); }

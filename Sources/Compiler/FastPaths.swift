@@ -12,6 +12,13 @@ enum TypeAddress {
     static let tuple = UInt64(UInt(bitPattern: pyj_tuple_type()))
 }
 
+/// CPython's cached small ints (-5 ... 256): the object for v is at `zero + v * stride`.
+enum SmallInts {
+    static let stride = Int(pyj_long_object_size())
+    static let zero = UInt64(UInt(bitPattern: pyj_small_ints())) &+ UInt64(5 * stride)
+    static let range: ClosedRange<Int> = -5...256
+}
+
 /// BINARY_OP opargs (NB_*) with inline paths; in-place forms (+13) behave the same on
 /// ints and floats, which are immutable.
 enum ArithmeticKind {

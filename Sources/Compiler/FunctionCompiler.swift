@@ -865,28 +865,110 @@ final class FunctionCompiler {
         let generic = asm.newLabel()
         let notInt = asm.newLabel()
         let haveResult = asm.newLabel()
+        let done = asm.newLabel()
         setPrevInstr()
         // int op int, both compact (one 30-bit digit): no 64-bit overflow below.
         loadTopTwoAsCompactInts(notInt: notInt, generic: generic)
-        emitIntArithmetic(kind, generic: generic, haveResult: haveResult)
+        emitIntArithmetic(kind, generic: generic, haveResult: haveResult, done: done)
         asm.bind(notInt)
         if kind.hasFloatPath {
             // float op float, float op int, int op float.
             masm.loadNumberAsDouble(.rdi, into: .xmm0, generic)
             masm.loadNumberAsDouble(.rsi, into: .xmm1, generic)
             emitFloatArithmetic(kind, generic: generic)
-            masm.callPrepared(.floatFromDouble)
-            asm.jmp(haveResult)
+            reuseTemporary(type: TypeAddress.float, done: done, haveResult: haveResult,
+                           store: { [self] object in asm.movsd(.qword(object, offsets.float_value), .xmm0) },
+                           box: { [self] in masm.callPrepared(.floatFromDouble) })
         } else {
             asm.jmp(generic)
         }
         genericBinary(generic, haveResult, .binaryOp, [.immediate(Int64(oparg))])
         finishBinary(haveResult)
+        asm.bind(done)
+    }
+
+    /// The result of the top two values' operation becomes one of them when that one
+    /// is a temporary (refcount 1: only the stack holds it) of the result's type: `store`
+    /// writes the value into it, and the other operand is released. Saves an allocation
+    /// and a deallocation per operation in chains like `a * b + c`. Otherwise `box`
+    /// leaves a new object in rax for `haveResult`. Tries the left operand inline, the
+    /// right one out of line. Clobbers rax, rdi, rsi before `store`.
+    private func reuseTemporary(type: UInt64?, done: Label, haveResult: Label,
+                                store: @escaping (Reg64) -> Void, box: @escaping () -> Void) {
+        let tryRight = asm.newLabel()
+        let depth = self.depth
+        asm.mov(.rdi, stack(depth - 2))
+        asm.cmp(.qword(.rdi, offsets.object_refcnt), imm: 1)
+        asm.jcc(.notEqual, tryRight)
+        if let type {
+            asm.mov(.rax, .qword(.rdi, offsets.object_type))
+            masm.compareWithConstant(.rax, type)
+            asm.jcc(.notEqual, tryRight)
+        }
+        store(.rdi)
+        masm.decrefStackSlot(depth - 1)  // the left operand stays in its slot as the result
+        asm.jmp(done)
+        slowPaths.append { [self] in
+            let allocate = asm.newLabel()
+            asm.bind(tryRight)
+            asm.mov(.rsi, stack(depth - 1))
+            asm.cmp(.qword(.rsi, offsets.object_refcnt), imm: 1)
+            asm.jcc(.notEqual, allocate)
+            if let type {
+                asm.mov(.rax, .qword(.rsi, offsets.object_type))
+                masm.compareWithConstant(.rax, type)
+                asm.jcc(.notEqual, allocate)
+            }
+            store(.rsi)
+            asm.mov(.rdi, stack(depth - 2))
+            asm.mov(stack(depth - 2), .rsi)
+            masm.decrefArgumentRegister()
+            asm.jmp(done)
+            asm.bind(allocate)
+            box()
+            asm.jmp(haveResult)
+        }
+    }
+
+    /// rax = an int result of two compact ints (|rax| < 2**62): the cached object for a
+    /// small int, a temporary operand when the result fits one digit, else a new int.
+    private func boxIntResult(haveResult: Label, done: Label) {
+        let notSmall = asm.newLabel()
+        let allocate = asm.newLabel()
+        asm.lea(.rcx, .qword(.rax, Int32(-SmallInts.range.lowerBound)))
+        asm.cmp(.rcx, imm: Int32(SmallInts.range.count - 1))
+        asm.jcc(.above, notSmall)
+        asm.imul(.rcx, .rax, imm: Int32(SmallInts.stride))
+        asm.add(.rcx, .qword(rip: masm.constantLabel(SmallInts.zero)))
+        masm.incref(.rcx)
+        asm.mov(.rax, .rcx)
+        asm.jmp(haveResult)
+        asm.bind(notSmall)
+        // r10 = the value, r11 = its ob_size (-1 or 1), rcx = its magnitude.
+        asm.mov(.r10, .rax)
+        asm.mov(.r11, .rax)
+        asm.sar(.r11, imm: 63)
+        asm.mov(.rcx, .rax)
+        asm.xor(.rcx, .r11)
+        asm.sub(.rcx, .r11)
+        asm.or(.r11, imm: 1)
+        asm.cmp(.rcx, imm: (1 << 30) - 1)
+        asm.jcc(.above, allocate)
+        reuseTemporary(type: nil, done: done, haveResult: haveResult,
+                       store: { [self] object in
+                           asm.mov(.dword(object, offsets.long_digits), .ecx)
+                           asm.mov(.qword(object, offsets.var_size), .r11)
+                       },
+                       box: { [self] in asm.jmp(allocate) })
+        asm.bind(allocate)
+        masm.callHelper(.longFromSsize, [.register(.r10)])
+        asm.jmp(haveResult)
     }
 
     /// rax = a, rdx = b (compact ints). Leaves the boxed result in rax and jumps to
-    /// `haveResult`, or jumps to `generic` for operands the inline code does not take.
-    private func emitIntArithmetic(_ kind: ArithmeticKind, generic: Label, haveResult: Label) {
+    /// `haveResult` (or, having reused an operand, to `done`), or jumps to `generic`
+    /// for operands the inline code does not take.
+    private func emitIntArithmetic(_ kind: ArithmeticKind, generic: Label, haveResult: Label, done: Label) {
         switch kind {
         case .add: asm.add(.rax, .rdx)
         case .subtract: asm.sub(.rax, .rdx)
@@ -933,8 +1015,7 @@ final class FunctionCompiler {
             asm.jmp(haveResult)
             return
         }
-        masm.callHelper(.longFromSsize, [.register(.rax)])
-        asm.jmp(haveResult)
+        boxIntResult(haveResult: haveResult, done: done)
     }
 
     /// xmm0 = a, xmm1 = b: leaves the double result in xmm0.

@@ -1154,6 +1154,60 @@ PROGRAM_CASES = [
         """, (1, 2, 3, 4)),
 ]
 
+# A temporary operand (refcount 1) of BINARY_OP's result type takes the result in
+# place of a new object. Values around the small-int cache and the one-digit limit;
+# shared operands (locals, list items) must come out untouched.
+_TEMP_INTS = [-2**30, -2**30 + 1, -1000, -6, -5, -1, 0, 1, 255, 256, 257, 2**30 - 1, 2**30, 2**31, 10**20, True]
+_TEMP_FLOATS = [0.5, -0.0, 1e308, NAN, INF, 3, -7]
+TEMPORARY_CASES = [
+    C("temporary-int-results", """
+        CACHED = [256, -5, 257]
+        def f(xs):
+            out = []
+            s, m, big = CACHED
+            for a in xs:
+                for b in xs:
+                    out.append(((a + b) * 1, (a - b) + 0, 0 + (a * b), (a + 0) - (b + 0),
+                                (a & 7) | (b + 1), -(a + b), (a + b) + (a + b),
+                                (a + b) is s, (a - 1) is m, (a + 1) is big))
+            return out
+        """, (_TEMP_INTS,)),
+    C("temporary-int-divisions", """
+        def f(xs):
+            out = []
+            for a in xs:
+                for b in xs:
+                    if b:
+                        out.append(((a + 0) // (b + 0), (a * 1) % (b * 1), (a + 1) / (b + 0)))
+            return out
+        """, (_TEMP_INTS,)),
+    C("temporary-float-results", """
+        def f(xs):
+            out = []
+            for a in xs:
+                for b in xs:
+                    out.append(((a * b) + 1.0, 1.0 + (a * b), (a - b) * (a + b), (a * 1.0) / 2.0, 2 * (a + 0.5)))
+            return out
+        """, (_TEMP_FLOATS,)),
+    C("temporary-shared-operands-untouched", """
+        def f(a, b, xs):
+            t = a + b
+            u = t + 1
+            v = xs[0] + 1.5
+            w = (xs[1] * 2) + t
+            return t, u, v, w, xs
+        """, (100000, 23456, [2.5, 7])),
+    C("temporary-float-int-mix", """
+        def f(n):
+            acc = 0.0
+            k = 0
+            for i in range(n):
+                acc = (acc + i * 0.5) * 0.99
+                k = (k * 31 + i) % 1000003
+            return acc, k
+        """, (2000,)),
+]
+
 # The compiler drops LOAD_FAST's unbound test where a "definitely assigned" analysis
 # proves the local bound; these probe the analysis at its edges.
 BOUND_LOCAL_CASES = [
@@ -1273,7 +1327,7 @@ ALL_COMPILED = (
     BINARY_CASES + MATMUL_CASES + ARITH_CASES + UNARY_CASES + COMPARE_CASES + IS_CONTAINS_CASES
     + CONTROL_CASES + ITER_CASES + GLOBAL_CASES + ATTR_CASES + CALL_CASES + SUBSCR_CASES
     + BUILD_CASES + UNPACK_CASES + COMPREHENSION_CASES + FSTRING_CASES + EXCEPTION_CASES + PROGRAM_CASES
-    + BOUND_LOCAL_CASES + RELEASE_LINE_CASES
+    + BOUND_LOCAL_CASES + RELEASE_LINE_CASES + TEMPORARY_CASES
 )
 
 

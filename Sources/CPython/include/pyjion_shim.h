@@ -54,6 +54,11 @@ static inline PyTypeObject *pyj_float_type(void) { return &PyFloat_Type; }
 static inline PyTypeObject *pyj_list_type(void) { return &PyList_Type; }
 static inline PyTypeObject *pyj_tuple_type(void) { return &PyTuple_Type; }
 
+// The small-int cache (-5 ... 256), for boxing ints in machine code: the object for
+// v is at pyj_small_ints() + (v + 5) * pyj_long_object_size().
+PyObject *pyj_small_ints(void);
+size_t pyj_long_object_size(void);
+
 // PyModuleDef_HEAD_INIT is a macro with a compound literal.
 PyModuleDef *pyj_new_module_def(const char *name, const char *doc, PyMethodDef *methods);
 
