@@ -387,13 +387,48 @@ int pyj_method_dict_check(PyObject *owner, PyObject *name) {
 int pyj_attr_cache_fill_load(PyObject *owner, PyObject *name, uint64_t *entry) {
     entry[3] = 0;
     return instance_value_slot(owner, name, 0, entry) || object_slot(owner, name, 0, entry)
-        || instance_dict_hint(owner, name, 0, entry);
+        || instance_dict_hint(owner, name, 0, entry) || pyj_class_attr_cache_fill(owner, name, entry);
 }
 
 int pyj_attr_cache_fill_store(PyObject *owner, PyObject *name, uint64_t *entry) {
     entry[3] = 0;
     return instance_value_slot(owner, name, 1, entry) || object_slot(owner, name, 1, entry)
         || instance_dict_hint(owner, name, 1, entry);
+}
+
+// staticmethod's layout (funcobject.c); used only while its basic size agrees.
+typedef struct {
+    PyObject_HEAD
+    PyObject *sm_callable;
+    PyObject *sm_dict;
+} pyj_staticmethod;
+
+int32_t pyj_staticmethod_callable_offset(void) { return (int32_t)offsetof(pyj_staticmethod, sm_callable); }
+
+int pyj_class_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry) {
+    // type_getattro with the metatype exactly `type`: an attribute of `type` itself
+    // (a data descriptor would win) is not cached; else the class's MRO decides, and
+    // its version tag changes with any assignment to the class or its bases.
+    if (Py_TYPE(owner) != &PyType_Type || !PyUnicode_CheckExact(name)) return 0;
+    PyTypeObject *tp = (PyTypeObject *)owner;
+    if (_PyType_Lookup(&PyType_Type, name) != NULL) return 0;
+    PyObject *attr = _PyType_Lookup(tp, name);
+    if (attr == NULL || !has_valid_version(tp)) return 0;
+    uint64_t how;
+    descrgetfunc get = Py_TYPE(attr)->tp_descr_get;
+    if (get == NULL || PyFunction_Check(attr)) {
+        how = 0;  // a plain value; a function's __get__ with no instance returns it
+    } else if (Py_TYPE(attr) == &PyStaticMethod_Type
+               && PyStaticMethod_Type.tp_basicsize == (Py_ssize_t)sizeof(pyj_staticmethod)) {
+        how = 1;  // read at each use: staticmethod.__init__ may replace the callable
+    } else {
+        return 0;
+    }
+    entry[0] = (uint64_t)tp->tp_version_tag | PYJ_CLASS_ATTRIBUTE_TAG;
+    entry[1] = how;
+    entry[2] = (uint64_t)(uintptr_t)attr;
+    entry[3] = 3;
+    return 1;
 }
 
 int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uint64_t *entry) {

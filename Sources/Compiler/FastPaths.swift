@@ -10,6 +10,7 @@ enum TypeAddress {
     static let float = UInt64(UInt(bitPattern: pyj_float_type()))
     static let list = UInt64(UInt(bitPattern: pyj_list_type()))
     static let tuple = UInt64(UInt(bitPattern: pyj_tuple_type()))
+    static let type = UInt64(UInt(bitPattern: pyj_type_type()))
 }
 
 /// CPython's cached small ints (-5 ... 256): the object for v is at `zero + v * stride`.

@@ -1283,6 +1283,46 @@ final class FunctionCompiler {
         asm.jcc(.notEqual, miss)
     }
 
+    /// For a cache miss, out of line: an owner that is a class whose metatype is exactly
+    /// `type`, with one of the site's class-attribute entries (kind 3, tagged with
+    /// PYJ_CLASS_ATTRIBUTE_TAG), leaves the attribute (a new reference) in rax and jumps
+    /// to `hit`; anything else falls through to the helper. Clobbers rax, rcx, rdi.
+    private func classAttribute(ownerDepth: Int, entry: UInt64, hit: Label) {
+        let notFound = asm.newLabel()
+        let found = asm.newLabel()
+        let plain = asm.newLabel()
+        asm.mov(.rdi, stack(ownerDepth))
+        asm.mov(.rax, .qword(.rdi, offsets.object_type))
+        masm.compareWithConstant(.rax, TypeAddress.type)
+        asm.jcc(.notEqual, notFound)
+        asm.mov(.eax, .dword(.rdi, offsets.type_version_tag))
+        asm.or(.rax, .qword(rip: masm.constantLabel(FunctionCompiler.classAttributeTag)))
+        masm.loadAddress(.rcx, entry)
+        for way in 0..<AttributeCacheEntry.ways {
+            let next = asm.newLabel()
+            let offset = Int32(way) * AttributeCacheEntry.stride
+            asm.cmp(.rax, .qword(.rcx, offset + AttributeCacheEntry.typeVersionOffset))
+            asm.jcc(.notEqual, next)
+            if offset != 0 { asm.add(.rcx, imm: offset) }
+            asm.jmp(found)
+            asm.bind(next)
+        }
+        asm.jmp(notFound)
+        asm.bind(found)
+        asm.mov(.rax, .qword(.rcx, AttributeCacheEntry.objectOffset))
+        asm.cmp(.qword(.rcx, AttributeCacheEntry.indexOffset), imm: 0)
+        asm.jcc(.equal, plain)
+        asm.mov(.rax, .qword(.rax, pyj_staticmethod_callable_offset()))
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, notFound)  // an uninitialized staticmethod: the helper raises
+        asm.bind(plain)
+        masm.incref(.rax)
+        asm.jmp(hit)
+        asm.bind(notFound)
+    }
+
+    static let classAttributeTag = UInt64(1) << 32
+
     /// LOAD_ATTR of an instance attribute kept in the object's values array, as the
     /// interpreter's LOAD_ATTR_INSTANCE_VALUE does; anything else through the helper.
     private func visitLoadAttr(_ oparg: Int) {
@@ -1321,6 +1361,7 @@ final class FunctionCompiler {
             asm.lea(.rax, .qword(.r8, 8))  // its value
             asm.jmp(haveSlot)
             asm.bind(miss)
+            classAttribute(ownerDepth: depth - 1, entry: entry, hit: haveResult)
             masm.callHelper(.loadAttrCached, [.stackValue(depth - 1), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
             asm.jmp(haveResult)
         }
@@ -1418,6 +1459,18 @@ final class FunctionCompiler {
             asm.test(.eax, .eax)
             asm.jcc(.notEqual, noDict)
             asm.bind(miss)
+            let classHit = asm.newLabel()
+            let notClass = asm.newLabel()
+            classAttribute(ownerDepth: depth - 1, entry: entry, hit: classHit)
+            asm.jmp(notClass)
+            // [NULL, attribute]: called without self, as _PyObject_GetMethod leaves it.
+            asm.bind(classHit)
+            asm.mov(FrameLayout.scratch, .rax)
+            masm.decrefStackSlot(depth - 1)
+            asm.mov(stack(depth - 1), imm: 0)
+            asm.mov(stack(depth), FrameLayout.scratch)
+            asm.jmp(done)
+            asm.bind(notClass)
             masm.callHelper(.loadMethodCached, [.stackAddress(depth - 1), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
             asm.test(.eax, .eax)
             asm.jcc(.notEqual, errorLabel(depth: depth))

@@ -3,7 +3,8 @@
 LOAD_ATTR, STORE_ATTR and LOAD_METHOD cache what the interpreter's own
 specializations cache: an instance's values array (kind 0), a ``__slots__`` member
 (kind 1), an instance whose attributes live in a real ``__dict__`` (kind 2, with a
-hint into the dict's entries), and methods found on the type when the instance (with
+hint into the dict's entries), attributes of a class itself (kind 3: ``C.X``,
+``C.static()``, guarded by the class's own version tag), and methods found on the type when the instance (with
 or without a real dict) does not shadow them. Each case runs ``f`` many times so the
 caches fill, then changes what they assumed (the type, the instance's dict, a slot's
 contents) and checks that compiled code notices, exactly as the interpreter does.
@@ -239,6 +240,127 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("src, args, opts", CASES)
+CLASS_ATTRIBUTE_CASES = [
+    C("class-attribute-reassigned", """
+        class C:
+            X = 1
+        def f(n):
+            out = []
+            for i in range(n):
+                out.append(C.X)
+                if i == n // 2:
+                    C.X = "changed"
+            return out
+        """, (40,)),
+    C("class-attribute-base-changed", """
+        class B:
+            X = 1
+        class D(B):
+            pass
+        def f(n):
+            out = []
+            for i in range(n):
+                out.append(D.X)
+                if i == 10:
+                    B.X = 2
+                if i == 20:
+                    D.X = 3
+                if i == 30:
+                    del D.X
+            return out
+        """, (40,)),
+    C("class-attribute-deleted-raises", """
+        class C:
+            X = 1
+        def f(n):
+            out = []
+            for i in range(n):
+                out.append(C.X)
+                if i == n - 2:
+                    del C.X
+            return out
+        """, (30,)),
+    C("class-staticmethod-call-and-reinit", """
+        class C:
+            @staticmethod
+            def s(a):
+                return a + 1
+        def other(a):
+            return a * 10
+        def f(n):
+            out = []
+            for i in range(n):
+                out.append(C.s(i))
+                out.append(C.s)
+                if i == n // 2:
+                    C.__dict__["s"].__init__(other)
+            return out
+        """, (30,)),
+    C("class-function-and-classmethod", """
+        class C:
+            def m(self, a):
+                return a * 2
+            @classmethod
+            def k(cls, a):
+                return (cls.__name__, a)
+        class D(C):
+            pass
+        def f(n):
+            out = []
+            for i in range(n):
+                out.append(C.m(None, i))
+                out.append(D.k(i))
+                out.append(C.m is C.__dict__["m"])
+            return out
+        """, (30,)),
+    C("class-attribute-mixed-owners", """
+        class C:
+            X = 1
+            def __init__(self):
+                self.X = 2
+        class D:
+            X = 3
+        class Meta(type):
+            @property
+            def X(cls):
+                return "meta"
+        class E(metaclass=Meta):
+            X = 4
+        def f(n):
+            out = []
+            owners = [C, C(), D, E, E(), type, int]
+            for i in range(n):
+                for o in owners:
+                    out.append(getattr(o, "X", None) if o in (type, int) else o.X)
+            return out
+        """, (20,)),
+    C("class-attribute-names-of-type", """
+        class C:
+            pass
+        def f(n):
+            out = []
+            for i in range(n):
+                out.append((C.__name__, C.__qualname__, C.__mro__, C.__doc__, C.mro()))
+                if i == 10:
+                    C.__name__ = "Renamed"
+            return out
+        """, (20,)),
+    C("class-uninitialized-staticmethod", """
+        class C:
+            pass
+        C.s = staticmethod.__new__(staticmethod)
+        def f(n):
+            out = []
+            for i in range(n):
+                try:
+                    out.append(C.s)
+                except RuntimeError as e:
+                    out.append(str(e))
+            return out
+        """, (20,)),
+]
+
+
+@pytest.mark.parametrize("src, args, opts", CASES + CLASS_ATTRIBUTE_CASES)
 def test_attribute_caches(src: str, args: Any, opts: dict[str, Any]) -> None:
     run_diff(src, args, calls=3, **opts)

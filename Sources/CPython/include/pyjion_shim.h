@@ -53,6 +53,7 @@ static inline PyTypeObject *pyj_long_type(void) { return &PyLong_Type; }
 static inline PyTypeObject *pyj_float_type(void) { return &PyFloat_Type; }
 static inline PyTypeObject *pyj_list_type(void) { return &PyList_Type; }
 static inline PyTypeObject *pyj_tuple_type(void) { return &PyTuple_Type; }
+static inline PyTypeObject *pyj_type_type(void) { return &PyType_Type; }
 
 // The small-int cache (-5 ... 256), for boxing ints in machine code: the object for
 // v is at pyj_small_ints() + (v + 5) * pyj_long_object_size().
@@ -128,6 +129,14 @@ void pyj_clear_and_pop_frame(PyThreadState *tstate, struct _PyInterpreterFrame *
 int pyj_attr_cache_fill_load(PyObject *owner, PyObject *name, uint64_t *entry);
 int pyj_attr_cache_fill_store(PyObject *owner, PyObject *name, uint64_t *entry);
 int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uint64_t *entry);
+// Kind 3: an attribute of a class itself (`Direction.NONE`, `Strength.stronger`). The
+// entry's version is the class's own tp_version_tag with PYJ_CLASS_ATTRIBUTE_TAG set,
+// so it never matches an instance's type; entry[1] says how to get the value from
+// entry[2] (0: itself, 1: a staticmethod's callable).
+#define PYJ_CLASS_ATTRIBUTE_TAG (1ULL << 32)
+int pyj_class_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry);
+// Offset of a staticmethod's callable (its layout is private to funcobject.c).
+int32_t pyj_staticmethod_callable_offset(void);
 // Kind-2 entries (instances with a real __dict__): a store (0 stored, 1 miss, -1 error).
 int pyj_attr_dict_store(PyObject *owner, PyObject *name, PyObject *value);
 int pyj_method_dict_check(PyObject *owner, PyObject *name);
