@@ -193,29 +193,9 @@ PyObject *pyj_lookup_special(PyObject *o, PyObject *name) { return _PyObject_Loo
 // ---- Direct calls between compiled functions --------------------------------
 // CPython pushes a callee's frame in _PyEvalFramePushAndInit and clears it in
 // _PyEvalFrameClearAndPop (both static), through _PyFrame_Clear and take_ownership
-// (not exported). These are the same steps, for the one shape compiled code calls
-// directly: exact positional arguments, no cells to set up by the caller.
-
-_PyInterpreterFrame *pyj_push_frame(PyThreadState *tstate, PyFunctionObject *func, PyObject **args, int argc) {
-    PyCodeObject *code = (PyCodeObject *)func->func_code;
-    size_t size = code->co_nlocalsplus + code->co_stacksize + FRAME_SPECIALS_SIZE;
-    PyObject **base = tstate->datastack_top;
-    // Only within the current data-stack chunk; a new chunk is the slow path's job.
-    if (base == NULL || base + size >= tstate->datastack_limit) {
-        return NULL;
-    }
-    tstate->datastack_top = base + size;
-    _PyInterpreterFrame *frame = (_PyInterpreterFrame *)base;
-    Py_INCREF(func);
-    _PyFrame_InitializeSpecials(frame, func, NULL, code->co_nlocalsplus);
-    for (int i = 0; i < argc; i++) {
-        frame->localsplus[i] = args[i];  // the frame takes the caller's references
-    }
-    for (int i = argc; i < code->co_nlocalsplus; i++) {
-        frame->localsplus[i] = NULL;
-    }
-    return frame;
-}
+// (not exported). These are the same steps, for the shapes compiled code calls
+// directly: arguments bound as initialize_locals binds them without *args or
+// **kwargs (pyj_bind_arguments), no cells to set up by the caller.
 
 // take_ownership (frameobject.c): a frame object outlives its frame, so it gets a copy.
 static void pyj_take_ownership(PyThreadState *tstate, PyFrameObject *f, _PyInterpreterFrame *frame) {
@@ -2145,15 +2125,14 @@ PyObject *pyj_async_gen_wrap(PyObject *val) {
 // anything else through vectorcall. On success every slot is released and the result
 // returned (the caller stores it at base[0]); on failure NULL, and the slots still hold
 // what the unwinder releases (arguments moved into a direct callee's frame are NULL).
-// The machine code of a Python function `func` that may be entered directly with
-// `argc` exact positional arguments now (pyjion's hook installed, nothing tracing,
-// room on the C stack and in the data stack's chunk), or NULL.
-static inline PyjCodeEntry *pyj_direct_entry(PyThreadState *tstate, PyFunctionObject *func, Py_ssize_t argc) {
+// The machine code of a Python function `func` that may be entered directly now
+// (pyjion's hook installed, nothing tracing, room on the C stack and in the data
+// stack's chunk), or NULL. Its arguments are bound by pyj_bind_arguments.
+static inline PyjCodeEntry *pyj_direct_entry(PyThreadState *tstate, PyFunctionObject *func) {
     PyCodeObject *code = (PyCodeObject *)func->func_code;
     PyjCodeEntry *record = pyj_code_entry((PyObject *)code);
     if (record == NULL || record->entry == NULL || !pyj_may_run(record) ||
         (code->co_flags & (CO_VARARGS | CO_VARKEYWORDS)) ||
-        code->co_argcount != argc || code->co_kwonlyargcount != 0 ||
         (void *)tstate->interp->eval_frame != pyj_jit_hook || pyj_jit_hook == NULL ||
         tstate->cframe->use_tracing || !pyj_c_stack_ok()) {
         return NULL;
@@ -2166,12 +2145,112 @@ static inline PyjCodeEntry *pyj_direct_entry(PyThreadState *tstate, PyFunctionOb
     return record;
 }
 
+// The most parameters pyj_bind_arguments binds (a C array on the stack).
+#define PYJ_MAX_BOUND_PARAMETERS 32
+
+// initialize_locals' regular cases, for a function without *args or **kwargs: the
+// `total` arguments at `args` (the last ones named by `kwnames`) and the defaults fill
+// the co_argcount + co_kwonlyargcount parameters in `bound` (borrowed references).
+// Returns the parameter count, or -1 when the call is anything else (too many or
+// missing arguments, an unknown or repeated keyword, a positional-only parameter by
+// keyword): nothing is done, and the regular call path raises the interpreter's error.
+static inline int pyj_bind_arguments(PyFunctionObject *func, PyObject *const *args, Py_ssize_t total,
+                                     PyObject *kwnames, PyObject **bound, int *exact) {
+    PyCodeObject *code = (PyCodeObject *)func->func_code;
+    int parameters = code->co_argcount + code->co_kwonlyargcount;
+    Py_ssize_t keywords = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    Py_ssize_t positional = total - keywords;
+    *exact = positional == code->co_argcount && keywords == 0 && code->co_kwonlyargcount == 0;
+    if (*exact) {
+        return parameters;  // the common case: exactly the positional parameters, in order
+    }
+    if (parameters > PYJ_MAX_BOUND_PARAMETERS || positional > code->co_argcount) {
+        return -1;
+    }
+    for (int i = 0; i < parameters; i++) {
+        bound[i] = i < positional ? args[i] : NULL;
+    }
+    PyObject *names = code->co_localsplusnames;
+    for (Py_ssize_t k = 0; k < keywords; k++) {
+        PyObject *keyword = PyTuple_GET_ITEM(kwnames, k);
+        int index = -1;
+        for (int i = code->co_posonlyargcount; i < parameters; i++) {
+            if (PyTuple_GET_ITEM(names, i) == keyword) {
+                index = i;
+                break;
+            }
+        }
+        // Keyword names are interned str; a name not found by identity (a str
+        // subclass, an uninterned name) takes the regular path.
+        if (index < 0 || bound[index] != NULL) {
+            return -1;
+        }
+        bound[index] = args[positional + k];
+    }
+    PyObject *defaults = func->func_defaults;
+    Py_ssize_t default_count = defaults == NULL ? 0 : PyTuple_GET_SIZE(defaults);
+    Py_ssize_t first_default = code->co_argcount - default_count;
+    for (int i = (int)positional; i < code->co_argcount; i++) {
+        if (bound[i] == NULL) {
+            if (i < first_default) {
+                return -1;  // missing
+            }
+            bound[i] = PyTuple_GET_ITEM(defaults, i - first_default);
+        }
+    }
+    for (int i = code->co_argcount; i < parameters; i++) {
+        if (bound[i] == NULL) {
+            PyObject *kwdefaults = func->func_kwdefaults;
+            PyObject *value = kwdefaults == NULL ? NULL : PyDict_GetItemWithError(kwdefaults, PyTuple_GET_ITEM(names, i));
+            if (value == NULL) {
+                PyErr_Clear();
+                return -1;
+            }
+            bound[i] = value;  // borrowed: kwdefaults holds it until the frame takes a reference
+        }
+    }
+    return parameters;
+}
+
+// Pushes `func`'s frame with `bound` as its parameters (or, when `exact`, the
+// arguments themselves): the call's `total` arguments at `args` move into it (their
+// slots become NULL), defaults get new references.
+static inline _PyInterpreterFrame *pyj_push_bound_frame(PyThreadState *tstate, PyFunctionObject *func,
+                                                         PyObject **bound, int parameters, int exact,
+                                                         PyObject **args, Py_ssize_t total) {
+    PyCodeObject *code = (PyCodeObject *)func->func_code;
+    size_t size = code->co_nlocalsplus + code->co_stacksize + FRAME_SPECIALS_SIZE;
+    _PyInterpreterFrame *frame = (_PyInterpreterFrame *)tstate->datastack_top;
+    tstate->datastack_top += size;
+    Py_INCREF(func);
+    _PyFrame_InitializeSpecials(frame, func, NULL, code->co_nlocalsplus);
+    if (exact) {
+        for (int i = 0; i < parameters; i++) {
+            frame->localsplus[i] = args[i];  // exactly the positional parameters: moved
+            args[i] = NULL;
+        }
+    } else {
+        for (int i = 0; i < parameters; i++) {
+            frame->localsplus[i] = Py_NewRef(bound[i]);
+        }
+        for (Py_ssize_t i = 0; i < total; i++) {
+            Py_DECREF(args[i]);  // never the last reference: each is bound, the frame holds one
+            args[i] = NULL;
+        }
+    }
+    for (int i = parameters; i < code->co_nlocalsplus; i++) {
+        frame->localsplus[i] = NULL;
+    }
+    return frame;
+}
+
 // Calling a class whose instances come from object.__new__ and whose __init__ is a
 // compiled Python function taking exactly the arguments given: type_call's steps
 // (object_new through tp_new, then __init__, which must return None) with __init__
 // entered directly. `base[1]` is the class; arguments follow. Returns 0 when the call
 // is not of that shape (nothing done), else 1 with *result the instance or NULL.
-static int pyj_call_class(PyThreadState *tstate, PyObject **base, Py_ssize_t argc, PyObject **result) {
+static int pyj_call_class(PyThreadState *tstate, PyObject **base, Py_ssize_t argc, PyObject *kwnames,
+                          PyObject **result) {
     PyTypeObject *tp = (PyTypeObject *)base[1];
     if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || tp->tp_new != PyBaseObject_Type.tp_new ||
         (tp->tp_flags & Py_TPFLAGS_IS_ABSTRACT)) {
@@ -2181,8 +2260,13 @@ static int pyj_call_class(PyThreadState *tstate, PyObject **base, Py_ssize_t arg
     if (init == NULL || !Py_IS_TYPE(init, &PyFunction_Type)) {
         return 0;
     }
-    PyjCodeEntry *record = pyj_direct_entry(tstate, (PyFunctionObject *)init, argc + 1);
-    if (record == NULL) {
+    PyjCodeEntry *record = pyj_direct_entry(tstate, (PyFunctionObject *)init);
+    PyObject *bound[PYJ_MAX_BOUND_PARAMETERS];
+    // __init__'s arguments: self (stands in the class's slot, base[1]), then the call's.
+    int exact = 0;
+    int parameters = record == NULL ? -1
+        : pyj_bind_arguments((PyFunctionObject *)init, base + 1, argc + 1, kwnames, bound, &exact);
+    if (parameters < 0) {
         return 0;
     }
     // _PyObject_MakeTpCall's recursion check.
@@ -2206,12 +2290,11 @@ static int pyj_call_class(PyThreadState *tstate, PyObject **base, Py_ssize_t arg
     }
     // __init__'s arguments: self in the class's slot, then the call's arguments; the
     // frame takes those references (the class's stays with us meanwhile).
-    base[1] = Py_NewRef(self);
-    _PyInterpreterFrame *frame = pyj_push_frame(tstate, (PyFunctionObject *)init, base + 1, (int)(argc + 1));
-    for (Py_ssize_t i = 1; i <= argc + 1; i++) {
-        base[i] = NULL;
-    }
-    base[1] = (PyObject *)tp;
+    base[1] = Py_NewRef(self);  // moves into the frame; `self` stays ours
+    bound[0] = self;
+    _PyInterpreterFrame *frame = pyj_push_bound_frame(tstate, (PyFunctionObject *)init, bound, parameters, exact,
+                                                      base + 1, argc + 1);
+    base[1] = (PyObject *)tp;  // the class's reference, still ours
     record->runCount++;
     PyObject *returned = record->entry(tstate, frame);
     pyj_clear_and_pop_frame(tstate, frame);
@@ -2247,21 +2330,21 @@ PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *
     PyObject *function = base[is_method ? 0 : 1];
     PyObject **args = base + (is_method ? 1 : 2);
     PyObject *result;
-    if (kwnames == NULL && Py_IS_TYPE(function, &PyFunction_Type)) {
+    if (Py_IS_TYPE(function, &PyFunction_Type)) {
         PyFunctionObject *func = (PyFunctionObject *)function;
-        PyjCodeEntry *record = pyj_direct_entry(tstate, func, total);
-        if (record != NULL) {
-            _PyInterpreterFrame *frame = pyj_push_frame(tstate, func, args, (int)total);
-            for (Py_ssize_t i = 0; i < total; i++) {
-                args[i] = NULL;  // moved into the callee's frame
-            }
+        PyjCodeEntry *record = pyj_direct_entry(tstate, func);
+        PyObject *bound[PYJ_MAX_BOUND_PARAMETERS];
+        int exact = 0;
+        int parameters = record == NULL ? -1 : pyj_bind_arguments(func, args, total, kwnames, bound, &exact);
+        if (parameters >= 0) {
+            _PyInterpreterFrame *frame = pyj_push_bound_frame(tstate, func, bound, parameters, exact, args, total);
             record->runCount++;
             result = record->entry(tstate, frame);
             pyj_clear_and_pop_frame(tstate, frame);
             goto done;
         }
-    } else if (kwnames == NULL && !is_method && Py_IS_TYPE(function, &PyType_Type)) {
-        if (pyj_call_class(tstate, base, total, &result)) {
+    } else if (!is_method && Py_IS_TYPE(function, &PyType_Type)) {
+        if (pyj_call_class(tstate, base, total, kwnames, &result)) {
             goto done;
         }
     }

@@ -2804,3 +2804,122 @@ LIST_ITERATION_CASES = [
 @pytest.mark.parametrize("src, args, kwargs, opts", LIST_ITERATION_CASES)
 def test_list_iteration(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
     run_diff(src, args, kwargs, **opts)
+
+
+# ---------------------------------------------------------------------------
+# Direct calls bind arguments as initialize_locals does: defaults, keyword
+# arguments, keyword-only parameters and their defaults; every irregular call
+# (missing, repeated or unknown arguments, positional-only by keyword) goes the
+# regular way and raises the interpreter's error. Callees are compiled too.
+
+_BINDING_CALLEES = """
+    def pos(a, b, c=3, d=4):
+        return (a, b, c, d)
+    def kwonly(a, *, k, m=9):
+        return (a, k, m)
+    def posonly(a, b=2, /, c=3):
+        return (a, b, c)
+    def many(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15,
+             a16, a17, a18, a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31,
+             a32, a33=33):
+        return a0 + a33
+    class Obj:
+        def __init__(self, x, y=2, *, z=3):
+            self.v = (x, y, z)
+        def meth(self, p, q=8, *, r=7):
+            return (p, q, r)
+    init = Obj.__init__
+    meth = Obj.meth
+"""
+_BINDING_NAMES = ("f", "pos", "kwonly", "posonly", "many", "init", "meth")
+
+def _attempts(body: str) -> str:
+    lines = [line.strip() for line in textwrap.dedent(body).strip().splitlines()]
+    calls = "\n".join(f"""            try:
+                out.append({line})
+            except TypeError as e:
+                out.append(("TypeError", str(e)))""" for line in lines)
+    return _BINDING_CALLEES + f"""
+    def f(n):
+        out = []
+        for i in range(n):
+{calls}
+        return out
+"""
+
+ARGUMENT_BINDING_CASES = [
+    C("bind-defaults-and-keywords", _attempts("""
+        pos(1, 2)
+        pos(1, 2, 5)
+        pos(1, b=i)
+        pos(b=1, a=2, d=i)
+        pos(1, 2, d=0, c=9)
+        kwonly(1, k=2)
+        kwonly(a=1, m=i, k=0)
+        posonly(1)
+        posonly(1, 5, c=i)
+        many(*range(33))
+        many(*range(34))
+        Obj(1).v
+        Obj(1, z=i).v
+        Obj(y=5, x=i).v
+        Obj(1).meth(i)
+        Obj(1).meth(q=1, p=2, r=i)
+    """), (20,), jit_names=_BINDING_NAMES),
+    C("bind-errors-take-the-regular-path", _attempts("""
+        pos(1)
+        pos(1, 2, a=3)
+        pos(1, 2, e=3)
+        pos(1, 2, 3, 4, 5)
+        kwonly(1)
+        kwonly(1, 2)
+        kwonly(1, k=1, k2=3)
+        posonly(a=1)
+        posonly(1, b=2)
+        Obj().v
+        Obj(1, w=2).v
+        Obj(1).meth()
+        (pos(1, 2), kwonly(1, k=1), posonly(1), Obj(1).meth(1))
+    """), (5,), jit_names=_BINDING_NAMES[:4] + _BINDING_NAMES[5:]),
+    C("bind-defaults-replaced", _BINDING_CALLEES + """
+    def f(n):
+        out = []
+        for i in range(n):
+            out.append((pos(1, 2), kwonly(1, k=0), Obj(1).v))
+            if i == n // 2:
+                pos.__defaults__ = (30, 40)
+                kwonly.__kwdefaults__ = {"m": -1}
+                Obj.__init__.__kwdefaults__ = None
+        return out
+    """, (10,), jit_names=("f", "pos", "kwonly", "init")),
+    C("bind-keyword-str-subclass", _BINDING_CALLEES + """
+    class S(str):
+        pass
+    def f(n):
+        out = []
+        for i in range(n):
+            out.append(pos(1, **{S("b"): i}))
+            out.append(pos(1, **{"".join(["c"]): i, "b": 0}))
+        return out
+    """, (10,), jit_names=("f", "pos")),
+    C("bind-defaults-own-references", _BINDING_CALLEES + """
+    def grow(a, acc=[]):
+        acc.append(a)
+        return len(acc)
+    def f(n):
+        out = []
+        for i in range(n):
+            out.append(grow(i))
+        del grow.__defaults__
+        try:
+            grow(1)
+        except TypeError as e:
+            out.append(str(e))
+        return out
+    """, (10,), jit_names=("f", "grow")),
+]
+
+
+@pytest.mark.parametrize("src, args, kwargs, opts", ARGUMENT_BINDING_CASES)
+def test_argument_binding(src: str, args: Any, kwargs: dict[str, Any] | None, opts: dict[str, Any]) -> None:
+    run_diff(src, args, kwargs, **opts)

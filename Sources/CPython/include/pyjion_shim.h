@@ -118,10 +118,8 @@ PyAPI_FUNC(int) _Py_CheckRecursiveCall(PyThreadState *tstate, const char *where)
 // _PyObject_LookupSpecial(o, name): exported, declared only in internal headers.
 PyObject *pyj_lookup_special(PyObject *o, PyObject *name);
 
-// Direct calls: push a thread-owned frame for `func` on the data stack, taking the
-// references to `args` (NULL, and nothing taken, when the current chunk is full);
-// clear it and pop it afterwards, as _PyEvalFrameClearAndPop does.
-struct _PyInterpreterFrame *pyj_push_frame(PyThreadState *tstate, PyFunctionObject *func, PyObject **args, int argc);
+// Direct calls (pyj_call) push a thread-owned frame for a compiled callee on the data
+// stack; this clears it and pops it afterwards, as _PyEvalFrameClearAndPop does.
 void pyj_clear_and_pop_frame(PyThreadState *tstate, struct _PyInterpreterFrame *frame);
 
 // Attribute inline caches: fill a 4-word entry when the interpreter's own instance
