@@ -35,6 +35,9 @@ final class FunctionCompiler {
     private var instruction: Instruction!
     private var position = 0
     private var depth = 0
+    /// Values at the top of the stack whose LOAD_FAST or LOAD_CONST was deferred to the
+    /// next instruction, which reads them where they live (bottom first): see `Operand`.
+    private var deferred: [Operand] = []
     /// Bound after the next instruction: the end of a COMPARE_OP fused with its jump.
     private var fusedCompareEnd: Label?
 
@@ -95,7 +98,12 @@ final class FunctionCompiler {
             asm.comment(describe(instruction))
             let endOfFusedCompare = fusedCompareEnd
             fusedCompareEnd = nil
+            if !deferred.isEmpty && !FunctionCompiler.takesDeferredOperands.contains(instruction.opcode) {
+                materializeDeferred()
+            }
             try visit(instruction)
+            precondition(deferred.isEmpty || [.loadFast, .loadConst].contains(instruction.opcode),
+                         "\(instruction.opcode.name) left deferred operands")
             if let endOfFusedCompare { asm.bind(endOfFusedCompare) }
         }
         asm.comment("out-of-line paths")
@@ -448,7 +456,7 @@ final class FunctionCompiler {
     /// rax holds a helper's object result: NULL is an error at the current instruction.
     private func checkObjectResult() {
         asm.test(.rax, .rax)
-        asm.jcc(.equal, errorLabel(depth: depth))
+        asm.jcc(.equal, errorLabel(depth: ownedDepth))
     }
 
     /// eax holds a helper's status: non-zero is an error at the current instruction.
@@ -822,25 +830,117 @@ final class FunctionCompiler {
     }
 
 
+    // MARK: Deferred pushes
+
+    /// Where a value of the stack lives. A LOAD_FAST of a surely bound local, or a
+    /// LOAD_CONST, right before an instruction that only reads its operands (BINARY_OP,
+    /// a fused COMPARE_OP, BINARY_SUBSCR, LOAD_ATTR) is not pushed: that instruction
+    /// reads the local or the constant itself, a borrowed reference, and skips the
+    /// incref, the store, the reload and the decref. Nothing can unbind a local while
+    /// one instruction runs (a debugger writes locals only to frames the evaluator runs),
+    /// and co_consts keeps constants alive.
+    private enum Operand: Equatable {
+        case slot(Int)
+        case local(Int)
+        case constant(UInt64)
+
+        var isBorrowed: Bool { if case .slot = self { return false } else { return true } }
+    }
+
+    static let takesDeferredOperands: Set<Opcode> = [.loadFast, .loadConst, .binaryOp, .compareOp, .binarySubscr, .loadAttr]
+
+    /// Values really in the frame's stack now: the unwinder's depth on an error.
+    private var ownedDepth: Int { depth - deferred.count }
+
+    /// Where the value at stack index `index` (0 = bottom) lives now.
+    private func operand(_ index: Int) -> Operand {
+        let firstDeferred = depth - deferred.count
+        return index >= firstDeferred ? deferred[index - firstDeferred] : .slot(index)
+    }
+
+    private func load(_ register: Reg64, _ operand: Operand) {
+        switch operand {
+        case .slot(let index): asm.mov(register, stack(index))
+        case .local(let index): asm.mov(register, masm.local(index))
+        case .constant(let address): masm.loadAddress(register, address)
+        }
+    }
+
+    private func argument(_ operand: Operand) -> HelperArgument {
+        switch operand {
+        case .slot(let index): return .stackValue(index)
+        case .local(let index): return .localValue(index)
+        case .constant(let address): return .immediate(Int64(bitPattern: address))
+        }
+    }
+
+    /// Releases an operand the instruction consumed: a borrowed one needs nothing.
+    private func release(_ operand: Operand) {
+        if case .slot(let index) = operand { masm.decrefStackSlot(index) }
+    }
+
+    /// Pushes the deferred values for real (an instruction that does not take them).
+    private func materializeDeferred() {
+        let first = depth - deferred.count
+        for (offset, operand) in deferred.enumerated() {
+            load(.rax, operand)
+            masm.incref(.rax)
+            asm.mov(stack(first + offset), .rax)
+        }
+        deferred = []
+    }
+
+    /// Whether the push at the current LOAD_FAST or LOAD_CONST can be left to the next
+    /// instruction: it (or, for a first operand, the push after it and then it) reads
+    /// its operands only, and nothing jumps in between.
+    private func mayDefer(isLocal: Bool) -> Bool {
+        let instructions = decoded.instructions
+        func plain(_ p: Int) -> Instruction? {
+            guard p < instructions.count, reachable[p] else { return nil }
+            let unit = instructions[p].prefixStart
+            guard !decoded.jumpTargets.contains(unit), !handlerTargets.contains(unit) else { return nil }
+            return instructions[p]
+        }
+        func twoOperandReader(_ instruction: Instruction) -> Bool {
+            switch instruction.opcode {
+            case .binaryOp: return ArithmeticKind(binaryOparg: instruction.oparg) != nil
+            case .compareOp: return Condition(richCompare: instruction.oparg) != nil
+            case .binarySubscr: return true
+            default: return false
+            }
+        }
+        guard let next = plain(position + 1) else { return false }
+        if twoOperandReader(next) { return true }
+        if next.opcode == .loadAttr { return isLocal && deferred.isEmpty }
+        // The first of two operands: the second must defer too (a bound local or a constant).
+        guard deferred.isEmpty, let after = plain(position + 2), twoOperandReader(after) else { return false }
+        switch next.opcode {
+        case .loadConst: return true
+        case .loadFast: return next.oparg < 64 && boundLocals[position + 1] & (1 << UInt64(next.oparg)) != 0
+        default: return false
+        }
+    }
+
     // MARK: Typed fast paths
 
     /// rax holds the result of the two top values' operation (or NULL): releases the
-    /// inputs and pushes the result in their place.
+    /// inputs and pushes the result in their place. Ends the use of deferred operands.
     private func finishBinary(_ haveResult: Label) {
         asm.bind(haveResult)
         checkObjectResult()
         asm.mov(FrameLayout.scratch, .rax)
-        masm.decrefStackSlot(depth - 2)
-        masm.decrefStackSlot(depth - 1)
+        release(operand(depth - 2))
+        release(operand(depth - 1))
         asm.mov(stack(depth - 2), FrameLayout.scratch)
+        deferred = []
     }
 
     /// The generic helper, out of line, continuing at `haveResult` with rax.
     private func genericBinary(_ entry: Label, _ haveResult: Label, _ helper: Helper, _ extra: [HelperArgument]) {
-        let depth = self.depth
+        let arguments = [argument(operand(depth - 2)), argument(operand(depth - 1))] + extra
         slowPaths.append { [self] in
             asm.bind(entry)
-            masm.callHelper(helper, [.stackValue(depth - 2), .stackValue(depth - 1)] + extra)
+            masm.callHelper(helper, arguments)
             asm.jmp(haveResult)
         }
     }
@@ -849,8 +949,8 @@ final class FunctionCompiler {
     /// ints. Jumps to `notInt` when either is not an exact int, to `generic` when an int
     /// is too big for the inline paths.
     private func loadTopTwoAsCompactInts(notInt: Label, generic: Label) {
-        asm.mov(.rdi, stack(depth - 2))
-        asm.mov(.rsi, stack(depth - 1))
+        load(.rdi, operand(depth - 2))
+        load(.rsi, operand(depth - 1))
         masm.guardType(.rdi, TypeAddress.long, notInt)
         masm.guardType(.rsi, TypeAddress.long, notInt)
         masm.loadCompactInt(.rdi, into: .rax, generic)
@@ -859,6 +959,7 @@ final class FunctionCompiler {
 
     private func visitBinaryOp(_ oparg: Int) {
         guard let kind = ArithmeticKind(binaryOparg: oparg) else {
+            materializeDeferred()
             replaceTop(2, with: .binaryOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg))])
             return
         }
@@ -897,33 +998,51 @@ final class FunctionCompiler {
                                 store: @escaping (Reg64) -> Void, box: @escaping () -> Void) {
         let tryRight = asm.newLabel()
         let depth = self.depth
-        asm.mov(.rdi, stack(depth - 2))
-        asm.cmp(.qword(.rdi, offsets.object_refcnt), imm: 1)
-        asm.jcc(.notEqual, tryRight)
-        if let type {
-            asm.mov(.rax, .qword(.rdi, offsets.object_type))
-            masm.compareWithConstant(.rax, type)
-            asm.jcc(.notEqual, tryRight)
+        let left = operand(depth - 2)
+        let right = operand(depth - 1)
+        // A borrowed operand (a deferred local or constant) is never a temporary.
+        if left.isBorrowed && right.isBorrowed {
+            box()
+            asm.jmp(haveResult)
+            return
         }
-        store(.rdi)
-        masm.decrefStackSlot(depth - 1)  // the left operand stays in its slot as the result
-        asm.jmp(done)
+        if left.isBorrowed {
+            asm.jmp(tryRight)
+        } else {
+            asm.mov(.rdi, stack(depth - 2))
+            asm.cmp(.qword(.rdi, offsets.object_refcnt), imm: 1)
+            asm.jcc(.notEqual, tryRight)
+            if let type {
+                asm.mov(.rax, .qword(.rdi, offsets.object_type))
+                masm.compareWithConstant(.rax, type)
+                asm.jcc(.notEqual, tryRight)
+            }
+            store(.rdi)
+            release(right)  // the left operand stays in its slot as the result
+            asm.jmp(done)
+        }
         slowPaths.append { [self] in
             let allocate = asm.newLabel()
             asm.bind(tryRight)
-            asm.mov(.rsi, stack(depth - 1))
-            asm.cmp(.qword(.rsi, offsets.object_refcnt), imm: 1)
-            asm.jcc(.notEqual, allocate)
-            if let type {
-                asm.mov(.rax, .qword(.rsi, offsets.object_type))
-                masm.compareWithConstant(.rax, type)
+            if !right.isBorrowed {
+                asm.mov(.rsi, stack(depth - 1))
+                asm.cmp(.qword(.rsi, offsets.object_refcnt), imm: 1)
                 asm.jcc(.notEqual, allocate)
+                if let type {
+                    asm.mov(.rax, .qword(.rsi, offsets.object_type))
+                    masm.compareWithConstant(.rax, type)
+                    asm.jcc(.notEqual, allocate)
+                }
+                store(.rsi)
+                if left.isBorrowed {
+                    asm.mov(stack(depth - 2), .rsi)
+                } else {
+                    asm.mov(.rdi, stack(depth - 2))
+                    asm.mov(stack(depth - 2), .rsi)
+                    masm.decrefArgumentRegister()
+                }
+                asm.jmp(done)
             }
-            store(.rsi)
-            asm.mov(.rdi, stack(depth - 2))
-            asm.mov(stack(depth - 2), .rsi)
-            masm.decrefArgumentRegister()
-            asm.jmp(done)
             asm.bind(allocate)
             box()
             asm.jmp(haveResult)
@@ -1073,8 +1192,8 @@ final class FunctionCompiler {
         let notList = asm.newLabel()
         let haveResult = asm.newLabel()
         setPrevInstr()
-        asm.mov(.rdi, stack(depth - 2))
-        asm.mov(.rsi, stack(depth - 1))
+        load(.rdi, operand(depth - 2))
+        load(.rsi, operand(depth - 1))
         masm.guardType(.rsi, TypeAddress.long, generic)
         masm.loadCompactIndex(.rsi, into: .rdx, generic)
         // list[i] with 0 <= i < len
@@ -1136,9 +1255,13 @@ final class FunctionCompiler {
         guard let condition = Condition(richCompare: oparg), next < instructions.count, reachable[next],
               !decoded.jumpTargets.contains(instructions[next].prefixStart),
               let jumpWhenTrue = FunctionCompiler.popJumpTruth(instructions[next].opcode) else {
+            materializeDeferred()
             replaceTop(2, with: .compareOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg))])
             return
         }
+        let left = operand(depth - 2)
+        let right = operand(depth - 1)
+        let errorDepth = ownedDepth
         let generic = asm.newLabel()
         let notInt = asm.newLabel()
         let decided = asm.newLabel()
@@ -1162,8 +1285,9 @@ final class FunctionCompiler {
             asm.jmp(generic)
         }
         asm.bind(decided)
-        masm.decrefStackSlot(depth - 2)
-        masm.decrefStackSlot(depth - 1)
+        release(left)
+        release(right)
+        deferred = []
         asm.test(.r14b, .r14b)
         // The jump belongs to the next instruction: its target, and its eval-breaker check.
         let compare = instruction!
@@ -1179,12 +1303,12 @@ final class FunctionCompiler {
         let nextLabel = instructionLabels[next]
         slowPaths.append { [self] in
             asm.bind(generic)
-            masm.callHelper(.compareOp, [.stackValue(compareDepth - 2), .stackValue(compareDepth - 1), .immediate(Int64(oparg))])
+            masm.callHelper(.compareOp, [argument(left), argument(right), .immediate(Int64(oparg))])
             asm.test(.rax, .rax)
-            asm.jcc(.equal, errorLabel(depth: compareDepth))
+            asm.jcc(.equal, errorLabel(depth: errorDepth))
             asm.mov(FrameLayout.scratch, .rax)
-            masm.decrefStackSlot(compareDepth - 2)
-            masm.decrefStackSlot(compareDepth - 1)
+            release(left)
+            release(right)
             asm.mov(stack(compareDepth - 2), FrameLayout.scratch)
             asm.jmp(nextLabel)
         }
@@ -1287,11 +1411,11 @@ final class FunctionCompiler {
     /// `type`, with one of the site's class-attribute entries (kind 3, tagged with
     /// PYJ_CLASS_ATTRIBUTE_TAG), leaves the attribute (a new reference) in rax and jumps
     /// to `hit`; anything else falls through to the helper. Clobbers rax, rcx, rdi.
-    private func classAttribute(ownerDepth: Int, entry: UInt64, hit: Label) {
+    private func classAttribute(_ owner: Operand, entry: UInt64, hit: Label) {
         let notFound = asm.newLabel()
         let found = asm.newLabel()
         let plain = asm.newLabel()
-        asm.mov(.rdi, stack(ownerDepth))
+        load(.rdi, owner)
         asm.mov(.rax, .qword(.rdi, offsets.object_type))
         masm.compareWithConstant(.rax, TypeAddress.type)
         asm.jcc(.notEqual, notFound)
@@ -1331,8 +1455,9 @@ final class FunctionCompiler {
         let haveResult = asm.newLabel()
         let dictKind = asm.newLabel()
         let haveSlot = asm.newLabel()
+        let owner = operand(depth - 1)
         setPrevInstr()
-        asm.mov(.rdi, stack(depth - 1))
+        load(.rdi, owner)
         instanceValueSlot(.rdi, entry: entry, miss, dictKind: dictKind)
         asm.bind(haveSlot)
         asm.mov(.rax, .qword(.rax))
@@ -1342,8 +1467,9 @@ final class FunctionCompiler {
         asm.bind(haveResult)
         checkObjectResult()
         asm.mov(FrameLayout.scratch, .rax)
-        masm.decrefStackSlot(depth - 1)
+        release(owner)
         asm.mov(stack(depth - 1), FrameLayout.scratch)
+        deferred = []
         let depth = self.depth
         let nameObject = name(oparg)
         slowPaths.append { [self] in
@@ -1361,8 +1487,8 @@ final class FunctionCompiler {
             asm.lea(.rax, .qword(.r8, 8))  // its value
             asm.jmp(haveSlot)
             asm.bind(miss)
-            classAttribute(ownerDepth: depth - 1, entry: entry, hit: haveResult)
-            masm.callHelper(.loadAttrCached, [.stackValue(depth - 1), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
+            classAttribute(owner, entry: entry, hit: haveResult)
+            masm.callHelper(.loadAttrCached, [argument(owner), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
             asm.jmp(haveResult)
         }
     }
@@ -1461,7 +1587,7 @@ final class FunctionCompiler {
             asm.bind(miss)
             let classHit = asm.newLabel()
             let notClass = asm.newLabel()
-            classAttribute(ownerDepth: depth - 1, entry: entry, hit: classHit)
+            classAttribute(.slot(depth - 1), entry: entry, hit: classHit)
             asm.jmp(notClass)
             // [NULL, attribute]: called without self, as _PyObject_GetMethod leaves it.
             asm.bind(classHit)
@@ -1747,6 +1873,11 @@ final class FunctionCompiler {
     }
 
     private func visitLoadFast(_ index: Int) {
+        if isBound(index) && mayDefer(isLocal: true) {
+            deferred.append(.local(index))
+            return
+        }
+        materializeDeferred()
         asm.mov(.rax, masm.local(index))
         if !isBound(index) {
             asm.test(.rax, .rax)
@@ -1855,6 +1986,11 @@ final class FunctionCompiler {
     }
 
     private func visitLoadConst(_ index: Int) {
+        if mayDefer(isLocal: false) {
+            deferred.append(.constant(UInt64(UInt(bitPattern: constant(index)))))
+            return
+        }
+        materializeDeferred()
         masm.loadObject(.rax, constant(index))
         masm.incref(.rax)
         asm.mov(stack(depth), .rax)

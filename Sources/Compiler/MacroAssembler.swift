@@ -11,6 +11,8 @@ enum HelperArgument {
     case stackAddress(Int)
     /// The address of a local (a `localsplus` slot).
     case localAddress(Int)
+    /// The value in a local (borrowed).
+    case localValue(Int)
     case threadState
     case frame
     case cframe
@@ -69,6 +71,7 @@ final class MacroAssembler {
             case .stackValue(let depth): asm.mov(target, stackSlot(depth))
             case .stackAddress(let depth): asm.lea(target, stackSlot(depth))
             case .localAddress(let index): asm.lea(target, local(index))
+            case .localValue(let index): asm.mov(target, local(index))
             case .threadState: asm.mov(target, FrameLayout.threadState)
             case .frame: asm.mov(target, FrameLayout.frame)
             case .cframe: asm.mov(target, .rsp)

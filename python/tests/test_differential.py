@@ -1197,6 +1197,46 @@ TEMPORARY_CASES = [
             w = (xs[1] * 2) + t
             return t, u, v, w, xs
         """, (100000, 23456, [2.5, 7])),
+    C("borrowed-locals-never-reused", """
+        def f(a, b):
+            t = a * 1.5
+            u = t * 2.0
+            v = 2.0 * t
+            w = t - t
+            k = b + 100000
+            m = k * 3
+            n = 3 - k
+            return t, u, v, w, k, m, n
+        """, (3.0, 70000)),
+    C("borrowed-operands-errors-unwind", """
+        class O:
+            pass
+        def f(a, b):
+            o = O()
+            out = []
+            for v in (1, "s", None, 2.5):
+                try:
+                    out.append(a + v)
+                except TypeError as e:
+                    out.append(str(e))
+                try:
+                    out.append(v < a)
+                except TypeError as e:
+                    out.append(str(e))
+                try:
+                    out.append(o.missing)
+                except AttributeError as e:
+                    out.append(str(e))
+                try:
+                    out.append(b[v])
+                except (TypeError, IndexError) as e:
+                    out.append(str(e))
+                try:
+                    out.append(1 / (v * 0) if v != "s" else v * 2)
+                except (TypeError, ZeroDivisionError) as e:
+                    out.append(str(e))
+            return out
+        """, (7, [10, 20])),
     C("temporary-float-int-mix", """
         def f(n):
             acc = 0.0
