@@ -834,8 +834,8 @@ final class FunctionCompiler {
 
     /// Where a value of the stack lives. A LOAD_FAST of a surely bound local, or a
     /// LOAD_CONST, right before an instruction that only reads its operands (BINARY_OP,
-    /// a fused COMPARE_OP, BINARY_SUBSCR, LOAD_ATTR) is not pushed: that instruction
-    /// reads the local or the constant itself, a borrowed reference, and skips the
+    /// a fused COMPARE_OP, BINARY_SUBSCR, LOAD_ATTR, STORE_ATTR's owner) is not pushed:
+    /// that instruction reads the local or the constant itself, a borrowed reference, and skips the
     /// incref, the store, the reload and the decref. Nothing can unbind a local while
     /// one instruction runs (a debugger writes locals only to frames the evaluator runs),
     /// and co_consts keeps constants alive.
@@ -847,7 +847,9 @@ final class FunctionCompiler {
         var isBorrowed: Bool { if case .slot = self { return false } else { return true } }
     }
 
-    static let takesDeferredOperands: Set<Opcode> = [.loadFast, .loadConst, .binaryOp, .compareOp, .binarySubscr, .loadAttr]
+    static let takesDeferredOperands: Set<Opcode> = [
+        .loadFast, .loadConst, .binaryOp, .compareOp, .binarySubscr, .loadAttr, .storeAttr,
+    ]
 
     /// Values really in the frame's stack now: the unwinder's depth on an error.
     private var ownedDepth: Int { depth - deferred.count }
@@ -911,7 +913,7 @@ final class FunctionCompiler {
         }
         guard let next = plain(position + 1) else { return false }
         if twoOperandReader(next) { return true }
-        if next.opcode == .loadAttr { return isLocal && deferred.isEmpty }
+        if next.opcode == .loadAttr || next.opcode == .storeAttr { return isLocal && deferred.isEmpty }
         // The first of two operands: the second must defer too (a bound local or a constant).
         guard deferred.isEmpty, let after = plain(position + 2), twoOperandReader(after) else { return false }
         switch next.opcode {
@@ -1495,12 +1497,14 @@ final class FunctionCompiler {
 
     /// STORE_ATTR into an existing instance attribute slot (STORE_ATTR_INSTANCE_VALUE).
     private func visitStoreAttr(_ oparg: Int) {
-        // Stack: [v, owner].
+        // Stack: [v, owner]; the owner may be a deferred local.
         let entry = nextAttributeEntry()
         let miss = asm.newLabel()
         let done = asm.newLabel()
+        let owner = operand(depth - 1)
+        let errorDepth = ownedDepth
         setPrevInstr()
-        asm.mov(.rdi, stack(depth - 1))
+        load(.rdi, owner)
         let dictKind = asm.newLabel()
         let emptyValue = asm.newLabel()
         instanceValueSlot(.rdi, entry: entry, miss, forStore: true, dictKind: dictKind, emptyValue: emptyValue)
@@ -1508,8 +1512,9 @@ final class FunctionCompiler {
         asm.mov(.rdi, .qword(.rax))
         asm.mov(.qword(.rax), .rdx)  // the slot takes v's reference
         masm.xdecrefArgumentRegister()
-        masm.decrefStackSlot(depth - 1)
+        release(owner)
         asm.bind(done)
+        deferred = []
         let depth = self.depth
         let nameObject = name(oparg)
         let storedInDict = asm.newLabel()
@@ -1525,25 +1530,25 @@ final class FunctionCompiler {
             asm.mov(.byte(.r8, -2), .cl)
             asm.neg(.rcx)
             asm.mov(.byte(.r8, index: .rcx, scale: .x1, -2), .dl)
-            masm.decrefStackSlot(depth - 1)
+            release(owner)
             asm.jmp(done)
         }
         slowPaths.append { [self] in
             // An instance dict: stored there (the dict takes its own reference).
             asm.bind(dictKind)
-            masm.callHelper(.attributeDictStore, [.stackValue(depth - 1), .immediate(nameObject), .stackValue(depth - 2)])
+            masm.callHelper(.attributeDictStore, [argument(owner), .immediate(nameObject), .stackValue(depth - 2)])
             asm.test(.eax, .eax)
             asm.jcc(.equal, storedInDict)
-            asm.jcc(.sign, errorLabel(depth: depth))
+            asm.jcc(.sign, errorLabel(depth: errorDepth))
             asm.bind(miss)
             masm.callHelper(.storeAttrCached, [
-                .stackValue(depth - 1), .immediate(nameObject), .stackValue(depth - 2), .immediate(Int64(bitPattern: entry)),
+                argument(owner), .immediate(nameObject), .stackValue(depth - 2), .immediate(Int64(bitPattern: entry)),
             ])
             asm.test(.eax, .eax)
-            asm.jcc(.notEqual, errorLabel(depth: depth))
+            asm.jcc(.notEqual, errorLabel(depth: errorDepth))
             asm.bind(storedInDict)
             masm.decrefStackSlot(depth - 2)
-            masm.decrefStackSlot(depth - 1)
+            release(owner)
             asm.jmp(done)
         }
     }

@@ -1237,6 +1237,34 @@ TEMPORARY_CASES = [
                     out.append(str(e))
             return out
         """, (7, [10, 20])),
+    C("borrowed-owner-store-attr", """
+        class S:
+            __slots__ = ("a",)
+        class P:
+            @property
+            def ro(self):
+                return 1
+        class D:
+            pass
+        def f(n):
+            s, p, d, k = S(), P(), D(), 5
+            d.__dict__["z"] = 0
+            out = []
+            for i in range(n):
+                s.a = i
+                d.z = i
+                d.y = -i
+                for target in (s, p, k):
+                    try:
+                        target.b = i
+                    except AttributeError as e:
+                        out.append(str(e))
+                    try:
+                        target.ro = i
+                    except AttributeError as e:
+                        out.append(str(e))
+            return out, s.a, vars(d)
+        """, (4,)),
     C("temporary-float-int-mix", """
         def f(n):
             acc = 0.0
