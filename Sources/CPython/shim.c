@@ -2317,7 +2317,82 @@ static int pyj_call_class(PyThreadState *tstate, PyObject **base, Py_ssize_t arg
     return 1;
 }
 
+// The releases after a frame pushed by a direct call returns, in the common case:
+// no frame object, no f_locals; _PyFrame_Clear's steps otherwise (the full version).
+static inline void pyj_pop_direct_frame(PyThreadState *tstate, _PyInterpreterFrame *frame) {
+    if (frame->frame_obj != NULL || frame->f_locals != NULL) {
+        pyj_clear_and_pop_frame(tstate, frame);
+        return;
+    }
+    tstate->recursion_remaining--;  // as _PyEvalFrameClearAndPop: releases may recurse
+    PyObject **locals = frame->localsplus;
+    for (int i = 0; i < frame->stacktop; i++) {
+        Py_XDECREF(locals[i]);
+    }
+    Py_DECREF(frame->f_func);
+    Py_DECREF(frame->f_code);
+    tstate->recursion_remaining++;
+    tstate->datastack_top = (PyObject **)frame;
+}
+
+// A compiled Python function called with exactly its positional parameters and no
+// keywords, the most common call, without the general path's branches: 1 with
+// *result set (the callee's return value, or NULL on an error), or 0 when the call
+// is not of that shape or may not be made directly now (nothing done).
+static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int oparg, PyObject **result) {
+    int is_method = base[0] != NULL;
+    PyObject *function = base[1 - is_method];
+    if (!Py_IS_TYPE(function, &PyFunction_Type)) {
+        return 0;
+    }
+    PyFunctionObject *func = (PyFunctionObject *)function;
+    PyCodeObject *code = (PyCodeObject *)func->func_code;
+    int total = oparg + is_method;
+    if (code->co_argcount != total || code->co_kwonlyargcount != 0 ||
+        (code->co_flags & (CO_VARARGS | CO_VARKEYWORDS))) {
+        return 0;
+    }
+    PyjCodeEntry *record = pyj_code_entry((PyObject *)code);
+    if (record == NULL || record->entry == NULL || !pyj_may_run(record) ||
+        (void *)tstate->interp->eval_frame != pyj_jit_hook || pyj_jit_hook == NULL ||
+        tstate->cframe->use_tracing || !pyj_c_stack_ok()) {
+        return 0;
+    }
+    int nlocalsplus = code->co_nlocalsplus;
+    PyObject **top = tstate->datastack_top;
+    size_t size = nlocalsplus + code->co_stacksize + FRAME_SPECIALS_SIZE;
+    if (top == NULL || top + size >= tstate->datastack_limit) {
+        return 0;
+    }
+    tstate->datastack_top = top + size;
+    _PyInterpreterFrame *frame = (_PyInterpreterFrame *)top;
+    Py_INCREF(func);
+    _PyFrame_InitializeSpecials(frame, func, NULL, nlocalsplus);
+    PyObject **args = base + 2 - is_method;
+    for (int i = 0; i < total; i++) {
+        frame->localsplus[i] = args[i];  // moved: the frame takes the caller's references
+        args[i] = NULL;
+    }
+    for (int i = total; i < nlocalsplus; i++) {
+        frame->localsplus[i] = NULL;
+    }
+    record->runCount++;
+    PyObject *returned = record->entry(tstate, frame);
+    pyj_pop_direct_frame(tstate, frame);
+    if (returned != NULL) {
+        // What is left of the call's slots: the callable, and NULL or the method.
+        Py_XDECREF(base[0]);
+        Py_XDECREF(base[1]);
+    }
+    *result = returned;
+    return 1;
+}
+
 PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames) {
+    PyObject *fast;
+    if (kwnames == NULL && pyj_call_exact(tstate, base, oparg, &fast)) {
+        return fast;
+    }
     int is_method = base[0] != NULL;
     if (!is_method && Py_IS_TYPE(base[1], &PyMethod_Type)) {
         PyObject *callable = base[1];
