@@ -7,7 +7,8 @@ public enum Compiler {
     /// Assembles a code object; throws `CompileError` for code it declines.
     /// `data` is the function's inline-cache memory from an earlier compile (a listing
     /// must embed the same addresses); a new one is made when nil.
-    /// `withLineNumbers` puts each instruction's source line in the listing's comments.
+    /// `withLineNumbers` records the listing (instruction texts and comments, with each
+    /// instruction's source line); without it the result's listing is empty.
     public static func assemble(
         _ view: CodeObjectView, data: RuntimeData? = nil, withLineNumbers: Bool = false
     ) throws -> (AssembledCode, RuntimeData) {

@@ -45,7 +45,9 @@ final class FunctionCompiler {
     private var nextGlobalCacheEntry = 0
     private var nextAttributeCacheEntry = 0
 
-    /// Listing comments name each instruction's source line (costly for big code).
+    /// A listing is wanted (dis_native, PYJION_DUMP): the assembler keeps instruction
+    /// texts and comments, which name each instruction's source line. Compiling only to
+    /// run skips all of it.
     private let withLineNumbers: Bool
 
     init(view: CodeObjectView, decoded: DecodedCode, data: RuntimeData, withLineNumbers: Bool) {
@@ -53,7 +55,7 @@ final class FunctionCompiler {
         self.view = view
         self.decoded = decoded
         self.data = data
-        masm = MacroAssembler(localsPlusCount: view.localsPlusCount)
+        masm = MacroAssembler(localsPlusCount: view.localsPlusCount, recordsListing: withLineNumbers)
         returnLabel = masm.asm.newLabel()
         exitLabel = masm.asm.newLabel()
         leaveLabel = masm.asm.newLabel()

@@ -23,7 +23,7 @@ enum HelperArgument {
 /// The semantic layer between the compiler and the encoder: frame slots, helper
 /// calls, reference counts. It knows the frame layout but not the opcodes.
 final class MacroAssembler {
-    let asm = Assembler()
+    let asm: Assembler
     let localsPlusCount: Int
     private var helperAddressLabels: [Helper: Label] = [:]
     private var helpersInPoolOrder: [Helper] = []
@@ -37,7 +37,10 @@ final class MacroAssembler {
     /// then skips the store; a destructor still sees the frame at this instruction.
     var prevInstrForRelease: Int?
 
-    init(localsPlusCount: Int) { self.localsPlusCount = localsPlusCount }
+    init(localsPlusCount: Int, recordsListing: Bool) {
+        self.localsPlusCount = localsPlusCount
+        asm = Assembler(recordsListing: recordsListing)
+    }
 
     // MARK: Slots
 

@@ -59,7 +59,11 @@ public final class Assembler {
     /// Sum of item sizes so far, with every label branch at its current (short) size.
     private var sizeSoFar = 0
 
-    public init() {}
+    /// Whether instructions keep their text and comments for the listing. Building the
+    /// text costs more than encoding; code compiled to run only does without it.
+    public let recordsListing: Bool
+
+    public init(recordsListing: Bool = true) { self.recordsListing = recordsListing }
 
     // MARK: Labels and layout directives
 
@@ -90,8 +94,8 @@ public final class Assembler {
     }
 
     /// Adds a comment line to the listing at this position; emits no bytes.
-    public func comment(_ text: String) {
-        items.append(.comment(text))
+    public func comment(_ text: @autoclosure () -> String) {
+        if recordsListing { items.append(.comment(text())) }
     }
 
     /// Offset at which the next instruction will start, assuming every branch to a label stays
@@ -115,19 +119,19 @@ public final class Assembler {
     }
 
     /// Appends one instruction, or records its error and appends nothing.
-    func emit(_ result: Result<EncodedInstruction, AssemblerError>, _ text: String) {
+    func emit(_ result: Result<EncodedInstruction, AssemblerError>, _ text: @autoclosure () -> String) {
         switch result {
         case .success(let instruction):
             if let fixup = instruction.ripFixup, !isOwn(fixup.label) { return }
-            items.append(.instruction(instruction, text: text))
+            items.append(.instruction(instruction, text: recordsListing ? text() : ""))
             sizeSoFar += instruction.bytes.count
         case .failure(let error):
             record(error)
         }
     }
 
-    func emit(_ instruction: EncodedInstruction, _ text: String) {
-        emit(.success(instruction), text)
+    func emit(_ instruction: EncodedInstruction, _ text: @autoclosure () -> String) {
+        emit(.success(instruction), text())
     }
 
     func emitBranch(_ kind: BranchKind, to label: Label) {
@@ -217,10 +221,12 @@ public final class Assembler {
                     let disp = Int32(truncatingIfNeeded: labelOffsets[fixup.label.id]! - end + Int(fixup.addend))
                     instruction.bytes.replaceSubrange(
                         fixup.dispPosition..<(fixup.dispPosition + 4), with: littleEndianBytes(disp))
-                    text = text.replacingPlaceholder(with: "rip" + displacementText(Int64(disp)))
+                    if recordsListing { text = text.replacingPlaceholder(with: "rip" + displacementText(Int64(disp))) }
                 }
                 bytes += instruction.bytes
-                listing.append(ListingLine(offset: start, bytes: instruction.bytes, text: text, isComment: false))
+                if recordsListing {
+                    listing.append(ListingLine(offset: start, bytes: instruction.bytes, text: text, isComment: false))
+                }
 
             case .branch(let branch):
                 let target = labelOffsets[branch.target.id]!
@@ -240,8 +246,10 @@ public final class Assembler {
                 }
                 bytes += encoded
                 // Target shown as an offset into this code, as objdump prints it.
-                listing.append(ListingLine(offset: start, bytes: encoded,
-                                           text: "\(branch.kind.mnemonic) 0x\(hex(target))", isComment: false))
+                if recordsListing {
+                    listing.append(ListingLine(offset: start, bytes: encoded,
+                                               text: "\(branch.kind.mnemonic) 0x\(hex(target))", isComment: false))
+                }
 
             case .bind:
                 break

@@ -423,8 +423,8 @@ extension Assembler {
     func loadForm(_ mnemonic: String, _ size: OperandSize, w: Bool, forceREX: Bool = false, opcode: [UInt8], reg: UInt8,
                   _ regText: String?, _ m: Mem) {
         guard requireSize(m, size, mnemonic) else { return }
-        let text = regText.map { "\(mnemonic) \($0), \(m.text)" } ?? "\(mnemonic) \(m.text)"
-        emit(encode(rexW: w, forceREX: forceREX, opcode: opcode, reg: reg, rm: .memory(m)), text)
+        emit(encode(rexW: w, forceREX: forceREX, opcode: opcode, reg: reg, rm: .memory(m)),
+             regText.map { "\(mnemonic) \($0), \(m.text)" } ?? "\(mnemonic) \(m.text)")
     }
 
     /// `op mem, reg`.
