@@ -25,6 +25,20 @@ typedef struct {
     PyListObject *it_seq;  // NULL once exhausted
 } PyjListIter;
 
+// rangeiterobject, as Objects/rangeobject.c defines it (in no 3.11 header); used
+// only while PyRangeIter_Type's basic size agrees (pyj_range_iter_type).
+typedef struct {
+    PyObject_HEAD
+    long index;
+    long start;
+    long step;
+    long len;
+} PyjRangeIter;
+
+PyTypeObject *pyj_range_iter_type(void) {
+    return PyRangeIter_Type.tp_basicsize == (Py_ssize_t)sizeof(PyjRangeIter) ? &PyRangeIter_Type : NULL;
+}
+
 uint8_t pyj_jit_mode = 0;
 void *pyj_jit_hook = NULL;
 Py_ssize_t pyj_extra_index = -1;
@@ -94,6 +108,10 @@ const PyjOffsets pyj_offsets = {
     .keys_header_size = sizeof(PyDictKeysObject),
     .listiter_index = offsetof(PyjListIter, it_index),
     .listiter_seq = offsetof(PyjListIter, it_seq),
+    .rangeiter_index = offsetof(PyjRangeIter, index),
+    .rangeiter_start = offsetof(PyjRangeIter, start),
+    .rangeiter_step = offsetof(PyjRangeIter, step),
+    .rangeiter_len = offsetof(PyjRangeIter, len),
     // _PyObject_ValuesPointer and _PyObject_ManagedDictPointer: words before the object.
     .object_values = -4 * (int32_t)sizeof(PyObject *),
     .object_managed_dict = -3 * (int32_t)sizeof(PyObject *),

@@ -35,6 +35,9 @@ final class FunctionCompiler {
     private var instruction: Instruction!
     private var position = 0
     private var depth = 0
+    /// Instructions up to this position compiled with an earlier one (FOR_ITER and its
+    /// STORE_FAST): their labels are bound, their visits skipped.
+    private var skipThrough = -1
     /// Values at the top of the stack whose LOAD_FAST or LOAD_CONST was deferred to the
     /// next instruction, which reads them where they live (bottom first): see `Operand`.
     private var deferred: [Operand] = []
@@ -93,7 +96,7 @@ final class FunctionCompiler {
         emitPrologue()
         for (position, instruction) in instructions.enumerated() {
             asm.bind(instructionLabels[position])
-            guard reachable[position] else { continue }
+            guard reachable[position], position > skipThrough else { continue }
             self.instruction = instruction
             self.position = position
             depth = decoded.stackDepthAtStart[position]!
@@ -231,7 +234,10 @@ final class FunctionCompiler {
     }
 
     /// Whether local `index` is surely bound when the current instruction starts.
-    private func isBound(_ index: Int) -> Bool { index < 64 && boundLocals[position] & (1 << UInt64(index)) != 0 }
+    private func isBound(_ index: Int) -> Bool { isBound(index, at: position) }
+    private func isBound(_ index: Int, at position: Int) -> Bool {
+        index < 64 && boundLocals[position] & (1 << UInt64(index)) != 0
+    }
 
     /// The first instruction whose code unit is at or after `unit` (binary search).
     private func firstPosition(atOrAfter unit: Int) -> Int {
@@ -504,6 +510,7 @@ final class FunctionCompiler {
     private static let generatorType = UInt64(UInt(bitPattern: pyj_gen_type()))
     private static let tupleType = UInt64(UInt(bitPattern: pyj_tuple_type()))
     private static let listIteratorType = UInt64(UInt(bitPattern: pyj_list_iter_type()))
+    private static let rangeIteratorType: UInt64? = pyj_range_iter_type().map { UInt64(UInt(bitPattern: $0)) }
     private static let listType = UInt64(UInt(bitPattern: pyj_list_type()))
 
     /// Evaluates the truth of the value at `slot` into r14d (0 or 1) without popping it.
@@ -2036,31 +2043,110 @@ final class FunctionCompiler {
         masm.decrefStackSlot(depth - 1)
     }
 
+    /// FOR_ITER. Range iterators are stepped inline (no FOR_ITER specialization in 3.11
+    /// does this), list iterators out of line, generators resume directly, others
+    /// through tp_iternext. When the item goes straight to a STORE_FAST (`for i in ...`),
+    /// that store compiles here, and a range's next int is written into the local's own
+    /// int object when only the local holds it (refcount 1), as 3.12's FOR_ITER_RANGE
+    /// does through _PyLong_AssignValue: no allocation per iteration.
     private func visitForIter() throws {
         let target = try label(forCodeUnit: instruction.jumpTarget!)
         let exhausted = asm.newLabel()
         let generator = asm.newLabel()
         let haveNext = asm.newLabel()
         let listIterator = asm.newLabel()
+        let rangeIterator = asm.newLabel()
         let callIterNext = asm.newLabel()
+        let stored = asm.newLabel()
+        let store = fusedStoreFast()
         setPrevInstr()
         asm.mov(.rdi, stack(depth - 1))
         asm.mov(.rax, .qword(.rdi, offsets.object_type))
+        if let rangeType = FunctionCompiler.rangeIteratorType {
+            masm.compareWithConstant(.rax, rangeType)
+            asm.jcc(.equal, rangeIterator)
+        }
         masm.compareWithConstant(.rax, FunctionCompiler.listIteratorType)
         asm.jcc(.equal, listIterator)
         masm.compareWithConstant(.rax, FunctionCompiler.generatorType)
         asm.jcc(.equal, generator)
         asm.bind(callIterNext)
+        asm.mov(.rax, .qword(.rdi, offsets.object_type))
         asm.call(.qword(.rax, offsets.type_iternext))
         asm.bind(haveNext)
         asm.test(.rax, .rax)
         asm.jcc(.equal, exhausted)
-        asm.mov(stack(depth), .rax)
+        if let store {
+            // STORE_FAST: the local takes the item; its old value is released.
+            masm.prevInstrForRelease = store.instruction.index
+            asm.mov(.rdi, masm.local(store.instruction.oparg))
+            asm.mov(masm.local(store.instruction.oparg), .rax)
+            if isBound(store.instruction.oparg, at: store.position) {
+                masm.decrefArgumentRegister()
+            } else {
+                masm.xdecrefArgumentRegister()
+            }
+            masm.prevInstrForRelease = nil
+            skipThrough = store.position
+        } else {
+            asm.mov(stack(depth), .rax)
+        }
+        asm.bind(stored)
         let depth = self.depth
+        if FunctionCompiler.rangeIteratorType != nil {
+            slowPaths.append { [self] in
+                // rangeiter_next: start + index * step while index < len; rdi = iterator.
+                let notSmall = asm.newLabel()
+                let allocate = asm.newLabel()
+                asm.bind(rangeIterator)
+                asm.mov(.rcx, .qword(.rdi, offsets.rangeiter_index))
+                asm.cmp(.rcx, .qword(.rdi, offsets.rangeiter_len))
+                asm.jcc(.greaterOrEqual, callIterNext)  // exhausted: tp_iternext says so
+                asm.imul(.rcx, .qword(.rdi, offsets.rangeiter_step))
+                asm.add(.rcx, .qword(.rdi, offsets.rangeiter_start))
+                asm.inc(.qword(.rdi, offsets.rangeiter_index))
+                // A small int: the cached object.
+                asm.lea(.rax, .qword(.rcx, Int32(-SmallInts.range.lowerBound)))
+                asm.cmp(.rax, imm: Int32(SmallInts.range.count - 1))
+                asm.jcc(.above, notSmall)
+                asm.imul(.rax, .rcx, imm: Int32(SmallInts.stride))
+                asm.add(.rax, .qword(rip: masm.constantLabel(SmallInts.zero)))
+                masm.incref(.rax)
+                asm.jmp(haveNext)
+                asm.bind(notSmall)
+                if let store {
+                    // The local's int, if only the local holds it, takes the value.
+                    asm.mov(.rdx, masm.local(store.instruction.oparg))
+                    asm.test(.rdx, .rdx)
+                    asm.jcc(.equal, allocate)
+                    asm.cmp(.qword(.rdx, offsets.object_refcnt), imm: 1)
+                    asm.jcc(.notEqual, allocate)
+                    asm.mov(.rax, .qword(.rdx, offsets.object_type))
+                    masm.compareWithConstant(.rax, TypeAddress.long)
+                    asm.jcc(.notEqual, allocate)
+                    // r11 = ob_size (-1 or 1), rax = magnitude, which must fit one digit.
+                    asm.mov(.r11, .rcx)
+                    asm.sar(.r11, imm: 63)
+                    asm.mov(.rax, .rcx)
+                    asm.xor(.rax, .r11)
+                    asm.sub(.rax, .r11)
+                    asm.or(.r11, imm: 1)
+                    asm.cmp(.rax, imm: (1 << 30) - 1)
+                    asm.jcc(.above, allocate)
+                    asm.mov(.dword(.rdx, offsets.long_digits), .eax)
+                    asm.mov(.qword(.rdx, offsets.var_size), .r11)
+                    asm.jmp(stored)
+                }
+                asm.bind(allocate)
+                asm.mov(.rdi, .rcx)
+                masm.callPrepared(.longFromSsize)
+                asm.jmp(haveNext)  // NULL (no memory) goes on as an error at `exhausted`
+            }
+        }
         slowPaths.append { [self] in
             // A list iterator with items left: the next item inline, as listiter_next; an
             // exhausted one goes through tp_iternext, which also releases the list.
-            // rdi = iterator, rax = its type.
+            // rdi = iterator.
             asm.bind(listIterator)
             asm.mov(.rcx, .qword(.rdi, offsets.listiter_seq))
             asm.test(.rcx, .rcx)
@@ -2088,6 +2174,17 @@ final class FunctionCompiler {
             masm.decrefStackSlot(depth - 1)
             asm.jmp(target)
         }
+    }
+
+    /// The STORE_FAST right after the current instruction, when nothing else jumps to
+    /// it: it then compiles with this one, and the driver skips it (`skipThrough`).
+    private func fusedStoreFast() -> (position: Int, instruction: Instruction)? {
+        let next = position + 1
+        let instructions = decoded.instructions
+        guard next < instructions.count, reachable[next], instructions[next].opcode == .storeFast else { return nil }
+        let unit = instructions[next].prefixStart
+        guard !decoded.jumpTargets.contains(unit), !handlerTargets.contains(unit) else { return nil }
+        return (next, instructions[next])
     }
 
     /// LOAD_GLOBAL through an inline cache guarded by the globals' and builtins' dict

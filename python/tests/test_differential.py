@@ -1276,6 +1276,89 @@ TEMPORARY_CASES = [
         """, (2000,)),
 ]
 
+# FOR_ITER steps range iterators inline and compiles the STORE_FAST after it; the
+# loop variable's int object takes the next value in place when only the local
+# holds it. Anything that keeps a reference to it must see its value unchanged.
+RANGE_LOOP_CASES = [
+    C("range-values-kept-elsewhere", """
+        def f(start, stop, step):
+            kept = []
+            total = 0
+            for i in range(start, stop, step):
+                total += i
+                if i % 7 == 0:
+                    kept.append(i)
+            return total, kept, i
+        """, (2**30 - 40, 2**30 + 40, 3)),
+    C("range-negative-step-across-cache", """
+        def f(n):
+            out = []
+            for i in range(n, -n, -7):
+                out.append(i * 1)
+            last = None
+            for j in range(300, 200, -1):
+                last = j
+            return out, last, j
+        """, (400,)),
+    C("range-large-values", """
+        def f(n):
+            total = 0
+            for i in range(2**62 - n, 2**62):
+                total += i & 0xFFFF
+            for k in range(-2**40, -2**40 + n):
+                total += k % 1000
+            return total, i, k
+        """, (50,)),
+    C("range-variable-rebound-and-deleted", """
+        def f(n):
+            out = []
+            for i in range(1000, 1000 + n):
+                out.append(i)
+                if i % 3 == 0:
+                    i = "text"
+                    out.append(i)
+                if i == 1004:
+                    del i
+            return out
+        """, (10,)),
+    C("range-empty-and-huge", """
+        def f(n):
+            out = []
+            for i in range(n, n):
+                out.append(i)
+            for i in range(2**64, 2**64 + 3):
+                out.append(i)
+            for i in range(len(out)):
+                out[i] = out[i] - 1
+            return out, i
+        """, (5,)),
+    C("range-loop-variable-seen-by-locals", """
+        def f(n):
+            snaps = []
+            for i in range(500, 500 + n):
+                snaps.append(dict(locals()))
+            return [s["i"] for s in snaps]
+        """, (5,)),
+    C("for-store-fast-other-iterators", """
+        def gen(n):
+            for k in range(n):
+                yield k * 1000
+        def f(n):
+            out = []
+            for x in [3, 1, 2]:
+                out.append(x)
+            for x in gen(n):
+                out.append(x)
+            for x in {"a": 1, "b": 2}:
+                out.append(x)
+            for x in iter(range(n)):
+                out.append(x)
+            for a, b in zip(range(n), range(n, 0, -1)):
+                out.append(a - b)
+            return out
+        """, (4,)),
+]
+
 # The compiler drops LOAD_FAST's unbound test where a "definitely assigned" analysis
 # proves the local bound; these probe the analysis at its edges.
 BOUND_LOCAL_CASES = [
@@ -1395,7 +1478,7 @@ ALL_COMPILED = (
     BINARY_CASES + MATMUL_CASES + ARITH_CASES + UNARY_CASES + COMPARE_CASES + IS_CONTAINS_CASES
     + CONTROL_CASES + ITER_CASES + GLOBAL_CASES + ATTR_CASES + CALL_CASES + SUBSCR_CASES
     + BUILD_CASES + UNPACK_CASES + COMPREHENSION_CASES + FSTRING_CASES + EXCEPTION_CASES + PROGRAM_CASES
-    + BOUND_LOCAL_CASES + RELEASE_LINE_CASES + TEMPORARY_CASES
+    + BOUND_LOCAL_CASES + RELEASE_LINE_CASES + TEMPORARY_CASES + RANGE_LOOP_CASES
 )
 
 

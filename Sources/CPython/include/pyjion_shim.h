@@ -89,6 +89,8 @@ typedef struct {
     int32_t dict_keys, dict_values, keys_kind, keys_log2_index_bytes, keys_header_size;
     // listiterobject (FOR_ITER over a list)
     int32_t listiter_index, listiter_seq;
+    // rangeiterobject (FOR_ITER over a range)
+    int32_t rangeiter_index, rangeiter_start, rangeiter_step, rangeiter_len;
 } PyjOffsets;
 
 extern const PyjOffsets pyj_offsets;
@@ -247,6 +249,8 @@ int pyj_send(PyThreadState *tstate, PyObject **top);
 PyObject *pyj_gen_iternext(PyThreadState *tstate, PyObject *gen);
 static inline PyTypeObject *pyj_gen_type(void) { return &PyGen_Type; }
 static inline PyTypeObject *pyj_list_iter_type(void) { return &PyListIter_Type; }
+// PyRangeIter_Type, or NULL if its layout is not the one pyjion reads inline.
+PyTypeObject *pyj_range_iter_type(void);
 int pyj_get_awaitable(PyThreadState *tstate, PyObject **slot, int oparg);
 int pyj_get_aiter(PyThreadState *tstate, PyObject **slot);
 PyObject *pyj_get_anext(PyThreadState *tstate, PyObject *aiter);
