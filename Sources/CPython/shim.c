@@ -17,6 +17,7 @@
 #include "internal/pycore_dict.h"
 #include "internal/pycore_pyerrors.h"
 #include "internal/pycore_call.h"
+#include "internal/pycore_moduleobject.h"
 
 // listiterobject, as Objects/listobject.c defines it (in no 3.11 header).
 typedef struct {
@@ -108,6 +109,7 @@ const PyjOffsets pyj_offsets = {
     .keys_header_size = sizeof(PyDictKeysObject),
     .listiter_index = offsetof(PyjListIter, it_index),
     .listiter_seq = offsetof(PyjListIter, it_seq),
+    .module_dict = offsetof(PyModuleObject, md_dict),
     .rangeiter_index = offsetof(PyjRangeIter, index),
     .rangeiter_start = offsetof(PyjRangeIter, start),
     .rangeiter_step = offsetof(PyjRangeIter, step),
@@ -385,7 +387,7 @@ int pyj_method_dict_check(PyObject *owner, PyObject *name) {
 int pyj_attr_cache_fill_load(PyObject *owner, PyObject *name, uint64_t *entry) {
     entry[3] = 0;
     return instance_value_slot(owner, name, 0, entry) || object_slot(owner, name, 0, entry)
-        || instance_dict_hint(owner, name, 0, entry) || pyj_class_attr_cache_fill(owner, name, entry);
+        || instance_dict_hint(owner, name, 0, entry) || pyj_plain_attr_cache_fill(owner, name, entry);
 }
 
 int pyj_attr_cache_fill_store(PyObject *owner, PyObject *name, uint64_t *entry) {
@@ -427,6 +429,28 @@ int pyj_class_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry) 
     entry[2] = (uint64_t)(uintptr_t)attr;
     entry[3] = 3;
     return 1;
+}
+
+Py_ssize_t pyj_dict_unicode_index(PyObject *dict, PyObject *name);
+
+int pyj_module_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry) {
+    // module_getattro: generic attribute lookup first, so a name ModuleType itself
+    // has (`__dict__`, `__class__`) is not cached; then the module's dict.
+    if (Py_TYPE(owner) != &PyModule_Type || !PyUnicode_CheckExact(name)) return 0;
+    if (_PyType_Lookup(&PyModule_Type, name) != NULL) return 0;
+    PyObject *dict = ((PyModuleObject *)owner)->md_dict;
+    if (dict == NULL || !PyDict_CheckExact(dict)) return 0;
+    Py_ssize_t index = pyj_dict_unicode_index(dict, name);
+    if (index < 0) return 0;
+    entry[0] = (uint64_t)(uintptr_t)((PyDictObject *)dict)->ma_keys | PYJ_MODULE_ATTRIBUTE_TAG;
+    entry[1] = (uint64_t)index;
+    entry[2] = 0;
+    entry[3] = 4;
+    return 1;
+}
+
+int pyj_plain_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry) {
+    return pyj_class_attr_cache_fill(owner, name, entry) || pyj_module_attr_cache_fill(owner, name, entry);
 }
 
 int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uint64_t *entry) {

@@ -1456,6 +1456,50 @@ final class FunctionCompiler {
         asm.bind(notFound)
     }
 
+    /// For a cache miss, out of line: an owner that is a module (exactly ModuleType)
+    /// whose dict still has the keys object of one of the site's module entries (kind 4,
+    /// tagged with PYJ_MODULE_ATTRIBUTE_TAG), with the name at the entry's index and a
+    /// value there, leaves that value (a new reference) in rax and jumps to `hit`, as
+    /// LOAD_ATTR_MODULE does; anything else falls through. Clobbers rax, rcx, rdx, rdi, r8.
+    private func moduleAttribute(_ owner: Operand, entry: UInt64, name: Int64, hit: Label) {
+        let notFound = asm.newLabel()
+        let found = asm.newLabel()
+        load(.rdi, owner)
+        asm.mov(.rax, .qword(.rdi, offsets.object_type))
+        masm.compareWithConstant(.rax, FunctionCompiler.moduleType)
+        asm.jcc(.notEqual, notFound)
+        asm.mov(.rax, .qword(.rdi, offsets.module_dict))
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, notFound)
+        asm.cmp(.qword(.rax, offsets.dict_values), imm: 0)
+        asm.jcc(.notEqual, notFound)
+        asm.mov(.rax, .qword(.rax, offsets.dict_keys))
+        asm.mov(.rdx, .rax)
+        asm.or(.rdx, .qword(rip: masm.constantLabel(FunctionCompiler.moduleAttributeTag)))
+        masm.loadAddress(.rcx, entry)
+        for way in 0..<AttributeCacheEntry.ways {
+            let next = asm.newLabel()
+            let offset = Int32(way) * AttributeCacheEntry.stride
+            asm.cmp(.rdx, .qword(.rcx, offset + AttributeCacheEntry.typeVersionOffset))
+            asm.jcc(.notEqual, next)
+            if offset != 0 { asm.add(.rcx, imm: offset) }
+            asm.jmp(found)
+            asm.bind(next)
+        }
+        asm.jmp(notFound)
+        asm.bind(found)
+        asm.mov(.rdx, .qword(.rcx, AttributeCacheEntry.indexOffset))
+        unicodeEntry(keys: .rax, index: .rdx, holding: name, into: .r8, notFound)
+        asm.mov(.rax, .qword(.r8, 8))  // its value
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, notFound)
+        masm.incref(.rax)
+        asm.jmp(hit)
+        asm.bind(notFound)
+    }
+
+    static let moduleAttributeTag = UInt64(1) << 63
+    private static let moduleType = UInt64(UInt(bitPattern: pyj_module_type()))
     static let classAttributeTag = UInt64(1) << 32
 
     /// LOAD_ATTR of an instance attribute kept in the object's values array, as the
@@ -1498,6 +1542,7 @@ final class FunctionCompiler {
             asm.lea(.rax, .qword(.r8, 8))  // its value
             asm.jmp(haveSlot)
             asm.bind(miss)
+            moduleAttribute(owner, entry: entry, name: nameObject, hit: haveResult)
             classAttribute(owner, entry: entry, hit: haveResult)
             masm.callHelper(.loadAttrCached, [argument(owner), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
             asm.jmp(haveResult)
@@ -1601,6 +1646,7 @@ final class FunctionCompiler {
             asm.bind(miss)
             let classHit = asm.newLabel()
             let notClass = asm.newLabel()
+            moduleAttribute(.slot(depth - 1), entry: entry, name: nameObject, hit: classHit)
             classAttribute(.slot(depth - 1), entry: entry, hit: classHit)
             asm.jmp(notClass)
             // [NULL, attribute]: called without self, as _PyObject_GetMethod leaves it.

@@ -227,7 +227,7 @@ let loadMethodCached: @convention(c) (StackPointer, Obj, UnsafeMutableRawPointer
         slot[0] = method
         slot[1] = owner
     } else {
-        AttributeCacheEntry.fill(site: site) { pyj_class_attr_cache_fill(owner, name, $0) }
+        AttributeCacheEntry.fill(site: site) { pyj_plain_attr_cache_fill(owner, name, $0) }
         slot[0] = nil
         slot[1] = method
         decref(owner)

@@ -4,7 +4,8 @@ LOAD_ATTR, STORE_ATTR and LOAD_METHOD cache what the interpreter's own
 specializations cache: an instance's values array (kind 0), a ``__slots__`` member
 (kind 1), an instance whose attributes live in a real ``__dict__`` (kind 2, with a
 hint into the dict's entries), attributes of a class itself (kind 3: ``C.X``,
-``C.static()``, guarded by the class's own version tag), and methods found on the type when the instance (with
+``C.static()``, guarded by the class's own version tag), attributes of a module
+(kind 4: ``math.sqrt``, by the module dict's keys object and index), and methods found on the type when the instance (with
 or without a real dict) does not shadow them. Each case runs ``f`` many times so the
 caches fill, then changes what they assumed (the type, the instance's dict, a slot's
 contents) and checks that compiled code notices, exactly as the interpreter does.
@@ -361,6 +362,62 @@ CLASS_ATTRIBUTE_CASES = [
 ]
 
 
-@pytest.mark.parametrize("src, args, opts", CASES + CLASS_ATTRIBUTE_CASES)
+MODULE_ATTRIBUTE_CASES = [
+    C("module-attribute-and-method", """
+        import math, types
+        m = types.ModuleType("m")
+        m.k = 3
+        m.g = lambda x: x * 2
+        def f(n):
+            out = []
+            for i in range(n):
+                out.append((math.sqrt(i), m.k, m.g(i), math.pi))
+            return out
+        """, (20,)),
+    C("module-attribute-rebound-deleted-resized", """
+        import types
+        m = types.ModuleType("m")
+        m.k = 1
+        m.g = abs
+        def f(n):
+            out = []
+            for i in range(n):
+                try:
+                    out.append((m.k, m.g(-i)))
+                except AttributeError as e:
+                    out.append(str(e))
+                if i == 5:
+                    m.k = "rebound"
+                    m.g = str
+                if i == 10:
+                    for j in range(100):
+                        setattr(m, "filler%d" % j, j)
+                if i == 15:
+                    del m.k
+                if i == 18:
+                    m.k = 42
+            return out
+        """, (25,)),
+    C("module-getattr-and-type-names", """
+        import types
+        m = types.ModuleType("m")
+        m.__getattr__ = lambda name: "dynamic " + name
+        class Sub(types.ModuleType):
+            pass
+        s = Sub("s")
+        s.k = 7
+        def f(n):
+            out = []
+            for i in range(n):
+                out.append((m.missing, m.__name__, type(m.__dict__).__name__, s.k))
+                if i == 4:
+                    m.missing = "now real"
+                    s.k = 8
+            return out
+        """, (10,)),
+]
+
+
+@pytest.mark.parametrize("src, args, opts", CASES + CLASS_ATTRIBUTE_CASES + MODULE_ATTRIBUTE_CASES)
 def test_attribute_caches(src: str, args: Any, opts: dict[str, Any]) -> None:
     run_diff(src, args, calls=3, **opts)

@@ -89,6 +89,8 @@ typedef struct {
     int32_t dict_keys, dict_values, keys_kind, keys_log2_index_bytes, keys_header_size;
     // listiterobject (FOR_ITER over a list)
     int32_t listiter_index, listiter_seq;
+    // PyModuleObject's dict
+    int32_t module_dict;
     // rangeiterobject (FOR_ITER over a range)
     int32_t rangeiter_index, rangeiter_start, rangeiter_step, rangeiter_len;
 } PyjOffsets;
@@ -135,6 +137,14 @@ int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uin
 // entry[2] (0: itself, 1: a staticmethod's callable).
 #define PYJ_CLASS_ATTRIBUTE_TAG (1ULL << 32)
 int pyj_class_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry);
+// Kind 4: an attribute of a module (`math.sqrt`, `random.random()`), as 3.11's
+// LOAD_ATTR_MODULE / LOAD_METHOD_MODULE: entry[0] is the module dict's keys object
+// with PYJ_MODULE_ATTRIBUTE_TAG set, entry[1] the name's index among its entries.
+#define PYJ_MODULE_ATTRIBUTE_TAG (1ULL << 63)
+int pyj_module_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry);
+// Kind 3 or 4, for LOAD_METHOD's non-method results.
+int pyj_plain_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry);
+static inline PyTypeObject *pyj_module_type(void) { return &PyModule_Type; }
 // Offset of a staticmethod's callable (its layout is private to funcobject.c).
 int32_t pyj_staticmethod_callable_offset(void);
 // Kind-2 entries (instances with a real __dict__): a store (0 stored, 1 miss, -1 error).
