@@ -178,6 +178,25 @@ _PyFrameEvalFunction pyj_get_eval_frame(void) {
 }
 _PyFrameEvalFunction pyj_default_eval_frame(void) { return _PyEval_EvalFrameDefault; }
 
+// The PEP 523 function pyjion installs. Its common case, compiled code that may run
+// (a generator resumed by C code, a call from the interpreter or a C caller), is
+// handled here in C; everything else (errors, throw(), tracing, code not compiled
+// yet, the compile policy) goes to the Swift hook it was given.
+static _PyFrameEvalFunction pyj_hook_slow_path = NULL;
+
+void pyj_set_hook_slow_path(_PyFrameEvalFunction slow) { pyj_hook_slow_path = slow; }
+
+PyObject *pyj_frame_eval_hook(PyThreadState *tstate, struct _PyInterpreterFrame *frame, int throwflag) {
+    if (throwflag == 0 && frame->f_globals != NULL && pyj_c_stack_ok() && !tstate->cframe->use_tracing) {
+        PyjCodeEntry *record = pyj_code_entry((PyObject *)frame->f_code);
+        if (record != NULL && record->entry != NULL && pyj_may_run(record)) {
+            record->runCount++;
+            return record->entry(tstate, frame);
+        }
+    }
+    return pyj_hook_slow_path(tstate, frame, throwflag);
+}
+
 int pyj_frame_is_incomplete(struct _PyInterpreterFrame *frame) { return _PyFrame_IsIncomplete(frame); }
 int pyj_frame_lasti(struct _PyInterpreterFrame *frame) { return _PyInterpreterFrame_LASTI(frame); }
 

@@ -5,8 +5,8 @@ import Runtime
 let coOptimized: Int32 = 0x0001
 let generatorLikeFlags: Int32 = 0x0020 | 0x0080 | 0x0100 | 0x0200
 
-/// The PEP 523 frame-evaluation function. Every Python call passes through here, so
-/// the common paths do as little as possible.
+/// The slow path of the PEP 523 frame-evaluation function (`pyj_frame_eval_hook` in
+/// the shim enters compiled code that may run, and calls this for anything else).
 let frameEvaluationHook: _PyFrameEvalFunction = { tstate, frame, throwflag in
     guard pyj_c_stack_ok() != 0 else {
         PyErr_SetString(PyExc_RecursionError, "maximum recursion depth exceeded (C stack)")
@@ -79,8 +79,11 @@ private func evaluateUncompiled(
 
 extension JIT {
     func installHook() {
-        JITSwitches.hook = unsafeBitCast(frameEvaluationHook, to: UnsafeRawPointer.self)
-        pyj_set_eval_frame(frameEvaluationHook)
+        // The C function takes the common case; this file's hook is its slow path.
+        pyj_set_hook_slow_path(frameEvaluationHook)
+        let hook: _PyFrameEvalFunction = pyj_frame_eval_hook
+        JITSwitches.hook = unsafeBitCast(hook, to: UnsafeRawPointer.self)
+        pyj_set_eval_frame(hook)
         hookInstalled = true
         updateMode()
     }

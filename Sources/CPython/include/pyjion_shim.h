@@ -111,6 +111,10 @@ PyObject *pyj_eval_default(PyThreadState *tstate, struct _PyInterpreterFrame *fr
 void pyj_set_eval_frame(_PyFrameEvalFunction fn);
 _PyFrameEvalFunction pyj_get_eval_frame(void);
 _PyFrameEvalFunction pyj_default_eval_frame(void);
+// pyjion's frame-evaluation function: compiled code that may run is entered here;
+// anything else goes to `slow` (set before installing it).
+PyObject *pyj_frame_eval_hook(PyThreadState *tstate, struct _PyInterpreterFrame *frame, int throwflag);
+void pyj_set_hook_slow_path(_PyFrameEvalFunction slow);
 
 // A frame that is complete (past its first RESUME) has a frame object; new reference or NULL.
 int pyj_frame_is_incomplete(struct _PyInterpreterFrame *frame);
