@@ -1263,11 +1263,15 @@ final class FunctionCompiler {
     private func visitCompareOp(_ oparg: Int) throws {
         let instructions = decoded.instructions
         let next = position + 1
-        guard let condition = Condition(richCompare: oparg), next < instructions.count, reachable[next],
-              !decoded.jumpTargets.contains(instructions[next].prefixStart),
-              let jumpWhenTrue = FunctionCompiler.popJumpTruth(instructions[next].opcode) else {
+        guard let condition = Condition(richCompare: oparg) else {
             materializeDeferred()
             replaceTop(2, with: .compareOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg))])
+            return
+        }
+        guard next < instructions.count, reachable[next],
+              !decoded.jumpTargets.contains(instructions[next].prefixStart),
+              let jumpWhenTrue = FunctionCompiler.popJumpTruth(instructions[next].opcode) else {
+            visitCompareValue(oparg, condition)
             return
         }
         let left = operand(depth - 2)
@@ -1324,6 +1328,60 @@ final class FunctionCompiler {
             asm.jmp(nextLabel)
         }
         fusedCompareEnd = end
+    }
+
+    /// COMPARE_OP whose result is a value (`return a == b`, `x = a < b`): ints and
+    /// ordered float comparisons inline, giving True or False; anything else through
+    /// the generic helper.
+    private func visitCompareValue(_ oparg: Int, _ condition: Condition) {
+        let generic = asm.newLabel()
+        let notInt = asm.newLabel()
+        let decided = asm.newLabel()
+        let done = asm.newLabel()
+        let left = operand(depth - 2)
+        let right = operand(depth - 1)
+        let errorDepth = ownedDepth
+        let depth = self.depth
+        setPrevInstr()
+        loadTopTwoAsCompactInts(notInt: notInt, generic: generic)
+        asm.cmp(.rax, .rdx)
+        asm.setcc(condition, .cl)
+        asm.jmp(decided)
+        asm.bind(notInt)
+        switch oparg {
+        case 0, 1, 4, 5:
+            // Ordered float comparisons; NaN compares false, as `above` is false when unordered.
+            masm.guardType(.rdi, TypeAddress.float, generic)
+            masm.guardType(.rsi, TypeAddress.float, generic)
+            asm.movsd(.xmm0, .qword(.rdi, offsets.float_value))
+            asm.movsd(.xmm1, .qword(.rsi, offsets.float_value))
+            if oparg >= 4 { asm.ucomisd(.xmm0, .xmm1) } else { asm.ucomisd(.xmm1, .xmm0) }
+            asm.setcc(oparg == 0 || oparg == 4 ? .above : .aboveOrEqual, .cl)
+        default:
+            asm.jmp(generic)
+        }
+        asm.bind(decided)
+        masm.loadAddress(FrameLayout.scratch, FunctionCompiler.falseObject)
+        masm.loadAddress(.rax, FunctionCompiler.trueObject)
+        asm.test(.cl, .cl)
+        asm.cmovcc(.notEqual, FrameLayout.scratch, .rax)
+        masm.incref(FrameLayout.scratch)
+        release(left)
+        release(right)
+        asm.mov(stack(depth - 2), FrameLayout.scratch)
+        deferred = []
+        asm.bind(done)
+        slowPaths.append { [self] in
+            asm.bind(generic)
+            masm.callHelper(.compareOp, [argument(left), argument(right), .immediate(Int64(oparg))])
+            asm.test(.rax, .rax)
+            asm.jcc(.equal, errorLabel(depth: errorDepth))
+            asm.mov(FrameLayout.scratch, .rax)
+            release(left)
+            release(right)
+            asm.mov(stack(depth - 2), FrameLayout.scratch)
+            asm.jmp(done)
+        }
     }
 
     private static func popJumpTruth(_ opcode: Opcode) -> Bool? {
