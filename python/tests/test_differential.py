@@ -483,6 +483,28 @@ CONTROL_CASES = [
                     out.append(0)
             return out
         """, ([0, 1, 0.0, -0.0, NAN, "", "x", [], [0], (), {}, None, 10**30, set()],)),
+    C("truthiness-by-size-and-subclasses", """
+        class L(list):
+            def __len__(self):
+                return 0
+        class I(int):
+            def __bool__(self):
+                return True
+        class T(tuple):
+            def __bool__(self):
+                raise ValueError("no truth here")
+        def f():
+            xs = [0, -7, 2**40, -(2**70), True, False, (1,), (), [None], L([1]), I(0), T((1,))]
+            out = []
+            for x in xs:
+                try:
+                    out.append("yes" if x else "no")
+                    out.append(x and 1)
+                    out.append(x or 2)
+                except ValueError as e:
+                    out.append(str(e))
+            return out
+        """),
 ]
 
 ITER_CASES = [
