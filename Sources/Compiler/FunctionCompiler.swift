@@ -646,7 +646,7 @@ final class FunctionCompiler {
         case .jumpForward, .jumpBackwardNoInterrupt:
             asm.jmp(try label(forCodeUnit: instruction.jumpTarget!))
         case .jumpBackward:
-            setPrevInstr()
+            // prev_instr is set only on the eval breaker's slow path, which calls out.
             countWarmup()
             checkEvalBreaker(errorDepth: depth, tracingExit: exitBefore(.tracing))
             asm.jmp(try label(forCodeUnit: instruction.jumpTarget!))
@@ -1993,13 +1993,26 @@ final class FunctionCompiler {
 
     /// Counts one step of CPython's warm-up (RESUME, JUMP_BACKWARD), which decides when
     /// the evaluator would have quickened this code (see unboundLocalExit).
+    /// Counts what the interpreter's warm-up counter would count (calls and backward
+    /// jumps), which only an unbound-local report at the second half of a quickened
+    /// pair reads (see `unboundLocalExit`): code without such a LOAD_FAST skips it.
     private func countWarmup() {
+        guard needsWarmupCount else { return }
         masm.loadAddress(.rax, UInt64(UInt(bitPattern: data.warmup)))
         asm.inc(.qword(.rax))
     }
 
+    private lazy var needsWarmupCount: Bool = {
+        decoded.instructions.indices.contains { position in
+            let instruction = decoded.instructions[position]
+            return reachable[position] && instruction.opcode == .loadFast && secondHalvesOfPairs.contains(position)
+                && !(instruction.oparg < 64 && boundLocals[position] & (1 << UInt64(instruction.oparg)) != 0)
+        }
+    }()
+
     private func visitResume(_ oparg: Int) {
-        setPrevInstr()
+        // No prev_instr here: the eval breaker's slow path sets it, and every later
+        // instruction that can call out sets its own.
         if oparg == 0 { countWarmup() }
         guard oparg < 2 else { return }
         let after = exitLabel(resumeAt: instruction.nextIndex, depth: depth, reason: .tracing)
