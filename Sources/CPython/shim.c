@@ -2387,6 +2387,7 @@ static inline void pyj_pop_direct_frame(PyThreadState *tstate, _PyInterpreterFra
     }
     tstate->recursion_remaining--;  // as _PyEvalFrameClearAndPop: releases may recurse
     PyObject **locals = frame->localsplus;
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
     for (int i = 0; i < frame->stacktop; i++) {
         Py_XDECREF(locals[i]);
     }
@@ -2400,6 +2401,8 @@ static inline void pyj_pop_direct_frame(PyThreadState *tstate, _PyInterpreterFra
 // keywords, the most common call, without the general path's branches: 1 with
 // *result set (the callee's return value, or NULL on an error), or 0 when the call
 // is not of that shape or may not be made directly now (nothing done).
+// (no_builtin: clang would turn the few-slot NULL loop into a call to memset.)
+__attribute__((no_builtin("memset")))
 static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int oparg, PyObject **result) {
     int is_method = base[0] != NULL;
     PyObject *function = base[1 - is_method];
@@ -2430,10 +2433,13 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
     Py_INCREF(func);
     _PyFrame_InitializeSpecials(frame, func, NULL, nlocalsplus);
     PyObject **args = base + 2 - is_method;
+    // A few items each: plain loops (vectorized ones cost more in set-up than they save).
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
     for (int i = 0; i < total; i++) {
         frame->localsplus[i] = args[i];  // moved: the frame takes the caller's references
         args[i] = NULL;
     }
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
     for (int i = total; i < nlocalsplus; i++) {
         frame->localsplus[i] = NULL;
     }
@@ -2449,11 +2455,20 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
     return 1;
 }
 
+static PyObject *pyj_call_general(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames)
+    __attribute__((noinline));
+
+__attribute__((no_builtin("memset")))
 PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames) {
     PyObject *fast;
     if (kwnames == NULL && pyj_call_exact(tstate, base, oparg, &fast)) {
         return fast;
     }
+    return pyj_call_general(tstate, base, oparg, kwnames);
+}
+
+// Every other call shape (see pyj_call).
+static PyObject *pyj_call_general(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames) {
     int is_method = base[0] != NULL;
     if (!is_method && Py_IS_TYPE(base[1], &PyMethod_Type)) {
         PyObject *callable = base[1];
