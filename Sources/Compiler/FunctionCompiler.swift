@@ -690,9 +690,12 @@ final class FunctionCompiler {
         case .returnValue:
             // A frame object that outlives the call reports the line of prev_instr,
             // which the interpreter leaves at the RETURN_VALUE.
+            let value = operand(depth - 1)
             setPrevInstr()
-            asm.mov(.rax, stack(depth - 1))
+            load(.rax, value)
+            if value.isBorrowed { masm.incref(.rax) }  // `return x`, `return None`: a new reference
             masm.setStackDepth(0)
+            deferred = []
             asm.jmp(returnLabel)
         case .makeFunction:
             let inputs = (oparg & 0xF).nonzeroBitCount + 1
@@ -859,9 +862,10 @@ final class FunctionCompiler {
 
     /// Where a value of the stack lives. A LOAD_FAST of a surely bound local, or a
     /// LOAD_CONST, right before an instruction that only reads its operands (BINARY_OP,
-    /// a fused COMPARE_OP, BINARY_SUBSCR, LOAD_ATTR, STORE_ATTR's owner) is not pushed:
-    /// that instruction reads the local or the constant itself, a borrowed reference, and skips the
-    /// incref, the store, the reload and the decref. Nothing can unbind a local while
+    /// COMPARE_OP, BINARY_SUBSCR, LOAD_ATTR, STORE_ATTR's owner, RETURN_VALUE) is not
+    /// pushed: that instruction reads the local or the constant itself, a borrowed
+    /// reference, and skips the store, the reload and the incref/decref pair (RETURN_VALUE
+    /// increfs what it returns). Nothing can unbind a local while
     /// one instruction runs (a debugger writes locals only to frames the evaluator runs),
     /// and co_consts keeps constants alive.
     private enum Operand: Equatable {
@@ -873,7 +877,7 @@ final class FunctionCompiler {
     }
 
     static let takesDeferredOperands: Set<Opcode> = [
-        .loadFast, .loadConst, .binaryOp, .compareOp, .binarySubscr, .loadAttr, .storeAttr,
+        .loadFast, .loadConst, .binaryOp, .compareOp, .binarySubscr, .loadAttr, .storeAttr, .returnValue,
     ]
 
     /// Values really in the frame's stack now: the unwinder's depth on an error.
@@ -939,6 +943,7 @@ final class FunctionCompiler {
         guard let next = plain(position + 1) else { return false }
         if twoOperandReader(next) { return true }
         if next.opcode == .loadAttr || next.opcode == .storeAttr { return isLocal && deferred.isEmpty }
+        if next.opcode == .returnValue { return deferred.isEmpty }
         // The first of two operands: the second must defer too (a bound local or a constant).
         guard deferred.isEmpty, let after = plain(position + 2), twoOperandReader(after) else { return false }
         switch next.opcode {
