@@ -2380,6 +2380,7 @@ static int pyj_call_class(PyThreadState *tstate, PyObject **base, Py_ssize_t arg
 
 // The releases after a frame pushed by a direct call returns, in the common case:
 // no frame object, no f_locals; _PyFrame_Clear's steps otherwise (the full version).
+__attribute__((always_inline))
 static inline void pyj_pop_direct_frame(PyThreadState *tstate, _PyInterpreterFrame *frame) {
     if (frame->frame_obj != NULL || frame->f_locals != NULL) {
         pyj_clear_and_pop_frame(tstate, frame);
