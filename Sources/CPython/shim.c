@@ -18,6 +18,7 @@
 #include "internal/pycore_pyerrors.h"
 #include "internal/pycore_call.h"
 #include "internal/pycore_moduleobject.h"
+#include "internal/pycore_pymem.h"
 
 // listiterobject, as Objects/listobject.c defines it (in no 3.11 header).
 typedef struct {
@@ -110,6 +111,13 @@ const PyjOffsets pyj_offsets = {
     .listiter_index = offsetof(PyjListIter, it_index),
     .listiter_seq = offsetof(PyjListIter, it_seq),
     .module_dict = offsetof(PyModuleObject, md_dict),
+#if PyFloat_MAXFREELIST > 0
+    .interp_float_free_list = offsetof(PyInterpreterState, float_state.free_list),
+    .interp_float_numfree = offsetof(PyInterpreterState, float_state.numfree),
+#else
+    .interp_float_free_list = -1,
+    .interp_float_numfree = -1,
+#endif
     .rangeiter_index = offsetof(PyjRangeIter, index),
     .rangeiter_start = offsetof(PyjRangeIter, start),
     .rangeiter_step = offsetof(PyjRangeIter, step),
@@ -2548,3 +2556,4 @@ PyObject *pyj_load_global_by_keys(PyObject *globals, const uint64_t *entry, PyOb
 
 PyObject *pyj_small_ints(void) { return (PyObject *)&_PyRuntime.global_objects.singletons.small_ints[0]; }
 size_t pyj_long_object_size(void) { return sizeof(PyLongObject); }
+const int *pyj_tracemalloc_tracing(void) { return &_Py_tracemalloc_config.tracing; }

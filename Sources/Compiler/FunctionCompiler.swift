@@ -1011,7 +1011,7 @@ final class FunctionCompiler {
             emitFloatArithmetic(kind, generic: generic)
             reuseTemporary(type: TypeAddress.float, done: done, haveResult: haveResult,
                            store: { [self] object in asm.movsd(.qword(object, offsets.float_value), .xmm0) },
-                           box: { [self] in masm.callPrepared(.floatFromDouble) })
+                           box: { [self] in allocateFloat() })
         } else {
             asm.jmp(generic)
         }
@@ -1162,7 +1162,7 @@ final class FunctionCompiler {
             asm.cvtsi2sd(.xmm0, .rax)
             asm.cvtsi2sd(.xmm1, .rdx)
             asm.divsd(.xmm0, .xmm1)
-            masm.callPrepared(.floatFromDouble)
+            allocateFloat()
             asm.jmp(haveResult)
             return
         }
@@ -1186,6 +1186,42 @@ final class FunctionCompiler {
         }
     }
 
+    /// rax = a new float holding xmm0 (or NULL with an exception set): PyFloat_FromDouble's
+    /// steps inline when the interpreter's float free list has one and tracemalloc is
+    /// not tracing; the call otherwise. Clobbers rax, rcx, rdx and (on the call) the
+    /// caller-saved registers.
+    private func allocateFloat() {
+        let call = asm.newLabel()
+        let done = asm.newLabel()
+        guard offsets.interp_float_free_list >= 0 else {
+            masm.callPrepared(.floatFromDouble)
+            return
+        }
+        masm.loadAddress(.rax, FunctionCompiler.tracemallocTracing)
+        asm.cmp(.dword(.rax), imm: 0)
+        asm.jcc(.notEqual, call)
+        asm.mov(.rcx, .qword(FrameLayout.threadState, offsets.tstate_interp))
+        asm.mov(.rax, .qword(.rcx, offsets.interp_float_free_list))
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, call)
+        // The list links through ob_type.
+        asm.mov(.rdx, .qword(.rax, offsets.object_type))
+        asm.mov(.qword(.rcx, offsets.interp_float_free_list), .rdx)
+        asm.sub(.dword(.rcx, offsets.interp_float_numfree), imm: 1)
+        asm.mov(.rdx, .qword(rip: masm.constantLabel(TypeAddress.float)))
+        asm.mov(.qword(.rax, offsets.object_type), .rdx)
+        asm.mov(.qword(.rax, offsets.object_refcnt), imm: 1)
+        asm.movsd(.qword(.rax, offsets.float_value), .xmm0)
+        asm.bind(done)
+        slowPaths.append { [self] in
+            asm.bind(call)
+            masm.callPrepared(.floatFromDouble)
+            asm.jmp(done)
+        }
+    }
+
+    private static let tracemallocTracing = UInt64(UInt(bitPattern: pyj_tracemalloc_tracing()))
+
     /// UNARY_NEGATIVE with inline paths for compact ints and floats.
     private func visitUnaryNegative() {
         let generic = asm.newLabel()
@@ -1205,7 +1241,7 @@ final class FunctionCompiler {
         asm.mov(.rcx, imm: Int64.min)
         asm.xor(.rax, .rcx)
         asm.movq(.xmm0, .rax)
-        masm.callPrepared(.floatFromDouble)
+        allocateFloat()
         let depth = self.depth
         slowPaths.append { [self] in
             asm.bind(generic)

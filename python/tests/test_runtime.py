@@ -401,3 +401,42 @@ def test_direct_calls_yield_to_another_frame_evaluator() -> None:
     before = pyjion.info(inner).run_count
     assert outer() == 2
     assert pyjion.info(inner).run_count == before + 2
+
+
+def test_float_results_are_traced_by_tracemalloc() -> None:
+    """Compiled float arithmetic takes objects from the float free list inline, except
+    while tracemalloc traces: then PyFloat_FromDouble makes them, and its
+    _Py_NewReference moves a reused block's trace to the new object's line. Floats
+    that `keep` takes from the free list (filled by `churn`) must be traced to `keep`."""
+    proc = run_child("""
+        import tracemalloc, pyjion
+        pyjion.enable()
+
+        def churn(n):
+            held = [None] * n
+            for i in range(n):
+                held[i] = i * 0.5 + 0.25
+            # released here: the free list fills with blocks traced to the line above
+
+        def keep(n):
+            out = [None] * n
+            for i in range(n):
+                out[i] = i * 0.5 + 0.25
+            return out
+
+        churn(10)
+        keep(10)
+        assert pyjion.info(churn).compiled and pyjion.info(keep).compiled
+        tracemalloc.start()
+        churn(500)
+        kept = keep(50)
+        snapshot = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+        line = keep.__code__.co_firstlineno + 3
+        size = sum(s.size for s in snapshot.statistics("lineno") if s.traceback[0].lineno == line)
+        assert size == 50 * 24, size  # exactly the 50 floats kept, all from the free list
+        assert kept[3] == 1.75 and len(kept) == 50
+        print("ok", size)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("ok"), proc.stdout

@@ -58,6 +58,9 @@ static inline PyTypeObject *pyj_type_type(void) { return &PyType_Type; }
 // The small-int cache (-5 ... 256), for boxing ints in machine code: the object for
 // v is at pyj_small_ints() + (v + 5) * pyj_long_object_size().
 PyObject *pyj_small_ints(void);
+// &_Py_tracemalloc_config.tracing: while tracemalloc traces, objects are made by
+// PyFloat_FromDouble itself (its _Py_NewReference tells tracemalloc).
+const int *pyj_tracemalloc_tracing(void);
 size_t pyj_long_object_size(void);
 
 // PyModuleDef_HEAD_INIT is a macro with a compound literal.
@@ -76,6 +79,8 @@ typedef struct {
             tstate_c_profilefunc, tstate_c_tracefunc, tstate_curexc_type;
     // PyInterpreterState
     int32_t interp_eval_breaker, interp_eval_frame;
+    // the interpreter's float free list (PyFloat_FromDouble's first choice)
+    int32_t interp_float_free_list, interp_float_numfree;
     // PyCodeObject
     int32_t code_extra, code_kwonlyargcount, code_warmup, code_consts, code_names, code_exceptiontable, code_qualname, code_flags, code_nlocalsplus, code_nlocals,
             code_stacksize, code_firsttraceable, code_adaptive, code_localsplusnames,
