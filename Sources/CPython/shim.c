@@ -111,6 +111,7 @@ const PyjOffsets pyj_offsets = {
     .listiter_index = offsetof(PyjListIter, it_index),
     .listiter_seq = offsetof(PyjListIter, it_seq),
     .module_dict = offsetof(PyModuleObject, md_dict),
+    .dict_used = offsetof(PyDictObject, ma_used),
 #if PyFloat_MAXFREELIST > 0
     .interp_float_free_list = offsetof(PyInterpreterState, float_state.free_list),
     .interp_float_numfree = offsetof(PyInterpreterState, float_state.numfree),
@@ -2557,3 +2558,21 @@ PyObject *pyj_load_global_by_keys(PyObject *globals, const uint64_t *entry, PyOb
 PyObject *pyj_small_ints(void) { return (PyObject *)&_PyRuntime.global_objects.singletons.small_ints[0]; }
 size_t pyj_long_object_size(void) { return sizeof(PyLongObject); }
 const int *pyj_tracemalloc_tracing(void) { return &_Py_tracemalloc_config.tracing; }
+
+PyObject *pyj_builtin_len(void) {
+    static PyObject *len = NULL;
+    if (len == NULL) {
+        PyObject *builtins = PyImport_ImportModule("builtins");
+        if (builtins == NULL) {
+            PyErr_Clear();
+            return NULL;
+        }
+        len = PyObject_GetAttrString(builtins, "len");  // kept for good
+        Py_DECREF(builtins);
+        if (len == NULL || !PyCFunction_Check(len)) {
+            Py_CLEAR(len);
+            PyErr_Clear();
+        }
+    }
+    return len;
+}

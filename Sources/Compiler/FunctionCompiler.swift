@@ -1221,6 +1221,8 @@ final class FunctionCompiler {
     }
 
     private static let tracemallocTracing = UInt64(UInt(bitPattern: pyj_tracemalloc_tracing()))
+    private static let builtinLen: UInt64? = pyj_builtin_len().map { UInt64(UInt(bitPattern: $0)) }
+    private static let dictType = UInt64(UInt(bitPattern: pyj_dict_type()))
 
     /// UNARY_NEGATIVE with inline paths for compact ints and floats.
     private func visitUnaryNegative() {
@@ -2429,7 +2431,58 @@ final class FunctionCompiler {
         depth += oparg
         let base = depth - oparg - 2
         setPrevInstr()
+        let called = asm.newLabel()
+        let general = asm.newLabel()
+        if oparg == 1 && keywordNames == 0, let len = FunctionCompiler.builtinLen {
+            // len(x) of an exact list, tuple or dict: its size, as PRECALL_NO_KW_LEN
+            // (builtins.len is held by pyjion, so its address stays its own).
+            let size = asm.newLabel()
+            let haveSize = asm.newLabel()
+            asm.mov(.rax, stack(base + 1))
+            asm.cmp(.rax, .qword(rip: masm.constantLabel(len)))
+            asm.jcc(.notEqual, general)
+            asm.cmp(stack(base), imm: 0)
+            asm.jcc(.notEqual, general)
+            asm.mov(.rdi, stack(base + 2))
+            asm.mov(.rax, .qword(.rdi, offsets.object_type))
+            masm.compareWithConstant(.rax, TypeAddress.list)
+            asm.jcc(.equal, size)
+            masm.compareWithConstant(.rax, TypeAddress.tuple)
+            asm.jcc(.equal, size)
+            masm.compareWithConstant(.rax, FunctionCompiler.dictType)
+            asm.jcc(.notEqual, general)
+            asm.mov(.rcx, .qword(.rdi, offsets.dict_used))
+            asm.jmp(haveSize)
+            asm.bind(size)
+            asm.mov(.rcx, .qword(.rdi, offsets.var_size))
+            asm.bind(haveSize)
+            // rcx >= 0: the cached small int, else a new one.
+            let notSmall = asm.newLabel()
+            let boxed = asm.newLabel()
+            asm.cmp(.rcx, imm: Int32(SmallInts.range.upperBound))
+            asm.jcc(.above, notSmall)
+            asm.imul(.rax, .rcx, imm: Int32(SmallInts.stride))
+            asm.add(.rax, .qword(rip: masm.constantLabel(SmallInts.zero)))
+            masm.incref(.rax)
+            asm.bind(boxed)
+            asm.mov(FrameLayout.scratch, .rax)
+            masm.decrefStackSlot(base + 2)
+            masm.decrefStackSlot(base + 1)
+            asm.mov(.rax, FrameLayout.scratch)
+            asm.jmp(called)
+            let callDepth = depth
+            slowPaths.append { [self] in
+                asm.bind(notSmall)
+                asm.mov(.rdi, .rcx)
+                masm.callPrepared(.longFromSsize)
+                asm.test(.rax, .rax)
+                asm.jcc(.notEqual, boxed)
+                asm.jmp(errorLabel(depth: callDepth))  // no memory: the arguments are still on the stack
+            }
+        }
+        asm.bind(general)
         masm.callHelper(.call, [.threadState, .stackAddress(base), .immediate(Int64(oparg)), .immediate(keywordNames)])
+        asm.bind(called)
         checkObjectResult()
         asm.mov(stack(base), .rax)
         let after = base + 1

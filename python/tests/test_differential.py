@@ -1381,6 +1381,46 @@ RANGE_LOOP_CASES = [
         """, (4,)),
 ]
 
+# len(x) of an exact list, tuple or dict is read inline when the callable is
+# builtins.len itself; everything else is a regular call.
+LEN_CASES = [
+    C("len-inline-and-not", """
+        class L(list):
+            def __len__(self):
+                return 99
+        def f(n):
+            out = []
+            for i in range(n):
+                out.append((len([0] * i), len(tuple(range(i * 40))), len({k: k for k in range(i)}),
+                            len("abc" * i), len(L([1])), len(set(range(i))), len(range(i))))
+            try:
+                len(5)
+            except TypeError as e:
+                out.append(str(e))
+            try:
+                len()
+            except TypeError as e:
+                out.append(str(e))
+            return out
+        """, (12,)),
+    C("len-shadowed", """
+        def f(n):
+            len = lambda x: "mine"
+            return [len([1, 2]) for _ in range(n)], len(())
+        """, (3,)),
+    C("len-global-rebound", """
+        import builtins
+        def f(n):
+            out = []
+            for i in range(n):
+                out.append(len([1, 2, 3]))
+                if i == 2:
+                    builtins.len, saved = (lambda x: -1), builtins.len
+            builtins.len = saved
+            return out
+        """, (5,)),
+]
+
 # The compiler drops LOAD_FAST's unbound test where a "definitely assigned" analysis
 # proves the local bound; these probe the analysis at its edges.
 BOUND_LOCAL_CASES = [
@@ -1500,7 +1540,7 @@ ALL_COMPILED = (
     BINARY_CASES + MATMUL_CASES + ARITH_CASES + UNARY_CASES + COMPARE_CASES + IS_CONTAINS_CASES
     + CONTROL_CASES + ITER_CASES + GLOBAL_CASES + ATTR_CASES + CALL_CASES + SUBSCR_CASES
     + BUILD_CASES + UNPACK_CASES + COMPREHENSION_CASES + FSTRING_CASES + EXCEPTION_CASES + PROGRAM_CASES
-    + BOUND_LOCAL_CASES + RELEASE_LINE_CASES + TEMPORARY_CASES + RANGE_LOOP_CASES
+    + BOUND_LOCAL_CASES + RELEASE_LINE_CASES + TEMPORARY_CASES + RANGE_LOOP_CASES + LEN_CASES
 )
 
 

@@ -58,6 +58,9 @@ static inline PyTypeObject *pyj_type_type(void) { return &PyType_Type; }
 // The small-int cache (-5 ... 256), for boxing ints in machine code: the object for
 // v is at pyj_small_ints() + (v + 5) * pyj_long_object_size().
 PyObject *pyj_small_ints(void);
+// builtins.len, with a reference pyjion keeps (its address stays unique), or NULL.
+PyObject *pyj_builtin_len(void);
+static inline PyTypeObject *pyj_dict_type(void) { return &PyDict_Type; }
 // &_Py_tracemalloc_config.tracing: while tracemalloc traces, objects are made by
 // PyFloat_FromDouble itself (its _Py_NewReference tells tracemalloc).
 const int *pyj_tracemalloc_tracing(void);
@@ -94,8 +97,8 @@ typedef struct {
     int32_t dict_keys, dict_values, keys_kind, keys_log2_index_bytes, keys_header_size;
     // listiterobject (FOR_ITER over a list)
     int32_t listiter_index, listiter_seq;
-    // PyModuleObject's dict
-    int32_t module_dict;
+    // PyModuleObject's dict; PyDictObject's item count
+    int32_t module_dict, dict_used;
     // rangeiterobject (FOR_ITER over a range)
     int32_t rangeiter_index, rangeiter_start, rangeiter_step, rangeiter_len;
 } PyjOffsets;
