@@ -112,6 +112,7 @@ const PyjOffsets pyj_offsets = {
     .listiter_seq = offsetof(PyjListIter, it_seq),
     .module_dict = offsetof(PyModuleObject, md_dict),
     .dict_used = offsetof(PyDictObject, ma_used),
+    .list_allocated = offsetof(PyListObject, allocated),
 #if PyFloat_MAXFREELIST > 0
     .interp_float_free_list = offsetof(PyInterpreterState, float_state.free_list),
     .interp_float_numfree = offsetof(PyInterpreterState, float_state.numfree),
@@ -2558,6 +2559,11 @@ PyObject *pyj_load_global_by_keys(PyObject *globals, const uint64_t *entry, PyOb
 PyObject *pyj_small_ints(void) { return (PyObject *)&_PyRuntime.global_objects.singletons.small_ints[0]; }
 size_t pyj_long_object_size(void) { return sizeof(PyLongObject); }
 const int *pyj_tracemalloc_tracing(void) { return &_Py_tracemalloc_config.tracing; }
+
+PyObject *pyj_list_append_descriptor(void) {
+    PyObject *append = PyDict_GetItemString(PyList_Type.tp_dict, "append");  // borrowed; the type keeps it
+    return append != NULL && Py_IS_TYPE(append, &PyMethodDescr_Type) ? append : NULL;
+}
 
 PyObject *pyj_builtin_len(void) {
     static PyObject *len = NULL;

@@ -1223,6 +1223,7 @@ final class FunctionCompiler {
     private static let tracemallocTracing = UInt64(UInt(bitPattern: pyj_tracemalloc_tracing()))
     private static let builtinLen: UInt64? = pyj_builtin_len().map { UInt64(UInt(bitPattern: $0)) }
     private static let dictType = UInt64(UInt(bitPattern: pyj_dict_type()))
+    private static let listAppend: UInt64? = pyj_list_append_descriptor().map { UInt64(UInt(bitPattern: $0)) }
 
     /// UNARY_NEGATIVE with inline paths for compact ints and floats.
     private func visitUnaryNegative() {
@@ -2433,6 +2434,7 @@ final class FunctionCompiler {
         setPrevInstr()
         let called = asm.newLabel()
         let general = asm.newLabel()
+        let notLen = asm.newLabel()
         if oparg == 1 && keywordNames == 0, let len = FunctionCompiler.builtinLen {
             // len(x) of an exact list, tuple or dict: its size, as PRECALL_NO_KW_LEN
             // (builtins.len is held by pyjion, so its address stays its own).
@@ -2440,9 +2442,9 @@ final class FunctionCompiler {
             let haveSize = asm.newLabel()
             asm.mov(.rax, stack(base + 1))
             asm.cmp(.rax, .qword(rip: masm.constantLabel(len)))
-            asm.jcc(.notEqual, general)
+            asm.jcc(.notEqual, notLen)
             asm.cmp(stack(base), imm: 0)
-            asm.jcc(.notEqual, general)
+            asm.jcc(.notEqual, notLen)
             asm.mov(.rdi, stack(base + 2))
             asm.mov(.rax, .qword(.rdi, offsets.object_type))
             masm.compareWithConstant(.rax, TypeAddress.list)
@@ -2479,6 +2481,34 @@ final class FunctionCompiler {
                 asm.jcc(.notEqual, boxed)
                 asm.jmp(errorLabel(depth: callDepth))  // no memory: the arguments are still on the stack
             }
+        }
+        asm.bind(notLen)
+        if oparg == 1 && keywordNames == 0, let append = FunctionCompiler.listAppend {
+            // list.append(x) with room left: x moves into the list, as
+            // PRECALL_NO_KW_LIST_APPEND and _PyList_AppendTakeRef do.
+            let appendHere = asm.newLabel()
+            asm.mov(.rax, stack(base))
+            asm.cmp(.rax, .qword(rip: masm.constantLabel(append)))
+            asm.jcc(.notEqual, general)
+            asm.mov(.rdi, stack(base + 1))
+            asm.mov(.rax, .qword(.rdi, offsets.object_type))
+            masm.compareWithConstant(.rax, TypeAddress.list)
+            asm.jcc(.notEqual, general)
+            asm.mov(.rcx, .qword(.rdi, offsets.var_size))
+            asm.cmp(.rcx, .qword(.rdi, offsets.list_allocated))
+            asm.jcc(.less, appendHere)
+            asm.jmp(general)  // a resize: the regular call
+            asm.bind(appendHere)
+            asm.mov(.rdx, .qword(.rdi, offsets.list_items))
+            asm.mov(.rax, stack(base + 2))
+            asm.mov(.qword(.rdx, index: .rcx, scale: .x8), .rax)  // the list takes x's reference
+            asm.inc(.rcx)
+            asm.mov(.qword(.rdi, offsets.var_size), .rcx)
+            masm.decrefStackSlot(base + 1)  // self
+            masm.decrefStackSlot(base)  // the descriptor (the type keeps it)
+            masm.loadAddress(.rax, FunctionCompiler.noneObject)
+            masm.incref(.rax)
+            asm.jmp(called)
         }
         asm.bind(general)
         masm.callHelper(.call, [.threadState, .stackAddress(base), .immediate(Int64(oparg)), .immediate(keywordNames)])

@@ -1421,6 +1421,41 @@ LEN_CASES = [
         """, (5,)),
 ]
 
+# list.append(x) with room left stores x inline (the descriptor of list.append
+# itself, an exact list); a resize, a subclass, another append go the regular way.
+APPEND_CASES = [
+    C("append-inline-and-not", """
+        class L(list):
+            def append(self, x):
+                super().append(("sub", x))
+        class M(list):
+            pass
+        def f(n):
+            a, b, c = [], L(), M()
+            objs = []
+            for i in range(n):
+                a.append(i)
+                a.append(None)
+                b.append(i)
+                c.append(-i)
+                o = object()
+                a.append(o)
+                objs.append(o)
+            app = a.append
+            app("bound")
+            try:
+                a.append()
+            except TypeError as e:
+                a.append(str(e))
+            try:
+                a.append(1, 2)
+            except TypeError as e:
+                a.append(str(e))
+            import sys
+            return a[:9], len(a), b[:3], c[:3], [sys.getrefcount(o) for o in objs[:3]]
+        """, (300,)),
+]
+
 # The compiler drops LOAD_FAST's unbound test where a "definitely assigned" analysis
 # proves the local bound; these probe the analysis at its edges.
 BOUND_LOCAL_CASES = [
@@ -1540,7 +1575,7 @@ ALL_COMPILED = (
     BINARY_CASES + MATMUL_CASES + ARITH_CASES + UNARY_CASES + COMPARE_CASES + IS_CONTAINS_CASES
     + CONTROL_CASES + ITER_CASES + GLOBAL_CASES + ATTR_CASES + CALL_CASES + SUBSCR_CASES
     + BUILD_CASES + UNPACK_CASES + COMPREHENSION_CASES + FSTRING_CASES + EXCEPTION_CASES + PROGRAM_CASES
-    + BOUND_LOCAL_CASES + RELEASE_LINE_CASES + TEMPORARY_CASES + RANGE_LOOP_CASES + LEN_CASES
+    + BOUND_LOCAL_CASES + RELEASE_LINE_CASES + TEMPORARY_CASES + RANGE_LOOP_CASES + LEN_CASES + APPEND_CASES
 )
 
 

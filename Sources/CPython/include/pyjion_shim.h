@@ -60,6 +60,8 @@ static inline PyTypeObject *pyj_type_type(void) { return &PyType_Type; }
 PyObject *pyj_small_ints(void);
 // builtins.len, with a reference pyjion keeps (its address stays unique), or NULL.
 PyObject *pyj_builtin_len(void);
+// list.append's method descriptor (kept by the type), or NULL.
+PyObject *pyj_list_append_descriptor(void);
 static inline PyTypeObject *pyj_dict_type(void) { return &PyDict_Type; }
 // &_Py_tracemalloc_config.tracing: while tracemalloc traces, objects are made by
 // PyFloat_FromDouble itself (its _Py_NewReference tells tracemalloc).
@@ -99,6 +101,8 @@ typedef struct {
     int32_t listiter_index, listiter_seq;
     // PyModuleObject's dict; PyDictObject's item count
     int32_t module_dict, dict_used;
+    // PyListObject's allocated slots
+    int32_t list_allocated;
     // rangeiterobject (FOR_ITER over a range)
     int32_t rangeiter_index, rangeiter_start, rangeiter_step, rangeiter_len;
 } PyjOffsets;
