@@ -1338,28 +1338,9 @@ final class FunctionCompiler {
         let right = operand(depth - 1)
         let errorDepth = ownedDepth
         let generic = asm.newLabel()
-        let notInt = asm.newLabel()
-        let decided = asm.newLabel()
         let end = asm.newLabel()
         setPrevInstr()
-        loadTopTwoAsCompactInts(notInt: notInt, generic: generic)
-        asm.cmp(.rax, .rdx)
-        asm.setcc(condition, .r14b)
-        asm.jmp(decided)
-        asm.bind(notInt)
-        switch oparg {
-        case 0, 1, 4, 5:
-            // Ordered float comparisons; NaN compares false, as `above` is false when unordered.
-            masm.guardType(.rdi, TypeAddress.float, generic)
-            masm.guardType(.rsi, TypeAddress.float, generic)
-            asm.movsd(.xmm0, .qword(.rdi, offsets.float_value))
-            asm.movsd(.xmm1, .qword(.rsi, offsets.float_value))
-            if oparg >= 4 { asm.ucomisd(.xmm0, .xmm1) } else { asm.ucomisd(.xmm1, .xmm0) }
-            asm.setcc(oparg == 0 || oparg == 4 ? .above : .aboveOrEqual, .r14b)
-        default:
-            asm.jmp(generic)
-        }
-        asm.bind(decided)
+        compareInline(oparg, condition, into: .r14b, generic: generic)
         release(left)
         release(right)
         deferred = []
@@ -1390,22 +1371,14 @@ final class FunctionCompiler {
         fusedCompareEnd = end
     }
 
-    /// COMPARE_OP whose result is a value (`return a == b`, `x = a < b`): ints and
-    /// ordered float comparisons inline, giving True or False; anything else through
-    /// the generic helper.
-    private func visitCompareValue(_ oparg: Int, _ condition: Condition) {
-        let generic = asm.newLabel()
+    /// The top two values compared inline, the outcome (0 or 1) left in `outcome`: compact
+    /// ints, and ordered comparisons of floats; anything else jumps to `generic`.
+    private func compareInline(_ oparg: Int, _ condition: Condition, into outcome: Reg8, generic: Label) {
         let notInt = asm.newLabel()
         let decided = asm.newLabel()
-        let done = asm.newLabel()
-        let left = operand(depth - 2)
-        let right = operand(depth - 1)
-        let errorDepth = ownedDepth
-        let depth = self.depth
-        setPrevInstr()
         loadTopTwoAsCompactInts(notInt: notInt, generic: generic)
         asm.cmp(.rax, .rdx)
-        asm.setcc(condition, .cl)
+        asm.setcc(condition, outcome)
         asm.jmp(decided)
         asm.bind(notInt)
         switch oparg {
@@ -1416,11 +1389,25 @@ final class FunctionCompiler {
             asm.movsd(.xmm0, .qword(.rdi, offsets.float_value))
             asm.movsd(.xmm1, .qword(.rsi, offsets.float_value))
             if oparg >= 4 { asm.ucomisd(.xmm0, .xmm1) } else { asm.ucomisd(.xmm1, .xmm0) }
-            asm.setcc(oparg == 0 || oparg == 4 ? .above : .aboveOrEqual, .cl)
+            asm.setcc(oparg == 0 || oparg == 4 ? .above : .aboveOrEqual, outcome)
         default:
             asm.jmp(generic)
         }
         asm.bind(decided)
+    }
+
+    /// COMPARE_OP whose result is a value (`return a == b`, `x = a < b`): ints and
+    /// ordered float comparisons inline, giving True or False; anything else through
+    /// the generic helper.
+    private func visitCompareValue(_ oparg: Int, _ condition: Condition) {
+        let generic = asm.newLabel()
+        let done = asm.newLabel()
+        let left = operand(depth - 2)
+        let right = operand(depth - 1)
+        let errorDepth = ownedDepth
+        let depth = self.depth
+        setPrevInstr()
+        compareInline(oparg, condition, into: .cl, generic: generic)
         masm.loadAddress(FrameLayout.scratch, FunctionCompiler.falseObject)
         masm.loadAddress(.rax, FunctionCompiler.trueObject)
         asm.test(.cl, .cl)

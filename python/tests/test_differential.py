@@ -1456,6 +1456,20 @@ APPEND_CASES = [
         """, (300,)),
 ]
 
+_BOUND_IN_LOOP_BODY = """
+    def f(n):
+        for i in range(n):
+            y = i
+        return y
+    """
+_BOUND_IF_IN_LOOP = """
+    def f(xs):
+        for x in xs:
+            if x > 0:
+                last = x
+        return last
+    """
+
 # The compiler drops LOAD_FAST's unbound test where a "definitely assigned" analysis
 # proves the local bound; these probe the analysis at its edges.
 BOUND_LOCAL_CASES = [
@@ -1482,32 +1496,10 @@ BOUND_LOCAL_CASES = [
                 x = i
             return out, x
         """, (7, 4)),
-    C("bound-loop-body-only-empty", """
-        def f(n):
-            for i in range(n):
-                y = i
-            return y
-        """, (0,)),
-    C("bound-loop-body-only", """
-        def f(n):
-            for i in range(n):
-                y = i
-            return y
-        """, (3,)),
-    C("bound-conditional-in-loop", """
-        def f(xs):
-            for x in xs:
-                if x > 0:
-                    last = x
-            return last
-        """, ([-1, -3],)),
-    C("bound-conditional-in-loop-set", """
-        def f(xs):
-            for x in xs:
-                if x > 0:
-                    last = x
-            return last
-        """, ([-1, 2, -3],)),
+    C("bound-loop-body-only-empty", _BOUND_IN_LOOP_BODY, (0,)),
+    C("bound-loop-body-only", _BOUND_IN_LOOP_BODY, (3,)),
+    C("bound-conditional-in-loop", _BOUND_IF_IN_LOOP, ([-1, -3],)),
+    C("bound-conditional-in-loop-set", _BOUND_IF_IN_LOOP, ([-1, 2, -3],)),
     C("bound-try-assignment-raised", """
         def f(d):
             try:
