@@ -54,6 +54,15 @@ extension MacroAssembler {
         asm.jcc(.notEqual, fail)
     }
 
+    /// Jumps to `target` when the type in `type` is one of `types` (exactly); falls
+    /// through otherwise.
+    func jump(ifType type: Reg64, isOneOf types: [UInt64], to target: Label) {
+        for candidate in types {
+            compareWithConstant(type, candidate)
+            asm.jcc(.equal, target)
+        }
+    }
+
     /// Loads the value of a compact int (|ob_size| <= 1, one 30-bit digit) into `value`,
     /// or jumps to `fail`. Clobbers rcx.
     func loadCompactInt(_ object: Reg64, into value: Reg64, _ fail: Label) {
@@ -76,6 +85,20 @@ extension MacroAssembler {
 }
 
 extension MacroAssembler {
+    /// For a nonzero `value`: `size` = its ob_size as a one-digit int (-1 or 1) and
+    /// `magnitude` = |value|; jumps to `tooBig` when that does not fit one 30-bit digit.
+    /// `value` is kept.
+    func splitOneDigit(_ value: Reg64, magnitude: Reg64, size: Reg64, tooBig: Label) {
+        asm.mov(size, value)
+        asm.sar(size, imm: 63)
+        asm.mov(magnitude, value)
+        asm.xor(magnitude, size)
+        asm.sub(magnitude, size)
+        asm.or(size, imm: 1)
+        asm.cmp(magnitude, imm: (1 << 30) - 1)
+        asm.jcc(.above, tooBig)
+    }
+
     /// Loads a float, or a compact int converted exactly, as a double; else `fail`.
     /// Clobbers rax and rcx.
     func loadNumberAsDouble(_ object: Reg64, into target: XMM, _ fail: Label) {

@@ -533,12 +533,8 @@ final class FunctionCompiler {
         let bySize = asm.newLabel()
         let general = asm.newLabel()
         asm.mov(.rax, .qword(.rdi, offsets.object_type))
-        masm.compareWithConstant(.rax, TypeAddress.long)
-        asm.jcc(.equal, bySize)
-        masm.compareWithConstant(.rax, TypeAddress.list)
-        asm.jcc(.equal, bySize)
-        masm.compareWithConstant(.rax, TypeAddress.tuple)
-        asm.jcc(.notEqual, general)
+        masm.jump(ifType: .rax, isOneOf: [TypeAddress.long, TypeAddress.list, TypeAddress.tuple], to: bySize)
+        asm.jmp(general)
         asm.bind(bySize)
         asm.cmp(.qword(.rdi, offsets.var_size), imm: 0)
         asm.setcc(.notEqual, .r14b)
@@ -1042,13 +1038,7 @@ final class FunctionCompiler {
             asm.jmp(tryRight)
         } else {
             asm.mov(.rdi, stack(depth - 2))
-            asm.cmp(.qword(.rdi, offsets.object_refcnt), imm: 1)
-            asm.jcc(.notEqual, tryRight)
-            if let type {
-                asm.mov(.rax, .qword(.rdi, offsets.object_type))
-                masm.compareWithConstant(.rax, type)
-                asm.jcc(.notEqual, tryRight)
-            }
+            guardTemporary(.rdi, type: type, otherwise: tryRight)
             store(.rdi)
             release(right)  // the left operand stays in its slot as the result
             asm.jmp(done)
@@ -1058,13 +1048,7 @@ final class FunctionCompiler {
             asm.bind(tryRight)
             if !right.isBorrowed {
                 asm.mov(.rsi, stack(depth - 1))
-                asm.cmp(.qword(.rsi, offsets.object_refcnt), imm: 1)
-                asm.jcc(.notEqual, allocate)
-                if let type {
-                    asm.mov(.rax, .qword(.rsi, offsets.object_type))
-                    masm.compareWithConstant(.rax, type)
-                    asm.jcc(.notEqual, allocate)
-                }
+                guardTemporary(.rsi, type: type, otherwise: allocate)
                 store(.rsi)
                 if left.isBorrowed {
                     asm.mov(stack(depth - 2), .rsi)
@@ -1078,6 +1062,18 @@ final class FunctionCompiler {
             asm.bind(allocate)
             box()
             asm.jmp(haveResult)
+        }
+    }
+
+    /// Jumps to `otherwise` unless `object` has refcount 1 and (when given) exactly the
+    /// type at `type`. Clobbers rax.
+    private func guardTemporary(_ object: Reg64, type: UInt64?, otherwise: Label) {
+        asm.cmp(.qword(object, offsets.object_refcnt), imm: 1)
+        asm.jcc(.notEqual, otherwise)
+        if let type {
+            asm.mov(.rax, .qword(object, offsets.object_type))
+            masm.compareWithConstant(.rax, type)
+            asm.jcc(.notEqual, otherwise)
         }
     }
 
@@ -1097,14 +1093,7 @@ final class FunctionCompiler {
         asm.bind(notSmall)
         // r10 = the value, r11 = its ob_size (-1 or 1), rcx = its magnitude.
         asm.mov(.r10, .rax)
-        asm.mov(.r11, .rax)
-        asm.sar(.r11, imm: 63)
-        asm.mov(.rcx, .rax)
-        asm.xor(.rcx, .r11)
-        asm.sub(.rcx, .r11)
-        asm.or(.r11, imm: 1)
-        asm.cmp(.rcx, imm: (1 << 30) - 1)
-        asm.jcc(.above, allocate)
+        masm.splitOneDigit(.rax, magnitude: .rcx, size: .r11, tooBig: allocate)
         reuseTemporary(type: nil, done: done, haveResult: haveResult,
                        store: { [self] object in
                            asm.mov(.dword(object, offsets.long_digits), .ecx)
@@ -1357,17 +1346,8 @@ final class FunctionCompiler {
         depth = compareDepth
         // Generic: a real COMPARE_OP, then the next instruction's own code tests the result.
         let nextLabel = instructionLabels[next]
-        slowPaths.append { [self] in
-            asm.bind(generic)
-            masm.callHelper(.compareOp, [argument(left), argument(right), .immediate(Int64(oparg))])
-            asm.test(.rax, .rax)
-            asm.jcc(.equal, errorLabel(depth: errorDepth))
-            asm.mov(FrameLayout.scratch, .rax)
-            release(left)
-            release(right)
-            asm.mov(stack(compareDepth - 2), FrameLayout.scratch)
-            asm.jmp(nextLabel)
-        }
+        genericCompare(oparg, generic, left, right, resultSlot: compareDepth - 2, errorDepth: errorDepth,
+                       continueAt: nextLabel)
         fusedCompareEnd = end
     }
 
@@ -1418,6 +1398,12 @@ final class FunctionCompiler {
         asm.mov(stack(depth - 2), FrameLayout.scratch)
         deferred = []
         asm.bind(done)
+        genericCompare(oparg, generic, left, right, resultSlot: depth - 2, errorDepth: errorDepth, continueAt: done)
+    }
+
+    /// Out of line at `generic`: a real COMPARE_OP, its result stored in `resultSlot`.
+    private func genericCompare(_ oparg: Int, _ generic: Label, _ left: Operand, _ right: Operand,
+                                resultSlot: Int, errorDepth: Int, continueAt: Label) {
         slowPaths.append { [self] in
             asm.bind(generic)
             masm.callHelper(.compareOp, [argument(left), argument(right), .immediate(Int64(oparg))])
@@ -1426,8 +1412,8 @@ final class FunctionCompiler {
             asm.mov(FrameLayout.scratch, .rax)
             release(left)
             release(right)
-            asm.mov(stack(depth - 2), FrameLayout.scratch)
-            asm.jmp(done)
+            asm.mov(stack(resultSlot), FrameLayout.scratch)
+            asm.jmp(continueAt)
         }
     }
 
@@ -1529,7 +1515,6 @@ final class FunctionCompiler {
     /// to `hit`; anything else falls through to the helper. Clobbers rax, rcx, rdi.
     private func classAttribute(_ owner: Operand, entry: UInt64, hit: Label) {
         let notFound = asm.newLabel()
-        let found = asm.newLabel()
         let plain = asm.newLabel()
         load(.rdi, owner)
         asm.mov(.rax, .qword(.rdi, offsets.object_type))
@@ -1537,18 +1522,7 @@ final class FunctionCompiler {
         asm.jcc(.notEqual, notFound)
         asm.mov(.eax, .dword(.rdi, offsets.type_version_tag))
         asm.or(.rax, .qword(rip: masm.constantLabel(FunctionCompiler.classAttributeTag)))
-        masm.loadAddress(.rcx, entry)
-        for way in 0..<AttributeCacheEntry.ways {
-            let next = asm.newLabel()
-            let offset = Int32(way) * AttributeCacheEntry.stride
-            asm.cmp(.rax, .qword(.rcx, offset + AttributeCacheEntry.typeVersionOffset))
-            asm.jcc(.notEqual, next)
-            if offset != 0 { asm.add(.rcx, imm: offset) }
-            asm.jmp(found)
-            asm.bind(next)
-        }
-        asm.jmp(notFound)
-        asm.bind(found)
+        findSiteEntry(tagged: .rax, entry: entry, notFound)
         asm.mov(.rax, .qword(.rcx, AttributeCacheEntry.objectOffset))
         asm.cmp(.qword(.rcx, AttributeCacheEntry.indexOffset), imm: 0)
         asm.jcc(.equal, plain)
@@ -1568,7 +1542,6 @@ final class FunctionCompiler {
     /// LOAD_ATTR_MODULE does; anything else falls through. Clobbers rax, rcx, rdx, rdi, r8.
     private func moduleAttribute(_ owner: Operand, entry: UInt64, name: Int64, hit: Label) {
         let notFound = asm.newLabel()
-        let found = asm.newLabel()
         load(.rdi, owner)
         asm.mov(.rax, .qword(.rdi, offsets.object_type))
         masm.compareWithConstant(.rax, FunctionCompiler.moduleType)
@@ -1581,18 +1554,7 @@ final class FunctionCompiler {
         asm.mov(.rax, .qword(.rax, offsets.dict_keys))
         asm.mov(.rdx, .rax)
         asm.or(.rdx, .qword(rip: masm.constantLabel(FunctionCompiler.moduleAttributeTag)))
-        masm.loadAddress(.rcx, entry)
-        for way in 0..<AttributeCacheEntry.ways {
-            let next = asm.newLabel()
-            let offset = Int32(way) * AttributeCacheEntry.stride
-            asm.cmp(.rdx, .qword(.rcx, offset + AttributeCacheEntry.typeVersionOffset))
-            asm.jcc(.notEqual, next)
-            if offset != 0 { asm.add(.rcx, imm: offset) }
-            asm.jmp(found)
-            asm.bind(next)
-        }
-        asm.jmp(notFound)
-        asm.bind(found)
+        findSiteEntry(tagged: .rdx, entry: entry, notFound)
         asm.mov(.rdx, .qword(.rcx, AttributeCacheEntry.indexOffset))
         unicodeEntry(keys: .rax, index: .rdx, holding: name, into: .r8, notFound)
         asm.mov(.rax, .qword(.r8, 8))  // its value
@@ -1605,6 +1567,24 @@ final class FunctionCompiler {
 
     static let moduleAttributeTag = UInt64(1) << 63
     private static let moduleType = UInt64(UInt(bitPattern: pyj_module_type()))
+    /// Leaves in rcx the site's entry whose first word is `tagged` (a tagged class
+    /// version or module keys object), or jumps to `notFound`.
+    private func findSiteEntry(tagged: Reg64, entry: UInt64, _ notFound: Label) {
+        let found = asm.newLabel()
+        masm.loadAddress(.rcx, entry)
+        for way in 0..<AttributeCacheEntry.ways {
+            let next = asm.newLabel()
+            let offset = Int32(way) * AttributeCacheEntry.stride
+            asm.cmp(tagged, .qword(.rcx, offset + AttributeCacheEntry.typeVersionOffset))
+            asm.jcc(.notEqual, next)
+            if offset != 0 { asm.add(.rcx, imm: offset) }
+            asm.jmp(found)
+            asm.bind(next)
+        }
+        asm.jmp(notFound)
+        asm.bind(found)
+    }
+
     static let classAttributeTag = UInt64(1) << 32
 
     /// LOAD_ATTR of an instance attribute kept in the object's values array, as the
@@ -2283,20 +2263,9 @@ final class FunctionCompiler {
                     asm.mov(.rdx, masm.local(store.instruction.oparg))
                     asm.test(.rdx, .rdx)
                     asm.jcc(.equal, allocate)
-                    asm.cmp(.qword(.rdx, offsets.object_refcnt), imm: 1)
-                    asm.jcc(.notEqual, allocate)
-                    asm.mov(.rax, .qword(.rdx, offsets.object_type))
-                    masm.compareWithConstant(.rax, TypeAddress.long)
-                    asm.jcc(.notEqual, allocate)
+                    guardTemporary(.rdx, type: TypeAddress.long, otherwise: allocate)
                     // r11 = ob_size (-1 or 1), rax = magnitude, which must fit one digit.
-                    asm.mov(.r11, .rcx)
-                    asm.sar(.r11, imm: 63)
-                    asm.mov(.rax, .rcx)
-                    asm.xor(.rax, .r11)
-                    asm.sub(.rax, .r11)
-                    asm.or(.r11, imm: 1)
-                    asm.cmp(.rax, imm: (1 << 30) - 1)
-                    asm.jcc(.above, allocate)
+                    masm.splitOneDigit(.rcx, magnitude: .rax, size: .r11, tooBig: allocate)
                     asm.mov(.dword(.rdx, offsets.long_digits), .eax)
                     asm.mov(.qword(.rdx, offsets.var_size), .r11)
                     asm.jmp(stored)
@@ -2434,10 +2403,7 @@ final class FunctionCompiler {
             asm.jcc(.notEqual, notLen)
             asm.mov(.rdi, stack(base + 2))
             asm.mov(.rax, .qword(.rdi, offsets.object_type))
-            masm.compareWithConstant(.rax, TypeAddress.list)
-            asm.jcc(.equal, size)
-            masm.compareWithConstant(.rax, TypeAddress.tuple)
-            asm.jcc(.equal, size)
+            masm.jump(ifType: .rax, isOneOf: [TypeAddress.list, TypeAddress.tuple], to: size)
             masm.compareWithConstant(.rax, FunctionCompiler.dictType)
             asm.jcc(.notEqual, general)
             asm.mov(.rcx, .qword(.rdi, offsets.dict_used))
