@@ -1556,11 +1556,7 @@ final class FunctionCompiler {
         asm.or(.rdx, .qword(rip: masm.constantLabel(FunctionCompiler.moduleAttributeTag)))
         findSiteEntry(tagged: .rdx, entry: entry, notFound)
         asm.mov(.rdx, .qword(.rcx, AttributeCacheEntry.indexOffset))
-        unicodeEntry(keys: .rax, index: .rdx, holding: name, into: .r8, notFound)
-        asm.mov(.rax, .qword(.r8, 8))  // its value
-        asm.test(.rax, .rax)
-        asm.jcc(.equal, notFound)
-        masm.incref(.rax)
+        unicodeEntryValue(keys: .rax, index: .rdx, holding: name, entry: .r8, notFound)
         asm.jmp(hit)
         asm.bind(notFound)
     }
@@ -1586,6 +1582,16 @@ final class FunctionCompiler {
     }
 
     static let classAttributeTag = UInt64(1) << 32
+
+    /// `unicodeEntry`, then its value, a new reference in rax; jumps to `miss` also
+    /// when the entry holds no value.
+    private func unicodeEntryValue(keys: Reg64, index: Reg64, holding name: Int64, entry: Reg64, _ miss: Label) {
+        unicodeEntry(keys: keys, index: index, holding: name, into: entry, miss)
+        asm.mov(.rax, .qword(entry, 8))  // its value
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, miss)
+        masm.incref(.rax)
+    }
 
     /// LOAD_ATTR of an instance attribute kept in the object's values array, as the
     /// interpreter's LOAD_ATTR_INSTANCE_VALUE does; anything else through the helper.
@@ -2361,11 +2367,7 @@ final class FunctionCompiler {
             asm.cmp(.rdx, .qword(.rcx, GlobalCacheEntry.globalsKeysOffset))
             asm.jcc(.notEqual, generic)
             asm.mov(.r8, .qword(.rcx, GlobalCacheEntry.keysIndexOffset))  // -1: none
-            unicodeEntry(keys: .rdx, index: .r8, holding: nameObject, into: .rax, generic)
-            asm.mov(.rax, .qword(.rax, 8))  // its value
-            asm.test(.rax, .rax)
-            asm.jcc(.equal, generic)
-            masm.incref(.rax)
+            unicodeEntryValue(keys: .rdx, index: .r8, holding: nameObject, entry: .rax, generic)
             asm.jmp(found)
             asm.bind(generic)
             masm.setPrevInstr(codeUnit: unit)
