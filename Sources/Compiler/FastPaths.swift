@@ -85,6 +85,17 @@ extension MacroAssembler {
 }
 
 extension MacroAssembler {
+    /// `object` = CPython's cached int for `value` (a new reference) when -5 <= value
+    /// <= 256; else jumps to `notSmall`. `value` is kept.
+    func cachedSmallInt(_ value: Reg64, into object: Reg64, notSmall: Label) {
+        asm.lea(object, .qword(value, Int32(-SmallInts.range.lowerBound)))
+        asm.cmp(object, imm: Int32(SmallInts.range.count - 1))
+        asm.jcc(.above, notSmall)
+        asm.imul(object, value, imm: Int32(SmallInts.stride))
+        asm.add(object, .qword(rip: constantLabel(SmallInts.zero)))
+        incref(object)
+    }
+
     /// For a nonzero `value`: `size` = its ob_size as a one-digit int (-1 or 1) and
     /// `magnitude` = |value|; jumps to `tooBig` when that does not fit one 30-bit digit.
     /// `value` is kept.
