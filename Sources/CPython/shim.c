@@ -68,6 +68,10 @@ const PyjOffsets pyj_offsets = {
     .tstate_c_profilefunc = offsetof(PyThreadState, c_profilefunc),
     .tstate_c_tracefunc = offsetof(PyThreadState, c_tracefunc),
     .tstate_curexc_type = offsetof(PyThreadState, curexc_type),
+    .tstate_datastack_top = offsetof(PyThreadState, datastack_top),
+    .tstate_datastack_limit = offsetof(PyThreadState, datastack_limit),
+    .function_globals = offsetof(PyFunctionObject, func_globals),
+    .function_builtins = offsetof(PyFunctionObject, func_builtins),
     .interp_eval_breaker = offsetof(PyInterpreterState, ceval.eval_breaker),
     .interp_eval_frame = offsetof(PyInterpreterState, eval_frame),
     .code_extra = offsetof(PyCodeObject, co_extra),
@@ -215,6 +219,10 @@ int pyj_frame_lasti(struct _PyInterpreterFrame *frame) { return _PyInterpreterFr
 // stack; the hook refuses to go deeper than this bound and raises RecursionError.
 #include <pthread.h>
 __thread uintptr_t pyj_stack_floor __attribute__((tls_model("initial-exec"))) = 0;
+
+int64_t pyj_stack_floor_tls_offset(void) {
+    return (int64_t)((uintptr_t)&pyj_stack_floor - (uintptr_t)__builtin_thread_pointer());
+}
 
 int pyj_c_stack_init_and_check(void) {
     char here;
@@ -2414,7 +2422,8 @@ static inline void pyj_pop_direct_frame(PyThreadState *tstate, _PyInterpreterFra
 // is not of that shape or may not be made directly now (nothing done).
 // (no_builtin: clang would turn the few-slot NULL loop into a call to memset.)
 __attribute__((no_builtin("memset")))
-static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int oparg, PyObject **result) {
+static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int oparg, PyjCallSite *site,
+                                 PyObject **result) {
     int is_method = base[0] != NULL;
     PyObject *function = base[1 - is_method];
     if (!Py_IS_TYPE(function, &PyFunction_Type)) {
@@ -2438,6 +2447,12 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
     size_t size = nlocalsplus + code->co_stacksize + FRAME_SPECIALS_SIZE;
     if (top == NULL || top + size >= tstate->datastack_limit) {
         return 0;
+    }
+    if (site != NULL && site->code == NULL && record->directEntry != NULL && site->methodShape == is_method) {
+        // The site's machine code calls this callee directly from now on.
+        site->code = Py_NewRef((PyObject *)code);
+        site->record = record;
+        site->frameBytes = (int64_t)(size * sizeof(PyObject *));
     }
     tstate->datastack_top = top + size;
     _PyInterpreterFrame *frame = (_PyInterpreterFrame *)top;
@@ -2470,9 +2485,9 @@ static PyObject *pyj_call_general(PyThreadState *tstate, PyObject **base, int op
     __attribute__((noinline));
 
 __attribute__((no_builtin("memset")))
-PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames) {
+PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames, PyjCallSite *site) {
     PyObject *fast;
-    if (kwnames == NULL && pyj_call_exact(tstate, base, oparg, &fast)) {
+    if (kwnames == NULL && pyj_call_exact(tstate, base, oparg, site, &fast)) {
         return fast;
     }
     return pyj_call_general(tstate, base, oparg, kwnames);

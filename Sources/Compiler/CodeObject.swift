@@ -14,6 +14,9 @@ public struct CodeObjectView {
     public let stackSize: Int
     /// Locals bound by the call itself: positional, keyword-only, `*args`, `**kwargs`.
     public let argumentCount: Int
+    /// co_argcount and co_kwonlyargcount.
+    public let positionalArgumentCount: Int
+    public let keywordOnlyArgumentCount: Int
     /// `_PyCode_CODE(co)`: the live instruction array that `prev_instr` points into.
     public let firstInstruction: UInt64
     public let constants: [Obj]
@@ -36,6 +39,8 @@ public struct CodeObjectView {
         let positional = Int(raw.load(fromByteOffset: Int(offsets.code_argcount), as: Int32.self))
         let keywordOnly = Int(raw.load(fromByteOffset: Int(offsets.code_kwonlyargcount), as: Int32.self))
         // CO_VARARGS and CO_VARKEYWORDS each add one local after the named arguments.
+        positionalArgumentCount = positional
+        keywordOnlyArgumentCount = keywordOnly
         argumentCount = positional + keywordOnly + (flags & 0x04 != 0 ? 1 : 0) + (flags & 0x08 != 0 ? 1 : 0)
         firstInstruction = UInt64(UInt(bitPattern: raw + Int(offsets.code_adaptive)))
         constants = CodeObjectView.items(of: raw.load(fromByteOffset: Int(offsets.code_consts), as: Obj.self))

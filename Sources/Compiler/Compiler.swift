@@ -1,3 +1,4 @@
+import CPython
 import Bytecode
 import X64
 import Runtime
@@ -11,7 +12,7 @@ public enum Compiler {
     /// instruction's source line); without it the result's listing is empty.
     public static func assemble(
         _ view: CodeObjectView, data: RuntimeData? = nil, withLineNumbers: Bool = false
-    ) throws -> (AssembledCode, RuntimeData) {
+    ) throws -> CompiledFunction {
         let decoded: DecodedCode
         do {
             decoded = try decode(code: view.code, exceptionTable: view.exceptionTable)
@@ -20,9 +21,12 @@ public enum Compiler {
         }
         let globalSites = decoded.instructions.filter { $0.opcode == .loadGlobal }.count
         let attributeSites = decoded.instructions.filter { [.loadAttr, .storeAttr, .loadMethod].contains($0.opcode) }.count
-        let data = data ?? RuntimeData(globalCacheEntries: globalSites, attributeCacheEntries: attributeSites)
-        let code = try FunctionCompiler(view: view, decoded: decoded, data: data, withLineNumbers: withLineNumbers).compile()
-        return (code, data)
+        let callSites = decoded.instructions.filter { $0.opcode == .call }.count
+        let data = data ?? RuntimeData(globalCacheEntries: globalSites, attributeCacheEntries: attributeSites,
+                                       callSiteEntries: callSites)
+        let compiler = FunctionCompiler(view: view, decoded: decoded, data: data, withLineNumbers: withLineNumbers)
+        let code = try compiler.compile()
+        return CompiledFunction(code: code, data: data, directEntryOffset: compiler.directEntry.map { code.offset(of: $0) })
     }
 
     /// True if the bytecode has a backward jump: such code compiles at its first call,
@@ -37,8 +41,18 @@ public enum Compiler {
     }
 }
 
+/// What compiling a code object made.
+public struct CompiledFunction {
+    public let code: AssembledCode
+    public let data: RuntimeData
+    /// Where the entry for direct calls from machine code starts (`PyjCodeEntry`'s
+    /// `directEntry`), or nil for code that is only entered through the hook.
+    public let directEntryOffset: Int?
+}
+
 /// Writable memory a compiled function owns beside its code (code pages are never
-/// writable): LOAD_GLOBAL cache entries. Freed with the function's code.
+/// writable): LOAD_GLOBAL, attribute and call-site cache entries. Freed with the
+/// function's code.
 public final class RuntimeData {
     public let globalCache: UnsafeMutablePointer<GlobalCacheEntry>
     public let globalCacheEntries: Int
@@ -47,8 +61,15 @@ public final class RuntimeData {
     /// RESUMEs and JUMP_BACKWARDs run in machine code: the warm-up CPython's evaluator
     /// would have counted toward quickening (co_warmup) had it run them.
     public let warmup: UnsafeMutablePointer<Int64>
+    /// One per CALL: the compiled callee it calls directly (holding its code object).
+    public let callSites: UnsafeMutablePointer<PyjCallSite>
+    public let callSiteEntries: Int
 
-    init(globalCacheEntries: Int, attributeCacheEntries: Int) {
+    init(globalCacheEntries: Int, attributeCacheEntries: Int, callSiteEntries: Int) {
+        self.callSiteEntries = callSiteEntries
+        callSites = .allocate(capacity: max(callSiteEntries, 1))
+        callSites.initialize(repeating: PyjCallSite(code: nil, record: nil, frameBytes: 0, methodShape: 0),
+                             count: max(callSiteEntries, 1))
         self.globalCacheEntries = globalCacheEntries
         self.attributeCacheEntries = attributeCacheEntries
         warmup = .allocate(capacity: 1)
@@ -64,6 +85,12 @@ public final class RuntimeData {
     }
 
     deinit {
+        // Runs with the GIL held: the owning code object is dying, or a recompile
+        // replaced this data.
+        for site in 0..<callSiteEntries {
+            if let code = callSites[site].code { Py_DecRef(code) }
+        }
+        callSites.deallocate()
         globalCache.deallocate()
         attributeCache.deallocate()
         warmup.deallocate()
@@ -72,6 +99,7 @@ public final class RuntimeData {
     public var byteCount: Int {
         globalCacheEntries * MemoryLayout<GlobalCacheEntry>.stride
             + attributeCacheEntries * AttributeCacheEntry.ways * MemoryLayout<AttributeCacheEntry>.stride
+            + callSiteEntries * MemoryLayout<PyjCallSite>.stride
     }
 }
 

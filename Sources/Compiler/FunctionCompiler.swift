@@ -24,6 +24,8 @@ final class FunctionCompiler {
     private struct ExitKey: Hashable { let resumeAt: Int; let depth: Int; let reason: ExitReason }
     private var exitLabels: [ExitKey: Label] = [:]
     private let returnLabel: Label
+    /// The start of the prologue: the entry the hook and C callers use.
+    private let instructionEntry: Label
     private let exitLabel: Label
     private let leaveLabel: Label
     private var pendingKeywordNames: Obj?
@@ -47,6 +49,13 @@ final class FunctionCompiler {
     private let data: RuntimeData
     private var nextGlobalCacheEntry = 0
     private var nextAttributeCacheEntry = 0
+    private var nextCallSite = 0
+    /// Stack slots that hold a CALL's first slot, by depth: true when LOAD_METHOD put it
+    /// there ([method, self, ...] expected), false for PUSH_NULL and LOAD_GLOBAL's NULL.
+    private var callShapeAt: [Int: Bool] = [:]
+    /// The entry for direct calls from machine code (`PyjCodeEntry.directEntry`), when
+    /// this code can be called that way.
+    private(set) var directEntry: Label?
 
     /// A listing is wanted (dis_native, PYJION_DUMP): the assembler keeps instruction
     /// texts and comments, which name each instruction's source line. Compiling only to
@@ -60,6 +69,7 @@ final class FunctionCompiler {
         self.data = data
         masm = MacroAssembler(localsPlusCount: view.localsPlusCount, recordsListing: withLineNumbers)
         returnLabel = masm.asm.newLabel()
+        instructionEntry = masm.asm.newLabel()
         exitLabel = masm.asm.newLabel()
         leaveLabel = masm.asm.newLabel()
         handlerDispatch = masm.asm.newLabel()
@@ -106,6 +116,12 @@ final class FunctionCompiler {
             if !deferred.isEmpty && !FunctionCompiler.takesDeferredOperands.contains(instruction.opcode) {
                 materializeDeferred()
             }
+            switch instruction.opcode {
+            case .pushNull: callShapeAt[depth] = false
+            case .loadGlobal where instruction.oparg & 1 != 0: callShapeAt[depth] = false
+            case .loadMethod: callShapeAt[depth - 1] = true
+            default: break
+            }
             try visit(instruction)
             precondition(deferred.isEmpty || [.loadFast, .loadConst].contains(instruction.opcode),
                          "\(instruction.opcode.name) left deferred operands")
@@ -114,6 +130,7 @@ final class FunctionCompiler {
         asm.comment("out-of-line paths")
         emitSlowPaths()
         emitEpilogue()
+        emitDirectEntry()
         emitSlowPaths()
         masm.emitHelperAddressPool()
         do {
@@ -261,6 +278,7 @@ final class FunctionCompiler {
 
     private func emitPrologue() {
         asm.comment("prologue: save registers, recursion check, link the cframe")
+        asm.bind(instructionEntry)
         asm.push(.rbp)
         asm.mov(.rbp, .rsp)
         for register in [Reg64.rbx, .r12, .r13, .r14, .r15] { asm.push(register) }
@@ -327,6 +345,93 @@ final class FunctionCompiler {
         asm.mov(.rdx, .rsp)
         masm.callPrepared(.leaveToInterpreter)
         asm.jmp(exitLabel)
+    }
+
+    /// Code a caller's machine code may call directly: no generator (the frame must
+    /// stay where the caller put it), and only positional parameters, as a direct call
+    /// binds them.
+    private var takesDirectCalls: Bool {
+        !isGeneratorLike && view.flags & (0x04 | 0x08) == 0 && view.keywordOnlyArgumentCount == 0
+    }
+
+    /// The entry for direct calls (see `PyjCodeEntry.directEntry`): rdi = thread
+    /// state, rsi = a frame reserved at datastack_top whose f_func (a reference),
+    /// f_globals, f_builtins and arguments the caller set. What _PyFrame_InitializeSpecials
+    /// and the NULLing of the other locals would do, with this code's constants; the
+    /// regular entry; then _PyEvalFrameClearAndPop's steps, the locals' count known here.
+    private func emitDirectEntry() {
+        guard takesDirectCalls else { return }
+        let entry = asm.newLabel()
+        directEntry = entry
+        asm.comment("direct entry: set up the frame a caller's machine code reserved; run; pop it")
+        asm.bind(entry)
+        asm.push(.rbx)
+        asm.push(.r12)
+        asm.sub(.rsp, imm: 8)  // rsp 16-byte aligned at the calls below
+        asm.mov(.rbx, .rsi)
+        asm.mov(.r12, .rdi)
+        masm.loadAddress(.rax, UInt64(UInt(bitPattern: view.address)))
+        masm.incref(.rax)
+        asm.mov(.qword(.rbx, offsets.frame_code), .rax)
+        asm.xor(.ecx, .ecx)
+        asm.mov(.qword(.rbx, offsets.frame_locals), .rcx)
+        asm.mov(.qword(.rbx, offsets.frame_frame_obj), .rcx)
+        asm.mov(masm.stackTop, imm: Int32(view.localsPlusCount))
+        masm.loadAddress(.rax, view.firstInstruction &- 2)
+        asm.mov(masm.prevInstr, .rax)
+        asm.mov(.byte(.rbx, offsets.frame_is_entry), imm: 0)
+        asm.mov(.byte(.rbx, offsets.frame_owner), imm: 0)  // FRAME_OWNED_BY_THREAD
+        for index in view.positionalArgumentCount..<max(view.positionalArgumentCount, view.localsPlusCount) {
+            asm.mov(masm.local(index), .rcx)
+        }
+        asm.call(instructionEntry)
+        // rax: the result or NULL. A frame object or f_locals: the full clear.
+        let fullClear = asm.newLabel()
+        let popped = asm.newLabel()
+        asm.mov(.rcx, .qword(.rbx, offsets.frame_frame_obj))
+        asm.or(.rcx, .qword(.rbx, offsets.frame_locals))
+        asm.jcc(.notEqual, fullClear)
+        var deallocations: [(Label, Label)] = []
+        func release(_ slot: Mem, mayBeNull: Bool) {
+            let next = asm.newLabel()
+            let dies = asm.newLabel()
+            asm.mov(.rdi, slot)
+            if mayBeNull {
+                asm.test(.rdi, .rdi)
+                asm.jcc(.equal, next)
+            }
+            asm.dec(.qword(.rdi, offsets.object_refcnt))
+            asm.jcc(.equal, dies)
+            asm.bind(next)
+            deallocations.append((dies, next))
+        }
+        for index in 0..<view.localsPlusCount { release(masm.local(index), mayBeNull: true) }
+        release(.qword(.rbx, offsets.frame_func), mayBeNull: false)
+        release(.qword(.rbx, offsets.frame_code), mayBeNull: false)
+        asm.mov(.qword(.r12, offsets.tstate_datastack_top), .rbx)
+        asm.bind(popped)
+        asm.add(.rsp, imm: 8)
+        asm.pop(.r12)
+        asm.pop(.rbx)
+        asm.ret()
+        // A deallocation may run Python code: the recursion count is charged meanwhile,
+        // as _PyEvalFrameClearAndPop does.
+        for (dies, next) in deallocations {
+            asm.bind(dies)
+            asm.mov(.qword(.rsp), .rax)
+            asm.sub(.dword(.r12, offsets.tstate_recursion_remaining), imm: 1)
+            masm.callPrepared(.dealloc)
+            asm.add(.dword(.r12, offsets.tstate_recursion_remaining), imm: 1)
+            asm.mov(.rax, .qword(.rsp))
+            asm.jmp(next)
+        }
+        asm.bind(fullClear)
+        asm.mov(.qword(.rsp), .rax)
+        asm.mov(.rdi, .r12)
+        asm.mov(.rsi, .rbx)
+        masm.callPrepared(.clearAndPopFrame)
+        asm.mov(.rax, .qword(.rsp))
+        asm.jmp(popped)
     }
 
     // MARK: Exceptions
@@ -2383,6 +2488,7 @@ final class FunctionCompiler {
         let called = asm.newLabel()
         let general = asm.newLabel()
         let notLen = asm.newLabel()
+        let notAppend = asm.newLabel()
         if oparg == 1 && keywordNames == 0, let len = FunctionCompiler.builtinLen {
             // len(x) of an exact list, tuple or dict: its size, as PRECALL_NO_KW_LEN
             // (builtins.len is held by pyjion, so its address stays its own).
@@ -2430,7 +2536,7 @@ final class FunctionCompiler {
             let appendHere = asm.newLabel()
             asm.mov(.rax, stack(base))
             asm.cmp(.rax, .qword(rip: masm.constantLabel(append)))
-            asm.jcc(.notEqual, general)
+            asm.jcc(.notEqual, notAppend)
             asm.mov(.rdi, stack(base + 1))
             asm.mov(.rax, .qword(.rdi, offsets.object_type))
             masm.compareWithConstant(.rax, TypeAddress.list)
@@ -2451,14 +2557,113 @@ final class FunctionCompiler {
             masm.incref(.rax)
             asm.jmp(called)
         }
+        asm.bind(notAppend)
+        var site: UInt64 = 0
+        let haveResult = asm.newLabel()
+        if keywordNames == 0 && oparg <= FunctionCompiler.directCallMaxArguments {
+            site = nextCallSiteEntry(methodShape: callShapeAt[base] ?? false)
+            emitDirectCall(site: site, base: base, oparg: oparg, general: general, haveResult: haveResult)
+        }
         asm.bind(general)
-        masm.callHelper(.call, [.threadState, .stackAddress(base), .immediate(Int64(oparg)), .immediate(keywordNames)])
+        masm.callHelper(.call, [
+            .threadState, .stackAddress(base), .immediate(Int64(oparg)), .immediate(keywordNames),
+            .immediate(Int64(bitPattern: site)),
+        ])
         asm.bind(called)
         checkObjectResult()
+        asm.bind(haveResult)
         asm.mov(stack(base), .rax)
         let after = base + 1
         checkEvalBreaker(
             errorDepth: after,
             tracingExit: exitLabel(resumeAt: instruction.nextIndex, depth: after, reason: .tracing))
+    }
+
+    // MARK: Direct calls between compiled functions
+
+    /// Arguments moved inline by a direct call (more go through pyj_call).
+    static let directCallMaxArguments = 8
+    private static let functionType = UInt64(UInt(bitPattern: pyj_function_type()))
+    private static let jitModeAddress = UInt64(UInt(bitPattern: pyj_jit_mode_address()))
+    private static let jitHookAddress = UInt64(UInt(bitPattern: pyj_jit_hook_address()))
+    private static let stackFloorOffset = Int32(truncatingIfNeeded: pyj_stack_floor_tls_offset())
+    private static let directEntryOffset = Int32(MemoryLayout<PyjCodeEntry>.offset(of: \PyjCodeEntry.directEntry)!)
+    private static let runCountOffset = Int32(MemoryLayout<PyjCodeEntry>.offset(of: \PyjCodeEntry.runCount)!)
+
+    private func nextCallSiteEntry(methodShape: Bool) -> UInt64 {
+        precondition(nextCallSite < data.callSiteEntries)
+        defer { nextCallSite += 1 }
+        data.callSites[nextCallSite].methodShape = methodShape ? 1 : 0
+        return UInt64(UInt(bitPattern: data.callSites + nextCallSite))
+    }
+
+    /// CALL of the compiled function the site's cache names, with exactly its positional
+    /// parameters: pyj_call_exact's checks and frame push inline, then the callee's
+    /// direct entry (which pops the frame). Every slot of the call moves into the frame:
+    /// the callable becomes f_func, the arguments its first locals. Anything else goes
+    /// to `general` with nothing done.
+    private func emitDirectCall(site: UInt64, base: Int, oparg: Int, general: Label, haveResult: Label) {
+        let methodShape = data.callSites[nextCallSite - 1].methodShape != 0
+        let argumentCount = methodShape ? oparg + 1 : oparg
+        let firstArgument = methodShape ? base + 1 : base + 2
+        asm.comment("direct call of the site's compiled function")
+        if methodShape {
+            asm.mov(.rax, stack(base))
+            asm.test(.rax, .rax)
+            asm.jcc(.equal, general)
+        } else {
+            asm.cmp(stack(base), imm: 0)
+            asm.jcc(.notEqual, general)
+            asm.mov(.rax, stack(base + 1))
+        }
+        asm.mov(.rcx, .qword(.rax, offsets.object_type))
+        masm.compareWithConstant(.rcx, FunctionCompiler.functionType)
+        asm.jcc(.notEqual, general)
+        masm.loadAddress(.rdx, site)
+        asm.mov(.rcx, .qword(.rax, offsets.function_code))
+        asm.cmp(.rcx, .qword(.rdx, 0))  // PyjCallSite.code
+        asm.jcc(.notEqual, general)
+        asm.mov(.r10, .qword(.rdx, 8))  // PyjCallSite.record
+        asm.mov(.r8, .qword(.r10, FunctionCompiler.directEntryOffset))
+        asm.test(.r8, .r8)
+        asm.jcc(.equal, general)
+        // Everything compiled may run, pyjion's hook is the installed one, nothing
+        // traces, and the C stack has room (pyj_call_exact's conditions).
+        masm.loadAddress(.r9, FunctionCompiler.jitModeAddress)
+        asm.cmp(.byte(.r9, 0), imm: 2)
+        asm.jcc(.notEqual, general)
+        asm.mov(.r9, .qword(FrameLayout.threadState, offsets.tstate_interp))
+        asm.mov(.r9, .qword(.r9, offsets.interp_eval_frame))
+        masm.loadAddress(.r11, FunctionCompiler.jitHookAddress)
+        asm.cmp(.r9, .qword(.r11, 0))
+        asm.jcc(.notEqual, general)
+        asm.mov(.r9, .qword(FrameLayout.threadState, offsets.tstate_cframe))
+        asm.cmp(.byte(.r9, offsets.cframe_use_tracing), imm: 0)
+        asm.jcc(.notEqual, general)
+        asm.cmp(.rsp, .qword(threadLocal: FunctionCompiler.stackFloorOffset))
+        asm.jcc(.belowOrEqual, general)
+        // The frame, on the data stack's current chunk.
+        asm.mov(.rsi, .qword(FrameLayout.threadState, offsets.tstate_datastack_top))
+        asm.mov(.r9, .qword(.rdx, 16))  // PyjCallSite.frameBytes
+        asm.add(.r9, .rsi)
+        asm.cmp(.r9, .qword(FrameLayout.threadState, offsets.tstate_datastack_limit))
+        asm.jcc(.aboveOrEqual, general)
+        asm.mov(.qword(FrameLayout.threadState, offsets.tstate_datastack_top), .r9)
+        asm.mov(.qword(.rsi, offsets.frame_func), .rax)  // the callable's reference
+        asm.mov(.r9, .qword(.rax, offsets.function_globals))
+        asm.mov(.qword(.rsi, offsets.frame_globals), .r9)
+        asm.mov(.r9, .qword(.rax, offsets.function_builtins))
+        asm.mov(.qword(.rsi, offsets.frame_builtins), .r9)
+        for index in 0..<argumentCount {
+            asm.mov(.r9, stack(firstArgument + index))
+            asm.mov(.qword(.rsi, offsets.frame_localsplus + Int32(8 * index)), .r9)
+        }
+        asm.inc(.qword(.r10, FunctionCompiler.runCountOffset))
+        asm.mov(.rdi, FrameLayout.threadState)
+        asm.call(.r8)
+        // The call's slots are gone: on an error none is left to release.
+        asm.test(.rax, .rax)
+        asm.jcc(.notEqual, haveResult)
+        asm.jmp(errorLabel(depth: base))
     }
 }

@@ -172,7 +172,8 @@ final class JIT {
         }
         do {
             let view = try CodeObjectView(code.assumingMemoryBound(to: PyCodeObject.self))
-            let (assembled, data) = try Compiler.assemble(view, withLineNumbers: dumpListings)
+            let compiled = try Compiler.assemble(view, withLineNumbers: dumpListings)
+            let assembled = compiled.code
             let block: CodeBlock
             do {
                 block = try arena.allocate(copying: assembled.bytes)
@@ -191,8 +192,11 @@ final class JIT {
                 print("; \(view.qualifiedName)\n\(listing)")
             }
             state.block = block
-            state.data = data
+            state.data = compiled.data
             state.record.pointee.entry = unsafeBitCast(block.address, to: NativeEntry.self)
+            state.record.pointee.directEntry = compiled.directEntryOffset.map {
+                unsafeBitCast(block.address + $0, to: NativeEntry.self)
+            }
             state.failed = false
             state.reason = nil
             stats.compiled += 1
@@ -261,6 +265,7 @@ nonisolated(unsafe) private var retiredRecords: [UnsafeMutablePointer<CodeEntry>
 
 private func retire(_ record: UnsafeMutablePointer<CodeEntry>) {
     record.pointee.entry = nil
+    record.pointee.directEntry = nil
     record.pointee.owner = nil
     retiredRecords.append(record)
     if retiredRecords.count >= 4096 {

@@ -117,6 +117,7 @@ private let markJit: Method = { _, object in
 private let info: Method = { _, object in
     guard let code = requireCode(object) else { return nil }
     let state = JIT.shared.state(of: code)
+    let callSites = state?.data.map { data in (0..<data.callSiteEntries).map { data.callSites[$0] } } ?? []
     return pyDict([
         ("compiled", pyBool(state?.entry != nil)),
         ("failed", pyBool(state?.failed ?? false)),
@@ -126,6 +127,8 @@ private let info: Method = { _, object in
         ("code_size", pyInt(state?.block?.size ?? 0)),
         ("compile_time_ns", pyInt(state?.compileTimeNs ?? 0)),
         ("exits", pyCountDict((state?.exits ?? [:]).map { ($0.key.name, $0.value) }.sorted { $0.0 < $1.0 })),
+        ("call_sites", pyInt(callSites.count)),
+        ("direct_call_sites", pyInt(callSites.filter { $0.code != nil }.count)),
     ])
 }
 
@@ -157,7 +160,7 @@ private let disNative: Method = { _, object in
     guard let state = JIT.shared.state(of: code), let block = state.block else { return pyNone() }
     do {
         let view = try CodeObjectView(code.assumingMemoryBound(to: PyCodeObject.self))
-        let (assembled, _) = try Compiler.assemble(view, data: state.data, withLineNumbers: true)
+        let assembled = try Compiler.assemble(view, data: state.data, withLineNumbers: true).code
         let header = "; \(view.qualifiedName): \(assembled.bytes.count) bytes at 0x\(String(UInt(bitPattern: block.address), radix: 16))\n"
         return pyString(header + assembled.formattedListing(base: UInt64(UInt(bitPattern: block.address))))
     } catch {

@@ -7,7 +7,7 @@ public typealias CodeEntry = PyjCodeEntry
 
 extension PyjCodeEntry {
     public init(owner: UnsafeMutableRawPointer?, code: UnsafeMutableRawPointer?) {
-        self.init(entry: nil, runCount: 0, forced: false, owner: owner, code: code)
+        self.init(entry: nil, runCount: 0, forced: false, owner: owner, code: code, directEntry: nil)
     }
 }
 

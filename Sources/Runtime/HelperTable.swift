@@ -42,6 +42,7 @@ public enum Helper: CaseIterable {
     case attributeDictStore, methodDictCheck
     case returnGenerator, send, generatorIterNext, getAwaitable, getAiter, getAnext, getYieldFromIter
     case beforeAsyncWith, endAsyncFor, asyncGenWrap
+    case clearAndPopFrame
     // CPython's own exports.
     case dealloc, checkRecursiveCall, longFromSsize, floatFromDouble
 
@@ -67,7 +68,8 @@ public enum Helper: CaseIterable {
     private static let returnGeneratorFunction: @convention(c) (ThreadState, OpaquePointer?) -> Obj? = pyj_return_generator
     private static let attributeDictStoreFunction: @convention(c) (Obj?, Obj?, Obj?) -> Int32 = pyj_attr_dict_store
     private static let methodDictCheckFunction: @convention(c) (Obj?, Obj?) -> Int32 = pyj_method_dict_check
-    private static let callFunction: @convention(c) (ThreadState, Slot, Int32, Obj?) -> Obj? = pyj_call
+    private static let callFunction: @convention(c) (ThreadState, Slot, Int32, Obj?, UnsafeMutablePointer<PyjCallSite>?) -> Obj? = pyj_call
+    private static let clearAndPopFrameFunction: @convention(c) (ThreadState, OpaquePointer?) -> Void = pyj_clear_and_pop_frame
     private static let sendFunction: @convention(c) (ThreadState, Slot) -> Int32 = pyj_send
     private static let generatorIterNextFunction: @convention(c) (ThreadState, Obj?) -> Obj? = pyj_gen_iternext
     private static let getAwaitableFunction: @convention(c) (ThreadState, Slot, Int32) -> Int32 = pyj_get_awaitable
@@ -97,7 +99,7 @@ public enum Helper: CaseIterable {
         case .forIterEnded: return Helper.entry("forIterEnded", unsafeBitCast(Runtime.forIterEnded, to: UInt64.self), 0, .status)
         case .deleteAttr: return Helper.entry("deleteAttr", unsafeBitCast(Runtime.deleteAttr, to: UInt64.self), 2, .status)
         // PRECALL + CALL (shim.c): direct entry into compiled functions, builtins, vectorcall.
-        case .call: return Helper.entry("pyj_call", unsafeBitCast(Helper.callFunction, to: UInt64.self), 4, .object)
+        case .call: return Helper.entry("pyj_call", unsafeBitCast(Helper.callFunction, to: UInt64.self), 5, .object)
         case .binarySubscr: return Helper.entry("binarySubscr", unsafeBitCast(Runtime.binarySubscr, to: UInt64.self), 2, .object)
         case .storeSubscr: return Helper.entry("storeSubscr", unsafeBitCast(Runtime.storeSubscr, to: UInt64.self), 3, .status)
         case .deleteSubscr: return Helper.entry("deleteSubscr", unsafeBitCast(Runtime.deleteSubscr, to: UInt64.self), 2, .status)
@@ -174,6 +176,8 @@ public enum Helper: CaseIterable {
         case .beforeAsyncWith: return Helper.entry("pyj_before_async_with", unsafeBitCast(Helper.beforeAsyncWithFunction, to: UInt64.self), 2, .status)
         // -2: the loop ended (both values popped); otherwise an unwinder's result.
         case .endAsyncFor: return Helper.entry("pyj_end_async_for", unsafeBitCast(Helper.endAsyncForFunction, to: UInt64.self), 3, .none)
+        // A direct call's frame with a frame object or f_locals: _PyEvalFrameClearAndPop's steps.
+        case .clearAndPopFrame: return Helper.entry("pyj_clear_and_pop_frame", unsafeBitCast(Helper.clearAndPopFrameFunction, to: UInt64.self), 2, .none)
         case .asyncGenWrap: return Helper.entry("pyj_async_gen_wrap", unsafeBitCast(Helper.asyncGenWrapFunction, to: UInt64.self), 1, .object)
         case .longFromSsize: return Helper.entry("PyLong_FromSsize_t", unsafeBitCast(Helper.longFromSsizeFunction, to: UInt64.self), 1, .object)
         // Takes its argument in xmm0: call it with callPrepared.

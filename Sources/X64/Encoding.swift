@@ -58,6 +58,7 @@ func encode(
     var ripDispPosition: Int? = nil
     var ripLabel: Label? = nil
     var ripAddend: Int32 = 0
+    var segmentPrefix: UInt8? = nil
 
     switch rm {
     case .register(let number):
@@ -76,6 +77,16 @@ func encode(
             ripLabel = label
             ripAddend = mem.disp
             tail += [0, 0, 0, 0]
+
+        case .threadLocal:
+            guard mem.index == nil else {
+                return .failure(.invalidOperand("a thread-local operand cannot have an index register"))
+            }
+            // FS override; mod=00 rm=100 with SIB base=101 index=100: [disp32], no base.
+            segmentPrefix = 0x64
+            tail.append(modRM(mod: 0b00, reg: reg, rm: 0b100))
+            tail.append(sib(scale: .x1, index: 0b100, base: 0b101))
+            tail += littleEndianBytes(mem.disp)
 
         case .register(let base):
             if mem.index == .rsp {
@@ -112,6 +123,7 @@ func encode(
     }
 
     var bytes: [UInt8] = []
+    if let segmentPrefix { bytes.append(segmentPrefix) }
     if let prefix { bytes.append(prefix.rawValue) }
     let rex: UInt8 = 0x40 | (rexW ? 8 : 0) | (rexR << 2) | (rexX << 1) | rexB
     if rex != 0x40 || forceREX { bytes.append(rex) }
@@ -157,6 +169,8 @@ extension Mem {
         switch base {
         case .rip:
             return "[\(ripPlaceholder)]"
+        case .threadLocal:
+            return "fs:[\(disp)]"
         case .register(let reg):
             var s = "[" + reg.name
             if let index {

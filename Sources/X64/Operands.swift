@@ -11,6 +11,9 @@ public struct Mem: Hashable, Sendable {
         case register(Reg64)
         /// RIP-relative: the displacement is resolved against a label at finalize time.
         case rip(Label)
+        /// `fs:[disp32]`: a thread-local variable of the initial-exec TLS model, at a
+        /// fixed offset from the thread pointer.
+        case threadLocal
     }
 
     let base: Base
@@ -40,6 +43,11 @@ public struct Mem: Hashable, Sendable {
     }
     public static func qword(rip label: Label, _ disp: Int32 = 0) -> Mem {
         Mem(size: .qword, base: .rip(label), disp: disp)
+    }
+
+    /// `qword ptr fs:[offset]`: a thread-local variable at `offset` from the thread pointer.
+    public static func qword(threadLocal offset: Int32) -> Mem {
+        Mem(size: .qword, base: .threadLocal, disp: offset)
     }
 
     public static func dword(_ base: Reg64, _ disp: Int32 = 0) -> Mem {

@@ -215,6 +215,11 @@ class JitInfo:
     compile_time_ns: int
     exits: dict[str, int]
     """Mid-frame exits to the interpreter, by reason."""
+    call_sites: int = 0
+    """CALL instructions in the compiled code."""
+    direct_call_sites: int = 0
+    """Of those, the sites whose machine code calls a compiled function directly (it
+    was called there with exactly its positional parameters)."""
 
     def __str__(self) -> str:
         if self.compiled:
@@ -227,6 +232,8 @@ class JitInfo:
         else:
             head = f"not compiled yet (called {self.run_count} times)"
         parts = [head, f"runs: {self.run_count}"]
+        if self.call_sites:
+            parts.append(f"direct call sites: {self.direct_call_sites}/{self.call_sites}")
         if self.exits:
             listed = ", ".join(f"{k}: {v}" for k, v in sorted(self.exits.items()))
             parts.append(f"exits to interpreter: {listed}")
@@ -255,6 +262,8 @@ def info(obj: object) -> JitInfo:
         code_size=int(d["code_size"]),
         compile_time_ns=int(d["compile_time_ns"]),
         exits=dict(d["exits"]),
+        call_sites=int(d["call_sites"]),
+        direct_call_sites=int(d["direct_call_sites"]),
     )
 
 

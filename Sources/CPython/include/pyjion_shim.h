@@ -32,6 +32,7 @@ static inline int pyj_long_check(PyObject *o) { return PyLong_Check(o); }
 static inline int pyj_code_check(PyObject *o) { return PyCode_Check(o); }
 static inline int pyj_function_check(PyObject *o) { return PyFunction_Check(o); }
 static inline int pyj_function_check_exact(PyObject *o) { return Py_IS_TYPE(o, &PyFunction_Type); }
+static inline PyTypeObject *pyj_function_type(void) { return &PyFunction_Type; }
 static inline int pyj_method_check(PyObject *o) { return PyMethod_Check(o); }
 static inline PyObject *pyj_method_function(PyObject *m) { return PyMethod_GET_FUNCTION(m); }
 static inline PyObject *pyj_method_self(PyObject *m) { return PyMethod_GET_SELF(m); }
@@ -81,7 +82,8 @@ typedef struct {
     int32_t cframe_use_tracing, cframe_current_frame, cframe_previous, cframe_size;
     // PyThreadState
     int32_t tstate_interp, tstate_recursion_remaining, tstate_cframe,
-            tstate_c_profilefunc, tstate_c_tracefunc, tstate_curexc_type;
+            tstate_c_profilefunc, tstate_c_tracefunc, tstate_curexc_type,
+            tstate_datastack_top, tstate_datastack_limit;
     // PyInterpreterState
     int32_t interp_eval_breaker, interp_eval_frame;
     // the interpreter's float free list (PyFloat_FromDouble's first choice)
@@ -105,6 +107,8 @@ typedef struct {
     int32_t list_allocated;
     // rangeiterobject (FOR_ITER over a range)
     int32_t rangeiter_index, rangeiter_start, rangeiter_step, rangeiter_len;
+    // PyFunctionObject's globals and builtins (a direct call's frame takes them)
+    int32_t function_globals, function_builtins;
 } PyjOffsets;
 
 extern const PyjOffsets pyj_offsets;
@@ -199,8 +203,26 @@ int pyj_check_eg_match(PyThreadState *tstate, PyObject **top);
 // takes no references.
 PyObject *pyj_prep_reraise_star(PyObject *orig, PyObject *excs);
 
+// A CALL site's direct-call cache, which machine code reads: the compiled callee the
+// site calls with exactly its positional parameters (filled by pyj_call at the first
+// such call, then kept). `methodShape` is set at compile time: 1 when the site's slots
+// are expected to hold [function, self, arguments...] (after LOAD_METHOD), 0 for
+// [NULL, function, arguments...]; only a call of that shape fills the entry.
+typedef struct {
+    PyObject *code;              // the callee's code object (a strong reference), or NULL
+    struct PyjCodeEntryTag *record;  // its record (lives as long as the code object)
+    int64_t frameBytes;          // its frame's size on the data stack, in bytes
+    int64_t methodShape;
+} PyjCallSite;
+
 // PRECALL + CALL (see shim.c): the result, or NULL with the slots left to the unwinder.
-PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames);
+// `site` (or NULL) is the call site's cache, filled on a direct call of its shape.
+PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames, PyjCallSite *site);
+
+// The offset of this thread's C-stack floor (see pyj_c_stack_ok) from the thread
+// pointer: machine code compares rsp with fs:[offset] (initial-exec TLS, the same
+// offset in every thread).
+int64_t pyj_stack_floor_tls_offset(void);
 
 // Calls a METH_FASTCALL builtin or method descriptor directly, as the specialized
 // interpreter does (no recursion check); *handled = 0 for other callables.
@@ -229,12 +251,17 @@ typedef PyObject *(*PyjNativeEntry)(PyThreadState *, struct _PyInterpreterFrame 
 
 // The part of a code object's JIT state read on every call, by the hook, direct calls
 // and generator resumption: plain memory in the code object's co_extra slot.
-typedef struct {
+typedef struct PyjCodeEntryTag {
     PyjNativeEntry entry;   // the machine code, or NULL
     Py_ssize_t runCount;    // calls seen (through the hook or directly)
     _Bool forced;           // marked with @pyjion.jit: runs compiled in opt-in mode too
     void *owner;            // the module's own state (retained; released when the code dies)
     void *code;             // the code object (borrowed: the record dies with it)
+    // The machine code's entry for a direct call from machine code, or NULL: the
+    // caller has reserved the frame at datastack_top and set f_func (a reference),
+    // f_globals, f_builtins and the arguments; the callee sets up the rest, runs, and
+    // pops the frame (clears it, datastack_top back to it) before it returns.
+    PyjNativeEntry directEntry;
 } PyjCodeEntry;
 
 // Interpreter-wide switches, set by the module: what may run compiled
@@ -243,6 +270,9 @@ typedef struct {
 extern uint8_t pyj_jit_mode;
 extern void *pyj_jit_hook;
 extern Py_ssize_t pyj_extra_index;
+// Their addresses, for machine code that reads them.
+static inline uint8_t *pyj_jit_mode_address(void) { return &pyj_jit_mode; }
+static inline void **pyj_jit_hook_address(void) { return &pyj_jit_hook; }
 
 // _PyCodeObjectExtra, as Objects/codeobject.c defines it (in no header).
 typedef struct {

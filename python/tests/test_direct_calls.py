@@ -1,0 +1,287 @@
+"""Direct calls: a CALL site whose callee is a compiled function taking exactly the
+positional arguments given calls the callee's machine code directly, with the frame
+pushed inline and popped by the callee (see PyjCallSite in the shim). Everything a
+frame shows must stay as the interpreter has it."""
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+import pyjion
+
+from support import fresh, run_child
+
+
+def warmed(src: str, name: str, *args: Any) -> Any:
+    """A fresh function, compiled (with everything it calls) at the first call, called
+    until its call sites are filled."""
+    pyjion.config(threshold=0)
+    f = fresh(src, name)
+    for _ in range(3):
+        f(*args)
+    return f
+
+
+def test_direct_call_sites_are_filled_for_exact_calls() -> None:
+    src = """
+    def callee(a, b):
+        return a + b
+    class K:
+        def m(self, x):
+            return x * 2
+    def kw(a, b=1):
+        return a - b
+    def caller(n):
+        k = K()
+        t = 0
+        for i in range(n):
+            t += callee(i, 1) + k.m(i) + kw(i)
+        return t
+    """
+    pyjion.enable()
+    try:
+        caller = warmed(src, "caller", 10)
+        assert caller(10) == sum(i + 1 + 2 * i + i - 1 for i in range(10))
+        info = pyjion.info(caller)
+        assert info.compiled
+        # callee(i, 1) and k.m(i) are exact; kw(i) takes a default (pyj_call binds it);
+        # K() and range(n) call types.
+        assert info.call_sites == 5
+        assert info.direct_call_sites == 2
+        assert "direct call sites: 2/5" in str(info)
+    finally:
+        pyjion.disable()
+
+
+def test_direct_callee_frames_chain_to_their_caller() -> None:
+    src = """
+    import sys
+    def inner(x):
+        f = sys._getframe()
+        return [(g.f_code.co_name, g.f_lineno - g.f_code.co_firstlineno) for g in (f, f.f_back, f.f_back.f_back)]
+    def middle(x):
+        return inner(x)
+    def outer():
+        r = middle(1)
+        return r
+    """
+    expected = fresh(src, "outer")()
+    pyjion.enable()
+    try:
+        outer = warmed(src, "outer")
+        assert outer() == expected
+        assert expected[:2] == [("inner", 2), ("middle", 1)]
+    finally:
+        pyjion.disable()
+
+
+def test_frame_object_outlives_a_direct_call() -> None:
+    """A frame object kept after the call (sys._getframe) takes the frame's locals:
+    the direct entry's full-clear path (take_ownership)."""
+    src = """
+    import sys
+    kept = []
+    def callee(a, b):
+        c = a * b
+        kept.append(sys._getframe())
+        return c
+    def caller(n):
+        t = 0
+        for i in range(n):
+            t += callee(i, 2)
+        return t
+    """
+    pyjion.enable()
+    try:
+        caller = warmed(src, "caller", 3)
+        kept = caller.__globals__["kept"]
+        kept.clear()
+        assert caller(4) == 12
+        assert [f.f_locals for f in kept] == [{"a": i, "b": 2, "c": 2 * i} for i in range(4)]
+        assert all(f.f_back is None or f.f_back.f_code.co_name == "caller" for f in kept)
+    finally:
+        pyjion.disable()
+
+
+def test_tracebacks_through_direct_calls_match_the_interpreter() -> None:
+    src = """
+    def leaf(x):
+        return 1 // x
+    def mid(x):
+        y = leaf(x)
+        return y
+    def top(x):
+        return mid(x) + 1
+    """
+
+    def lines(f: Any) -> list[tuple[str, int]]:
+        try:
+            f(0)
+        except ZeroDivisionError as e:
+            return [(fs.name, fs.lineno or 0) for fs in traceback.extract_tb(e.__traceback__)][1:]
+        raise AssertionError("no exception")
+
+    expected = lines(fresh(src, "top"))
+    pyjion.enable()
+    try:
+        top = warmed(src, "top", 1)
+        assert pyjion.info(top).direct_call_sites == 1
+        assert lines(top) == expected == [("top", 8), ("mid", 5), ("leaf", 3)]
+        assert top(1) == 2  # the sites still work after the error
+    finally:
+        pyjion.disable()
+
+
+def test_replacing_the_callee_code_is_seen() -> None:
+    src = """
+    def callee(x):
+        return x + 1
+    def other(x):
+        return x * 100
+    def caller(x):
+        return callee(x)
+    """
+    pyjion.enable()
+    try:
+        caller = warmed(src, "caller", 1)
+        assert pyjion.info(caller).direct_call_sites == 1
+        g = caller.__globals__
+        g["callee"].__code__ = g["other"].__code__
+        assert caller(2) == 200
+        g["callee"] = lambda x: -x
+        assert caller(2) == -2
+    finally:
+        pyjion.disable()
+
+
+def test_references_balance_over_direct_calls() -> None:
+    src = """
+    def callee(a, b):
+        c = a
+        del a
+        return b
+    def caller(obj, n):
+        for i in range(n):
+            r = callee(obj, obj)
+        return r
+    """
+    token = object()
+    pyjion.enable()
+    try:
+        caller = warmed(src, "caller", token, 3)
+        before = sys.getrefcount(token)
+        assert caller(token, 1000) is token
+        assert sys.getrefcount(token) == before
+    finally:
+        pyjion.disable()
+
+
+def test_closures_and_cells_in_direct_callees() -> None:
+    src = """
+    def make(k):
+        def callee(x):
+            def use():
+                return x + k
+            return use()
+        return callee
+    callee = make(10)
+    def caller(n):
+        return [callee(i) for i in range(n)] + [callee(i) for i in range(n)]
+    """
+    pyjion.enable()
+    try:
+        caller = warmed(src, "caller", 2)
+        assert caller(3) == [10, 11, 12, 10, 11, 12]
+    finally:
+        pyjion.disable()
+
+
+def test_tracing_switched_on_inside_a_direct_callee() -> None:
+    src = """
+    import sys
+    events = []
+    def tracer(frame, event, arg):
+        events.append((frame.f_code.co_name, event))
+        return tracer
+    def callee(on):
+        if on:
+            sys.settrace(tracer)
+        return 1
+    def caller(on):
+        a = callee(on)
+        b = callee(False)
+        return a + b
+    """
+    expected_events: list[Any] = []
+    f = fresh(src, "caller")
+    try:
+        assert f(True) == 2
+    finally:
+        sys.settrace(None)
+    expected_events = list(f.__globals__["events"])
+    pyjion.enable()
+    try:
+        caller = warmed(src, "caller", False)
+        try:
+            assert caller(True) == 2
+        finally:
+            sys.settrace(None)
+        assert caller.__globals__["events"] == expected_events
+        assert ("callee", "call") in expected_events
+    finally:
+        pyjion.disable()
+
+
+def test_deep_direct_recursion_in_a_small_thread_stack() -> None:
+    """The inline C-stack check reads this thread's floor (fs-relative TLS): a thread
+    with a small stack and a huge recursion limit gets RecursionError or finishes,
+    never a crash."""
+    proc = run_child("""
+        import sys, threading, pyjion
+        pyjion.enable()
+        def down(n):
+            if n == 0:
+                return 0
+            return down(n - 1) + 1
+        for _ in range(3):
+            down(10)
+        sys.setrecursionlimit(10**6)
+        out = []
+        def run():
+            try:
+                out.append(down(200000))
+            except RecursionError:
+                out.append("RecursionError")
+        threading.stack_size(512 * 1024)
+        t = threading.Thread(target=run)
+        t.start(); t.join()
+        print("RESULT", out, pyjion.info(down).direct_call_sites)
+    """)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "RESULT ['RecursionError'] 1" in proc.stdout or "RESULT [200000] 1" in proc.stdout, proc.stdout
+
+
+def test_disable_inside_a_direct_callee_stops_direct_calls() -> None:
+    src = """
+    import pyjion
+    def callee(x, off):
+        if off:
+            pyjion.disable()
+        return x
+    def caller(n, off):
+        t = 0
+        for i in range(n):
+            t += callee(i, off and i == 2)
+        return t
+    """
+    pyjion.enable()
+    try:
+        caller = warmed(src, "caller", 5, False)
+        callee = caller.__globals__["callee"]
+        before = pyjion.info(callee).run_count
+        assert caller(5, True) == 10
+        # Calls 0..2 ran compiled (the third turned pyjion off); 3 and 4 did not.
+        assert pyjion.info(callee).run_count == before + 3
+    finally:
+        pyjion.disable()
