@@ -220,6 +220,26 @@ int pyj_frame_lasti(struct _PyInterpreterFrame *frame) { return _PyInterpreterFr
 #include <pthread.h>
 __thread uintptr_t pyj_stack_floor __attribute__((tls_model("initial-exec"))) = 0;
 
+void pyj_unpack_store_tail(_PyInterpreterFrame *frame, PyObject *sequence, PyObject *dying, int k,
+                           const int32_t *table) {
+    int n = table[0];
+    PyObject *items[PYJ_MAX_FUSED_UNPACK];
+    PyObject **source = PyTuple_CheckExact(sequence) ? &PyTuple_GET_ITEM(sequence, 0) : ((PyListObject *)sequence)->ob_item;
+    for (int j = k + 1; j < n; j++) {
+        items[j] = source[j];  // machine code took a reference to each
+    }
+    Py_DECREF(sequence);
+    _Py_CODEUNIT *first = _PyCode_CODE(frame->f_code);
+    frame->prev_instr = first + table[2 + 2 * k];
+    _Py_Dealloc(dying);
+    for (int j = k + 1; j < n; j++) {
+        frame->prev_instr = first + table[2 + 2 * j];
+        PyObject *old = frame->localsplus[table[1 + 2 * j]];
+        frame->localsplus[table[1 + 2 * j]] = items[j];
+        Py_XDECREF(old);
+    }
+}
+
 int64_t pyj_stack_floor_tls_offset(void) {
     return (int64_t)((uintptr_t)&pyj_stack_floor - (uintptr_t)__builtin_thread_pointer());
 }

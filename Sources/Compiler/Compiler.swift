@@ -64,6 +64,16 @@ public final class RuntimeData {
     /// One per CALL: the compiled callee it calls directly (holding its code object).
     public let callSites: UnsafeMutablePointer<PyjCallSite>
     public let callSiteEntries: Int
+    /// Read-only tables machine code passes to helpers (fused UNPACK_SEQUENCE stores).
+    private var tables: [UnsafeMutablePointer<Int32>] = []
+
+    /// A table that lives as long as this data.
+    func table(_ values: [Int32]) -> UnsafeMutablePointer<Int32> {
+        let table = UnsafeMutablePointer<Int32>.allocate(capacity: values.count)
+        table.initialize(from: values, count: values.count)
+        tables.append(table)
+        return table
+    }
 
     init(globalCacheEntries: Int, attributeCacheEntries: Int, callSiteEntries: Int) {
         self.callSiteEntries = callSiteEntries
@@ -91,6 +101,7 @@ public final class RuntimeData {
             if let code = callSites[site].code { Py_DecRef(code) }
         }
         callSites.deallocate()
+        for table in tables { table.deallocate() }
         globalCache.deallocate()
         attributeCache.deallocate()
         warmup.deallocate()

@@ -42,7 +42,7 @@ public enum Helper: CaseIterable {
     case attributeDictStore, methodDictCheck
     case returnGenerator, send, generatorIterNext, getAwaitable, getAiter, getAnext, getYieldFromIter
     case beforeAsyncWith, endAsyncFor, asyncGenWrap
-    case clearAndPopFrame
+    case clearAndPopFrame, unpackStoreTail
     // CPython's own exports.
     case dealloc, checkRecursiveCall, longFromSsize, floatFromDouble
 
@@ -70,6 +70,7 @@ public enum Helper: CaseIterable {
     private static let methodDictCheckFunction: @convention(c) (Obj?, Obj?) -> Int32 = pyj_method_dict_check
     private static let callFunction: @convention(c) (ThreadState, Slot, Int32, Obj?, UnsafeMutablePointer<PyjCallSite>?) -> Obj? = pyj_call
     private static let clearAndPopFrameFunction: @convention(c) (ThreadState, OpaquePointer?) -> Void = pyj_clear_and_pop_frame
+    private static let unpackStoreTailFunction: @convention(c) (OpaquePointer?, Obj?, Obj?, Int32, UnsafePointer<Int32>?) -> Void = pyj_unpack_store_tail
     private static let sendFunction: @convention(c) (ThreadState, Slot) -> Int32 = pyj_send
     private static let generatorIterNextFunction: @convention(c) (ThreadState, Obj?) -> Obj? = pyj_gen_iternext
     private static let getAwaitableFunction: @convention(c) (ThreadState, Slot, Int32) -> Int32 = pyj_get_awaitable
@@ -178,6 +179,8 @@ public enum Helper: CaseIterable {
         case .endAsyncFor: return Helper.entry("pyj_end_async_for", unsafeBitCast(Helper.endAsyncForFunction, to: UInt64.self), 3, .none)
         // A direct call's frame with a frame object or f_locals: _PyEvalFrameClearAndPop's steps.
         case .clearAndPopFrame: return Helper.entry("pyj_clear_and_pop_frame", unsafeBitCast(Helper.clearAndPopFrameFunction, to: UInt64.self), 2, .none)
+        // Fused UNPACK_SEQUENCE + STORE_FASTs whose old value dies mid-way.
+        case .unpackStoreTail: return Helper.entry("pyj_unpack_store_tail", unsafeBitCast(Helper.unpackStoreTailFunction, to: UInt64.self), 5, .none)
         case .asyncGenWrap: return Helper.entry("pyj_async_gen_wrap", unsafeBitCast(Helper.asyncGenWrapFunction, to: UInt64.self), 1, .object)
         case .longFromSsize: return Helper.entry("PyLong_FromSsize_t", unsafeBitCast(Helper.longFromSsizeFunction, to: UInt64.self), 1, .object)
         // Takes its argument in xmm0: call it with callPrepared.

@@ -440,3 +440,56 @@ def test_float_results_are_traced_by_tracemalloc() -> None:
     """)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("ok"), proc.stdout
+
+
+def test_fused_unpack_keeps_the_evaluators_order() -> None:
+    """UNPACK_SEQUENCE with its STORE_FASTs compiles to stores straight into the
+    locals; an old value that dies mid-way sees, from its __del__, the locals and line
+    the interpreter shows (earlier targets rebound, later ones not yet)."""
+    import sys as _sys
+
+    log: list = []
+
+    class D:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __del__(self) -> None:
+            f = _sys._getframe(1)
+            if f.f_code.co_name == "unpacker":
+                shown = {k: (v.name if isinstance(v, D) else v) for k, v in f.f_locals.items()}
+                log.append((self.name, shown, f.f_lineno - f.f_code.co_firstlineno))
+                del shown
+            else:
+                log.append((self.name, None))
+
+    src = """
+    def unpacker(seq, D):
+        a, b, c = D("a0"), D("b0"), D("c0")
+        a, b, c = seq
+        x, y = [D("x"), D("y")]
+        x, y = (1, 2)
+        a, a = (5, 6)
+        try:
+            p, q = [1, 2, 3]
+        except ValueError as e:
+            err = str(e)
+        m, n = iter([7, 8])
+        return a, b, c, x, y, err, m, n
+    """
+    results = []
+    for jit in (False, True):
+        f = fresh(src, "unpacker")
+        if jit:
+            pyjion.jit(f)
+        runs = []
+        for seq in ((1, 2, 3), [1, 2, 3]):
+            out = f(seq, D)
+            runs.append((out, list(log)))
+            log.clear()
+        if jit:
+            assert pyjion.info(f).compiled
+        results.append(runs)
+    assert results[0] == results[1]
+    assert results[0][0][0] == (6, 2, 3, 1, 2, "too many values to unpack (expected 2)", 7, 8)
+    assert results[0][0][1][0] == ("a0", {"seq": (1, 2, 3), "D": D, "a": 1, "b": "b0", "c": "c0"}, 2)

@@ -219,6 +219,16 @@ typedef struct {
 // `site` (or NULL) is the call site's cache, filled on a direct call of its shape.
 PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames, PyjCallSite *site);
 
+// UNPACK_SEQUENCE of an exact tuple or list fused with the STORE_FASTs after it:
+// machine code stores items 0..k into their locals and finds the old value of local
+// k dying (its count reached 0, not yet deallocated). From here on the evaluator's
+// order: items k+1.. taken (new references, as the evaluator's stack holds them),
+// the sequence released, the old value deallocated, then the remaining stores, each
+// with prev_instr at its STORE_FAST. `table` is [n, target_0, unit_0, target_1, ...].
+#define PYJ_MAX_FUSED_UNPACK 32
+void pyj_unpack_store_tail(struct _PyInterpreterFrame *frame, PyObject *sequence, PyObject *dying, int k,
+                           const int32_t *table);
+
 // The offset of this thread's C-stack floor (see pyj_c_stack_ok) from the thread
 // pointer: machine code compares rsp with fs:[offset] (initial-exec TLS, the same
 // offset in every thread).
