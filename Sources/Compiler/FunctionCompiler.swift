@@ -2673,8 +2673,13 @@ final class FunctionCompiler {
         var site: UInt64 = 0
         let haveResult = asm.newLabel()
         if keywordNames == 0 && oparg <= FunctionCompiler.directCallMaxArguments {
+            // Python functions first (the commonest callee), then builtins.
+            let notFunction = asm.newLabel()
             site = nextCallSiteEntry(methodShape: callShapeAt[base] ?? false)
-            emitDirectCall(site: site, base: base, oparg: oparg, general: general, haveResult: haveResult)
+            emitDirectCall(site: site, base: base, oparg: oparg, general: general, notFunction: notFunction,
+                           haveResult: haveResult)
+            asm.bind(notFunction)
+            emitBuiltinCall(base: base, oparg: oparg, general: general, notBuiltin: general, haveResult: haveResult)
         }
         asm.bind(general)
         masm.callHelper(.call, [
@@ -2714,7 +2719,8 @@ final class FunctionCompiler {
     /// direct entry (which pops the frame). Every slot of the call moves into the frame:
     /// the callable becomes f_func, the arguments its first locals. Anything else goes
     /// to `general` with nothing done.
-    private func emitDirectCall(site: UInt64, base: Int, oparg: Int, general: Label, haveResult: Label) {
+    private func emitDirectCall(site: UInt64, base: Int, oparg: Int, general: Label, notFunction: Label,
+                                haveResult: Label) {
         let methodShape = data.callSites[nextCallSite - 1].methodShape != 0
         let argumentCount = methodShape ? oparg + 1 : oparg
         let firstArgument = methodShape ? base + 1 : base + 2
@@ -2722,15 +2728,15 @@ final class FunctionCompiler {
         if methodShape {
             asm.mov(.rax, stack(base))
             asm.test(.rax, .rax)
-            asm.jcc(.equal, general)
+            asm.jcc(.equal, notFunction)
         } else {
             asm.cmp(stack(base), imm: 0)
-            asm.jcc(.notEqual, general)
+            asm.jcc(.notEqual, notFunction)
             asm.mov(.rax, stack(base + 1))
         }
         asm.mov(.rcx, .qword(.rax, offsets.object_type))
         masm.compareWithConstant(.rcx, FunctionCompiler.functionType)
-        asm.jcc(.notEqual, general)
+        asm.jcc(.notEqual, notFunction)
         masm.loadAddress(.rdx, site)
         asm.mov(.rcx, .qword(.rax, offsets.function_code))
         asm.cmp(.rcx, .qword(.rdx, 0))  // PyjCallSite.code
@@ -2777,5 +2783,107 @@ final class FunctionCompiler {
         asm.test(.rax, .rax)
         asm.jcc(.notEqual, haveResult)
         asm.jmp(errorLabel(depth: base))
+    }
+
+    // MARK: Builtin functions and method descriptors
+
+    private static let cfunctionType = UInt64(UInt(bitPattern: pyj_cfunction_type()))
+    private static let methodDescriptorType = UInt64(UInt(bitPattern: pyj_method_descriptor_type()))
+    private static let methFastcall: Int32 = 0x0080
+    private static let methO: Int32 = 0x0008
+    private static let methNoargs: Int32 = 0x0004
+
+    /// CALL of a builtin function (`sqrt(x)`, `isinstance(a, b)`) or of a method
+    /// descriptor on an object of exactly its type (`s.join(x)`) that takes METH_O,
+    /// METH_NOARGS or METH_FASTCALL without keywords: its C function called directly, as
+    /// the specialized PRECALL_BUILTIN_* and PRECALL_NO_KW_METHOD_DESCRIPTOR_* do (the
+    /// recursion check for METH_O and METH_NOARGS). Other callables go to `notBuiltin`,
+    /// other flags or counts to `general`, with nothing done.
+    private func emitBuiltinCall(base: Int, oparg: Int, general: Label, notBuiltin: Label, haveResult: Label) {
+        let haveCallable = asm.newLabel()
+        let cFunction = asm.newLabel()
+        let dispatch = asm.newLabel()
+        let notFastcall = asm.newLabel()
+        let notO = asm.newLabel()
+        let called = asm.newLabel()
+        let recursionLimit = asm.newLabel()
+        let depth = self.depth
+        asm.comment("builtin function or method descriptor")
+        // [callable or method, self or callable, arguments...]: rax = the callable,
+        // rsi = its arguments, edx = their count.
+        asm.mov(.rax, stack(base))
+        asm.lea(.rsi, stack(base + 1))
+        asm.mov(.edx, imm: Int32(oparg + 1))
+        asm.test(.rax, .rax)
+        asm.jcc(.notEqual, haveCallable)
+        asm.mov(.rax, stack(base + 1))
+        asm.lea(.rsi, stack(base + 2))
+        asm.mov(.edx, imm: Int32(oparg))
+        asm.bind(haveCallable)
+        asm.mov(.rcx, .qword(.rax, offsets.object_type))
+        masm.compareWithConstant(.rcx, FunctionCompiler.cfunctionType)
+        asm.jcc(.equal, cFunction)
+        masm.compareWithConstant(.rcx, FunctionCompiler.methodDescriptorType)
+        asm.jcc(.notEqual, notBuiltin)
+        // A method descriptor: self is the first argument, of exactly its type.
+        asm.test(.edx, .edx)
+        asm.jcc(.equal, general)
+        asm.mov(.rdi, .qword(.rsi))
+        asm.mov(.rcx, .qword(.rdi, offsets.object_type))
+        asm.cmp(.rcx, .qword(.rax, offsets.method_descriptor_type))
+        asm.jcc(.notEqual, general)
+        asm.mov(.r8, .qword(.rax, offsets.method_descriptor_method_def))
+        asm.add(.rsi, imm: 8)
+        asm.dec(.edx)
+        asm.jmp(dispatch)
+        asm.bind(cFunction)
+        asm.mov(.r8, .qword(.rax, offsets.cfunction_method_def))
+        asm.mov(.rdi, .qword(.rax, offsets.cfunction_self))
+        // rdi = self, rsi = arguments, edx = count, r8 = the PyMethodDef.
+        asm.bind(dispatch)
+        asm.mov(.ecx, .dword(.r8, offsets.method_def_flags))
+        asm.cmp(.ecx, imm: FunctionCompiler.methFastcall)
+        asm.jcc(.notEqual, notFastcall)
+        asm.call(.qword(.r8, offsets.method_def_function))
+        asm.jmp(called)
+        asm.bind(notFastcall)
+        asm.cmp(.ecx, imm: FunctionCompiler.methO)
+        asm.jcc(.notEqual, notO)
+        asm.cmp(.edx, imm: 1)
+        asm.jcc(.notEqual, general)
+        asm.mov(.rsi, .qword(.rsi))
+        let callChecked = asm.newLabel()
+        asm.bind(callChecked)
+        asm.sub(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+        asm.jcc(.less, recursionLimit)
+        asm.call(.qword(.r8, offsets.method_def_function))
+        asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+        asm.jmp(called)
+        asm.bind(notO)
+        asm.cmp(.ecx, imm: FunctionCompiler.methNoargs)
+        asm.jcc(.notEqual, general)
+        asm.test(.edx, .edx)
+        asm.jcc(.notEqual, general)
+        asm.xor(.esi, .esi)
+        asm.jmp(callChecked)
+        // rax: the result, or NULL with every slot still there for the unwinder.
+        asm.bind(called)
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, errorLabel(depth: depth))
+        asm.mov(FrameLayout.scratch, .rax)
+        let noMethod = asm.newLabel()
+        asm.cmp(stack(base), imm: 0)
+        asm.jcc(.equal, noMethod)
+        masm.decrefStackSlot(base)
+        asm.bind(noMethod)
+        for slot in (base + 1)..<depth { masm.decrefStackSlot(slot) }
+        asm.mov(.rax, FrameLayout.scratch)
+        asm.jmp(haveResult)
+        slowPaths.append { [self] in
+            // Too deep: the regular call raises RecursionError.
+            asm.bind(recursionLimit)
+            asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+            asm.jmp(general)
+        }
     }
 }

@@ -710,6 +710,20 @@ ATTR_CASES = [
 ]
 
 CALL_CASES = [
+    # Builtins called directly by machine code: METH_O (recursion-checked), METH_NOARGS,
+    # METH_FASTCALL; method descriptors on exactly their type, and otherwise the regular call.
+    C("builtin-meth-o", "import math\ndef f(x):\n    return math.sqrt(x), abs(-x), math.floor(x), len('abc')\n", (2.25,)),
+    C("builtin-meth-o-raises", "import math\ndef f(x):\n    return math.sqrt(x)\n", (-1.0,)),
+    C("builtin-meth-o-wrong-count", "import math\ndef f(x):\n    return math.sqrt(x, x)\n", (2.0,)),
+    C("builtin-fastcall", "def f(x):\n    return isinstance(x, int), isinstance(x, (str, float)), divmod(x, 3), getattr(x, 'real')\n", (7,)),
+    C("builtin-fastcall-raises", "def f(x):\n    return isinstance(x, 3)\n", (7,)),
+    C("builtin-noargs", "def f(s):\n    return s.upper(), s.strip().lower(), [1, 2].copy(), globals() is not None\n", ("  Ab ",)),
+    C("builtin-noargs-with-argument", "def f(s):\n    return s.upper(1)\n", ("ab",)),
+    C("descriptor-fastcall", "def f(s, xs):\n    return s.join(xs), s.split('-'), xs.index('b'), xs.count('a')\n", ("-", ["a", "b"])),
+    C("descriptor-wrong-self-type", "def f(x):\n    return str.upper(x)\n", (3,)),
+    C("descriptor-subclass-self", "class S(str):\n    pass\ndef f(x):\n    return str.upper(S(x)), S(x).upper()\n", ("ab",)),
+    C("descriptor-unbound-no-self", "def f():\n    return str.upper()\n"),
+    C("builtin-results-released", "def f(n):\n    t = 0.0\n    for i in range(n):\n        t += abs(-i) + float(i).__abs__()\n    return t\n", (50,)),
     C("list-append", "def f(n):\n    a = []\n    for i in range(n):\n        a.append(i * 2)\n    return a\n", (5,)),
     C("str-join-split", "def f(xs):\n    s = ', '.join(xs)\n    return s, s.split(', '), s.upper()\n", (["a", "b", "c"],)),
     C("dict-get", "def f(d):\n    return d.get('a'), d.get('z'), d.get('z', 0), d.setdefault('q', [])\n", ({"a": 1},)),

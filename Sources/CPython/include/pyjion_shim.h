@@ -33,6 +33,8 @@ static inline int pyj_code_check(PyObject *o) { return PyCode_Check(o); }
 static inline int pyj_function_check(PyObject *o) { return PyFunction_Check(o); }
 static inline int pyj_function_check_exact(PyObject *o) { return Py_IS_TYPE(o, &PyFunction_Type); }
 static inline PyTypeObject *pyj_function_type(void) { return &PyFunction_Type; }
+static inline PyTypeObject *pyj_cfunction_type(void) { return &PyCFunction_Type; }
+static inline PyTypeObject *pyj_method_descriptor_type(void) { return &PyMethodDescr_Type; }
 static inline int pyj_method_check(PyObject *o) { return PyMethod_Check(o); }
 static inline PyObject *pyj_method_function(PyObject *m) { return PyMethod_GET_FUNCTION(m); }
 static inline PyObject *pyj_method_self(PyObject *m) { return PyMethod_GET_SELF(m); }
@@ -109,6 +111,9 @@ typedef struct {
     int32_t rangeiter_index, rangeiter_start, rangeiter_step, rangeiter_len;
     // PyFunctionObject's globals and builtins (a direct call's frame takes them)
     int32_t function_globals, function_builtins;
+    // Builtin functions and method descriptors, called directly by CALL
+    int32_t cfunction_method_def, cfunction_self, method_descriptor_type, method_descriptor_method_def,
+            method_def_function, method_def_flags;
 } PyjOffsets;
 
 extern const PyjOffsets pyj_offsets;
