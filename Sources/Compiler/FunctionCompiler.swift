@@ -84,7 +84,7 @@ final class FunctionCompiler {
             slowPaths.removeAll()
             masm.emitOutOfLine = { $0() }
         }
-        masm.emitOutOfLine = { [unowned self] code in slowPaths.append(code) }
+        masm.emitOutOfLine = { [unowned self] code in outOfLine(code) }
         let instructions = decoded.instructions
         for (position, instruction) in instructions.enumerated() {
             positionOfCodeUnit[instruction.index] = position
@@ -123,6 +123,7 @@ final class FunctionCompiler {
             default: break
             }
             try visit(instruction)
+            masm.lazyPrevInstr = nil
             precondition(deferred.isEmpty || [.loadFast, .loadConst].contains(instruction.opcode),
                          "\(instruction.opcode.name) left deferred operands")
             if let endOfFusedCompare { asm.bind(endOfFusedCompare) }
@@ -139,6 +140,25 @@ final class FunctionCompiler {
             throw CompileError.assembler(String(describing: error))
         }
     }
+
+    /// Code emitted after the function body. It runs with the lazy `prev_instr` of the
+    /// instruction that asked for it (see `MacroAssembler.lazyPrevInstr`), or `nil` for
+    /// code shared between instructions.
+    private func outOfLine(_ body: @escaping () -> Void) {
+        outOfLine(lazyPrevInstr: masm.lazyPrevInstr, body)
+    }
+
+    private func outOfLine(lazyPrevInstr unit: Int?, _ body: @escaping () -> Void) {
+        slowPaths.append { [unowned self] in
+            let outer = masm.lazyPrevInstr
+            masm.lazyPrevInstr = unit
+            body()
+            masm.lazyPrevInstr = outer
+        }
+    }
+
+    /// This instruction stores `prev_instr` only on its way into a call.
+    private func setPrevInstrLazily() { masm.lazyPrevInstr = instruction.index }
 
     private func emitSlowPaths() {
         var index = 0
@@ -292,7 +312,7 @@ final class FunctionCompiler {
         asm.sub(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
         asm.jcc(.less, recursionSlow)
         asm.bind(recursionChecked)
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             asm.bind(recursionSlow)
             masm.callHelper(.checkRecursiveCall, [.threadState, .immediate(Int64(FunctionCompiler.emptyCString))])
             asm.test(.eax, .eax)
@@ -505,7 +525,9 @@ final class FunctionCompiler {
         if let label = errorLabels[depth] { return label }
         let label = asm.newLabel()
         errorLabels[depth] = label
-        slowPaths.append { [self] in
+        // Shared by every instruction at this depth: each stored prev_instr before the
+        // call that failed (or eagerly).
+        outOfLine(lazyPrevInstr: nil) { [self] in
             asm.bind(label)
             masm.setStackDepth(depth)
             masm.callHelper(.unwind, [.threadState, .frame, .immediate(1)])
@@ -520,7 +542,7 @@ final class FunctionCompiler {
         if let label = exitLabels[key] { return label }
         let label = asm.newLabel()
         exitLabels[key] = label
-        slowPaths.append { [self] in
+        outOfLine(lazyPrevInstr: nil) { [self] in
             asm.bind(label)
             masm.setPrevInstr(codeUnit: unit - 1)
             masm.setStackDepth(depth)
@@ -545,7 +567,7 @@ final class FunctionCompiler {
         asm.jcc(.notEqual, slow)
         asm.bind(resume)
         let unit = instruction.index
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             asm.bind(slow)
             let noBreaker = asm.newLabel()
             asm.cmp(.dword(FrameLayout.evalBreaker), imm: 0)
@@ -1071,7 +1093,7 @@ final class FunctionCompiler {
     /// The generic helper, out of line, continuing at `haveResult` with rax.
     private func genericBinary(_ entry: Label, _ haveResult: Label, _ helper: Helper, _ extra: [HelperArgument]) {
         let arguments = [argument(operand(depth - 2)), argument(operand(depth - 1))] + extra
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             asm.bind(entry)
             masm.callHelper(helper, arguments)
             asm.jmp(haveResult)
@@ -1148,7 +1170,7 @@ final class FunctionCompiler {
             release(right)  // the left operand stays in its slot as the result
             asm.jmp(done)
         }
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             let allocate = asm.newLabel()
             asm.bind(tryRight)
             if !right.isBorrowed {
@@ -1302,7 +1324,7 @@ final class FunctionCompiler {
         asm.mov(.qword(.rax, offsets.object_refcnt), imm: 1)
         asm.movsd(.qword(.rax, offsets.float_value), .xmm0)
         asm.bind(done)
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             asm.bind(call)
             masm.callPrepared(.floatFromDouble)
             asm.jmp(done)
@@ -1335,7 +1357,7 @@ final class FunctionCompiler {
         asm.movq(.xmm0, .rax)
         allocateFloat()
         let depth = self.depth
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             asm.bind(generic)
             masm.callHelper(.unaryOp, [.stackValue(depth - 1), .immediate(1)])
             asm.jmp(haveResult)
@@ -1397,7 +1419,7 @@ final class FunctionCompiler {
         masm.decrefStackSlot(depth - 1)
         asm.bind(done)
         let depth = self.depth
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             asm.bind(generic)
             masm.callHelper(.storeSubscr, [.stackValue(depth - 2), .stackValue(depth - 1), .stackValue(depth - 3)])
             asm.test(.eax, .eax)
@@ -1504,7 +1526,7 @@ final class FunctionCompiler {
     /// Out of line at `generic`: a real COMPARE_OP, its result stored in `resultSlot`.
     private func genericCompare(_ oparg: Int, _ generic: Label, _ left: Operand, _ right: Operand,
                                 resultSlot: Int, errorDepth: Int, continueAt: Label) {
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             asm.bind(generic)
             masm.callHelper(.compareOp, [argument(left), argument(right), .immediate(Int64(oparg))])
             asm.test(.rax, .rax)
@@ -1718,7 +1740,7 @@ final class FunctionCompiler {
         deferred = []
         let depth = self.depth
         let nameObject = name(oparg)
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             // An instance with a real dict (rdi = owner, rdx = the entry's hint): the
             // dict's entry at the hint, if it still holds the name, has the value
             // (LOAD_ATTR_WITH_HINT).
@@ -1763,7 +1785,7 @@ final class FunctionCompiler {
         let depth = self.depth
         let nameObject = name(oparg)
         let storedInDict = asm.newLabel()
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             // An empty value: store it and append its index to the values' insertion
             // order (_PyDictValues_AddToInsertionOrder: the count is the byte at
             // values[-2], the order bytes run down from values[-3]).
@@ -1778,7 +1800,7 @@ final class FunctionCompiler {
             release(owner)
             asm.jmp(done)
         }
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             // An instance dict: stored there (the dict takes its own reference).
             asm.bind(dictKind)
             masm.callHelper(.attributeDictStore, [argument(owner), .immediate(nameObject), .stackValue(depth - 2)])
@@ -1825,7 +1847,7 @@ final class FunctionCompiler {
         asm.bind(done)
         let depth = self.depth
         let nameObject = name(oparg)
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             // An instance with a real dict: the method stands unless the dict has the name.
             asm.bind(instanceDict)
             asm.mov(FrameLayout.scratch, .rcx)  // the entry that matched
@@ -1862,7 +1884,7 @@ final class FunctionCompiler {
     private func missOrError(_ miss: Label, _ reason: ExitReason) {
         let error = errorLabel(depth: depth)
         let redo = exitBefore(reason)
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             asm.bind(miss)
             asm.cmp(.qword(FrameLayout.threadState, offsets.tstate_curexc_type), imm: 0)
             asm.jcc(.notEqual, error)
@@ -1996,7 +2018,7 @@ final class FunctionCompiler {
         asm.jcc(.equal, sequenceDies)
         asm.bind(done)
         let lastStore = stores[stores.count - 1].instruction.index
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             // Old value k dies (rdi): the rest in the evaluator's order.
             for (k, dies) in dying.enumerated() {
                 asm.bind(dies)
@@ -2026,9 +2048,9 @@ final class FunctionCompiler {
                 asm.mov(.rax, stack(depth - 1 + count - 1 - k))
                 asm.mov(.rdi, masm.local(local))
                 asm.mov(masm.local(local), .rax)
-                masm.prevInstrForRelease = store.instruction.index
+                masm.lazyPrevInstr = store.instruction.index
                 masm.xdecrefArgumentRegister()
-                masm.prevInstrForRelease = nil
+                masm.lazyPrevInstr = nil
             }
             asm.jmp(done)
         }
@@ -2064,7 +2086,7 @@ final class FunctionCompiler {
             masm.decrefArgumentRegister()  // the sequence, still in rdi
         }
         asm.bind(done)
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             asm.bind(notTuple)
             masm.compareWithConstant(.rax, FunctionCompiler.listType)
             asm.jcc(.notEqual, generic)
@@ -2312,7 +2334,7 @@ final class FunctionCompiler {
         let reportAtPair = asm.newLabel()
         let warmup = UInt64(UInt(bitPattern: data.warmup))
         let codeObject = UInt64(UInt(bitPattern: view.address))
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             asm.bind(label)
             // Quickened already (the evaluator ran this code enough)...
             asm.cmp(.byte(FrameLayout.firstInstruction, Int32(2 * previous.index)), imm: Int32(pairByte))
@@ -2347,9 +2369,9 @@ final class FunctionCompiler {
     /// Code whose only call out is deallocating what it releases: `prev_instr` is set on
     /// the way to the deallocation, not on the hot path.
     private func releaseOnly(_ body: () -> Void) {
-        masm.prevInstrForRelease = instruction.index
+        masm.lazyPrevInstr = instruction.index
         body()
-        masm.prevInstrForRelease = nil
+        masm.lazyPrevInstr = nil
     }
 
     private func visitDeleteFast(_ index: Int) {
@@ -2440,7 +2462,7 @@ final class FunctionCompiler {
         asm.jcc(.equal, exhausted)
         if let store {
             // STORE_FAST: the local takes the item; its old value is released.
-            masm.prevInstrForRelease = store.instruction.index
+            masm.lazyPrevInstr = store.instruction.index
             asm.mov(.rdi, masm.local(store.instruction.oparg))
             asm.mov(masm.local(store.instruction.oparg), .rax)
             if isBound(store.instruction.oparg, at: store.position) {
@@ -2448,7 +2470,7 @@ final class FunctionCompiler {
             } else {
                 masm.xdecrefArgumentRegister()
             }
-            masm.prevInstrForRelease = nil
+            masm.lazyPrevInstr = nil
             skipThrough = store.position
         } else {
             asm.mov(stack(depth), .rax)
@@ -2456,7 +2478,7 @@ final class FunctionCompiler {
         asm.bind(stored)
         let depth = self.depth
         if FunctionCompiler.rangeIteratorType != nil {
-            slowPaths.append { [self] in
+            outOfLine { [self] in
                 // rangeiter_next: start + index * step while index < len; rdi = iterator.
                 let notSmall = asm.newLabel()
                 let allocate = asm.newLabel()
@@ -2489,7 +2511,7 @@ final class FunctionCompiler {
                 asm.jmp(haveNext)  // NULL (no memory) goes on as an error at `exhausted`
             }
         }
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             // A list iterator with items left: the next item inline, as listiter_next; an
             // exhausted one goes through tp_iternext, which also releases the list.
             // rdi = iterator.
@@ -2506,13 +2528,13 @@ final class FunctionCompiler {
             masm.incref(.rax)
             asm.jmp(haveNext)
         }
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             // A generator: a compiled one resumes without the hook.
             asm.bind(generator)
             masm.callHelper(.generatorIterNext, [.threadState, .stackValue(depth - 1)])
             asm.jmp(haveNext)
         }
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             asm.bind(exhausted)
             masm.callHelper(.forIterEnded, [])
             asm.test(.eax, .eax)
@@ -2563,7 +2585,7 @@ final class FunctionCompiler {
         let nameObject = name(oparg >> 1)
         let missed = asm.newLabel()
         let generic = asm.newLabel()
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             // A name found in the globals stays where the entry saw it while the dict
             // keeps the same keys object: the entry at that index, if it still holds the
             // name, has the binding (LOAD_GLOBAL_MODULE's guard is the keys version).
@@ -2632,7 +2654,7 @@ final class FunctionCompiler {
             asm.mov(.rax, FrameLayout.scratch)
             asm.jmp(called)
             let callDepth = depth
-            slowPaths.append { [self] in
+            outOfLine { [self] in
                 asm.bind(notSmall)
                 asm.mov(.rdi, .rcx)
                 masm.callPrepared(.longFromSsize)
@@ -2879,7 +2901,7 @@ final class FunctionCompiler {
         for slot in (base + 1)..<depth { masm.decrefStackSlot(slot) }
         asm.mov(.rax, FrameLayout.scratch)
         asm.jmp(haveResult)
-        slowPaths.append { [self] in
+        outOfLine { [self] in
             // Too deep: the regular call raises RecursionError.
             asm.bind(recursionLimit)
             asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)

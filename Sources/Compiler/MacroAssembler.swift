@@ -32,10 +32,20 @@ final class MacroAssembler {
 
     /// Takes code to emit out of line, after the function body (set by the compiler).
     var emitOutOfLine: (@escaping () -> Void) -> Void = { $0() }
-    /// The code unit that releases store in `prev_instr` before a deallocation, for an
-    /// instruction whose only call out is a release (STORE_FAST, POP_TOP): its hot path
-    /// then skips the store; a destructor still sees the frame at this instruction.
-    var prevInstrForRelease: Int?
+    /// The instruction whose `prev_instr` is stored only on the way into a call: every
+    /// helper call and deallocation emitted while this is set stores it first (through
+    /// r11, which no helper takes). Instructions whose hot paths do not call out
+    /// (STORE_FAST, LOAD_ATTR, float arithmetic...) then skip the store; whatever runs
+    /// during a call (a destructor, the GC, tracemalloc, an error's traceback) still
+    /// sees the frame at this instruction. Nothing else reads prev_instr meanwhile.
+    var lazyPrevInstr: Int?
+
+    /// Stores `lazyPrevInstr`, if set, in `prev_instr` (right before a call).
+    func storeLazyPrevInstr() {
+        guard let unit = lazyPrevInstr else { return }
+        asm.lea(.r11, .qword(FrameLayout.firstInstruction, Int32(2 * unit)))
+        asm.mov(prevInstr, .r11)
+    }
 
     init(localsPlusCount: Int, recordsListing: Bool) {
         self.localsPlusCount = localsPlusCount
@@ -81,6 +91,7 @@ final class MacroAssembler {
             case .frameField(let offset): asm.mov(target, .qword(FrameLayout.frame, offset))
             }
         }
+        storeLazyPrevInstr()
         asm.call(.qword(rip: addressLabel(of: helper)))
         asm.comment("  ^ \(descriptor.name)")
     }
@@ -136,10 +147,13 @@ final class MacroAssembler {
         asm.dec(.qword(.rdi, offsets.object_refcnt))
         asm.jcc(.equal, dies)
         asm.bind(alive)
-        let prevInstrUnit = prevInstrForRelease
+        let lazyUnit = lazyPrevInstr
         emitOutOfLine { [self] in
             asm.bind(dies)
-            if let prevInstrUnit { setPrevInstr(codeUnit: prevInstrUnit) }
+            let outer = lazyPrevInstr
+            lazyPrevInstr = lazyUnit
+            storeLazyPrevInstr()
+            lazyPrevInstr = outer
             asm.call(.qword(rip: addressLabel(of: .dealloc)))
             asm.jmp(alive)
         }
@@ -175,6 +189,7 @@ final class MacroAssembler {
 extension MacroAssembler {
     /// Calls a helper whose arguments the caller already placed in argument registers.
     func callPrepared(_ helper: Helper) {
+        storeLazyPrevInstr()
         asm.call(.qword(rip: addressLabel(of: helper)))
         asm.comment("  ^ \(helper.descriptor.name)")
     }
