@@ -668,7 +668,7 @@ final class FunctionCompiler {
         asm.movzx(.r14d, .r14b)
         asm.jmp(decided)
         asm.bind(general)
-        setPrevInstr()
+        setPrevInstrLazily()
         masm.callHelper(.isTrue, [.stackValue(slot)])
         asm.test(.eax, .eax)
         asm.jcc(.sign, errorLabel(depth: errorDepth))
@@ -685,7 +685,7 @@ final class FunctionCompiler {
     /// POP_JUMP_*_IF_TRUE / _IF_FALSE.
     private func popJumpIfTruth(_ jumpWhenTrue: Bool) throws {
         let target = try label(forCodeUnit: instruction.jumpTarget!)
-        setPrevInstr()
+        setPrevInstrLazily()
         truthOfStackValue(depth - 1, errorDepth: depth)
         masm.decrefStackSlot(depth - 1)
         asm.test(.r14d, .r14d)
@@ -1122,7 +1122,7 @@ final class FunctionCompiler {
         let notInt = asm.newLabel()
         let haveResult = asm.newLabel()
         let done = asm.newLabel()
-        setPrevInstr()
+        setPrevInstrLazily()
         // int op int, both compact (one 30-bit digit): no 64-bit overflow below.
         loadTopTwoAsCompactInts(notInt: notInt, generic: generic)
         emitIntArithmetic(kind, generic: generic, haveResult: haveResult, done: done)
@@ -1341,7 +1341,7 @@ final class FunctionCompiler {
         let generic = asm.newLabel()
         let notInt = asm.newLabel()
         let haveResult = asm.newLabel()
-        setPrevInstr()
+        setPrevInstrLazily()
         asm.mov(.rdi, stack(depth - 1))
         masm.guardType(.rdi, TypeAddress.long, notInt)
         masm.loadCompactInt(.rdi, into: .rax, generic)
@@ -1373,7 +1373,7 @@ final class FunctionCompiler {
         let generic = asm.newLabel()
         let notList = asm.newLabel()
         let haveResult = asm.newLabel()
-        setPrevInstr()
+        setPrevInstrLazily()
         load(.rdi, operand(depth - 2))
         load(.rsi, operand(depth - 1))
         masm.guardType(.rsi, TypeAddress.long, generic)
@@ -1401,7 +1401,7 @@ final class FunctionCompiler {
         // Stack: [v, container, sub].
         let generic = asm.newLabel()
         let done = asm.newLabel()
-        setPrevInstr()
+        setPrevInstrLazily()
         asm.mov(.rdi, stack(depth - 2))
         asm.mov(.rsi, stack(depth - 1))
         masm.guardType(.rdi, TypeAddress.list, generic)
@@ -1450,7 +1450,7 @@ final class FunctionCompiler {
         let errorDepth = ownedDepth
         let generic = asm.newLabel()
         let end = asm.newLabel()
-        setPrevInstr()
+        setPrevInstrLazily()
         compareInline(oparg, condition, into: .r14b, generic: generic)
         release(left)
         release(right)
@@ -1508,7 +1508,7 @@ final class FunctionCompiler {
         let right = operand(depth - 1)
         let errorDepth = ownedDepth
         let depth = self.depth
-        setPrevInstr()
+        setPrevInstrLazily()
         compareInline(oparg, condition, into: .cl, generic: generic)
         masm.loadAddress(FrameLayout.scratch, FunctionCompiler.falseObject)
         masm.loadAddress(.rax, FunctionCompiler.trueObject)
@@ -1724,7 +1724,7 @@ final class FunctionCompiler {
         let dictKind = asm.newLabel()
         let haveSlot = asm.newLabel()
         let owner = operand(depth - 1)
-        setPrevInstr()
+        setPrevInstrLazily()
         load(.rdi, owner)
         instanceValueSlot(.rdi, entry: entry, miss, dictKind: dictKind)
         asm.bind(haveSlot)
@@ -1770,7 +1770,7 @@ final class FunctionCompiler {
         let done = asm.newLabel()
         let owner = operand(depth - 1)
         let errorDepth = ownedDepth
-        setPrevInstr()
+        setPrevInstrLazily()
         load(.rdi, owner)
         let dictKind = asm.newLabel()
         let emptyValue = asm.newLabel()
@@ -1827,7 +1827,7 @@ final class FunctionCompiler {
         let miss = asm.newLabel()
         let noDict = asm.newLabel()
         let done = asm.newLabel()
-        setPrevInstr()
+        setPrevInstrLazily()
         asm.mov(.rdi, stack(depth - 1))
         guardTypeVersion(.rdi, entry: entry, miss)
         asm.mov(.rax, .qword(.rcx, AttributeCacheEntry.keysEntriesOffset))
@@ -2048,9 +2048,10 @@ final class FunctionCompiler {
                 asm.mov(.rax, stack(depth - 1 + count - 1 - k))
                 asm.mov(.rdi, masm.local(local))
                 asm.mov(masm.local(local), .rax)
+                let outerLazy = masm.lazyPrevInstr
                 masm.lazyPrevInstr = store.instruction.index
                 masm.xdecrefArgumentRegister()
-                masm.lazyPrevInstr = nil
+                masm.lazyPrevInstr = outerLazy
             }
             asm.jmp(done)
         }
@@ -2369,9 +2370,10 @@ final class FunctionCompiler {
     /// Code whose only call out is deallocating what it releases: `prev_instr` is set on
     /// the way to the deallocation, not on the hot path.
     private func releaseOnly(_ body: () -> Void) {
+        let outer = masm.lazyPrevInstr
         masm.lazyPrevInstr = instruction.index
         body()
-        masm.lazyPrevInstr = nil
+        masm.lazyPrevInstr = outer
     }
 
     private func visitDeleteFast(_ index: Int) {
@@ -2395,7 +2397,7 @@ final class FunctionCompiler {
     }
 
     private func visitIsOp(invert: Bool) {
-        setPrevInstr()
+        setPrevInstrLazily()
         asm.mov(.rcx, stack(depth - 1))
         asm.cmp(.rcx, stack(depth - 2))
         masm.loadAddress(FrameLayout.scratch, invert ? FunctionCompiler.falseObject : FunctionCompiler.trueObject)
@@ -2409,7 +2411,7 @@ final class FunctionCompiler {
 
     private func popJumpIfNone(jumpWhenNone: Bool) throws {
         let target = try label(forCodeUnit: instruction.jumpTarget!)
-        setPrevInstr()
+        setPrevInstrLazily()
         masm.loadAddress(.rax, FunctionCompiler.noneObject)
         asm.cmp(.rax, stack(depth - 1))
         asm.setcc(.equal, .r14b)
@@ -2420,7 +2422,7 @@ final class FunctionCompiler {
 
     private func jumpOrPop(jumpWhenTrue: Bool) throws {
         let target = try label(forCodeUnit: instruction.jumpTarget!)
-        setPrevInstr()
+        setPrevInstrLazily()
         truthOfStackValue(depth - 1, errorDepth: depth)
         asm.test(.r14d, .r14d)
         asm.jcc(jumpWhenTrue ? .notEqual : .equal, target)
@@ -2443,7 +2445,7 @@ final class FunctionCompiler {
         let callIterNext = asm.newLabel()
         let stored = asm.newLabel()
         let store = fusedStoreFast()
-        setPrevInstr()
+        setPrevInstrLazily()
         asm.mov(.rdi, stack(depth - 1))
         asm.mov(.rax, .qword(.rdi, offsets.object_type))
         if let rangeType = FunctionCompiler.rangeIteratorType {
@@ -2456,12 +2458,14 @@ final class FunctionCompiler {
         asm.jcc(.equal, generator)
         asm.bind(callIterNext)
         asm.mov(.rax, .qword(.rdi, offsets.object_type))
+        masm.storeLazyPrevInstr()
         asm.call(.qword(.rax, offsets.type_iternext))
         asm.bind(haveNext)
         asm.test(.rax, .rax)
         asm.jcc(.equal, exhausted)
         if let store {
             // STORE_FAST: the local takes the item; its old value is released.
+            let outerLazy = masm.lazyPrevInstr
             masm.lazyPrevInstr = store.instruction.index
             asm.mov(.rdi, masm.local(store.instruction.oparg))
             asm.mov(masm.local(store.instruction.oparg), .rax)
@@ -2470,7 +2474,7 @@ final class FunctionCompiler {
             } else {
                 masm.xdecrefArgumentRegister()
             }
-            masm.lazyPrevInstr = nil
+            masm.lazyPrevInstr = outerLazy
             skipThrough = store.position
         } else {
             asm.mov(stack(depth), .rax)
