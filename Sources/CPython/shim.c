@@ -2354,8 +2354,45 @@ static inline _PyInterpreterFrame *pyj_push_bound_frame(PyThreadState *tstate, P
 // (object_new through tp_new, then __init__, which must return None) with __init__
 // entered directly. `base[1]` is the class; arguments follow. Returns 0 when the call
 // is not of that shape (nothing done), else 1 with *result the instance or NULL.
+PyObject *pyj_new_instance(PyTypeObject *type) {
+    static PyObject *no_arguments = NULL;
+    if (no_arguments == NULL && (no_arguments = PyTuple_New(0)) == NULL) {
+        return NULL;
+    }
+    return type->tp_new(type, no_arguments, NULL);
+}
+
+PyObject *pyj_construct_rest(PyTypeObject *type, PyObject *self, PyObject *const *args, Py_ssize_t argc) {
+    if (!PyObject_TypeCheck(self, type)) {
+        return self;
+    }
+    initproc init = Py_TYPE(self)->tp_init;
+    if (init != NULL) {
+        PyObject *tuple = PyTuple_New(argc);
+        if (tuple == NULL) {
+            Py_DECREF(self);
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < argc; i++) {
+            PyTuple_SET_ITEM(tuple, i, Py_NewRef(args[i]));
+        }
+        int status = init(self, tuple, NULL);
+        Py_DECREF(tuple);
+        if (status < 0) {
+            Py_DECREF(self);
+            return NULL;
+        }
+    }
+    return self;
+}
+
+void pyj_init_returned_not_none(PyObject *result) {
+    PyErr_Format(PyExc_TypeError, "__init__() should return None, not '%.200s'", Py_TYPE(result)->tp_name);
+    Py_DECREF(result);
+}
+
 static int pyj_call_class(PyThreadState *tstate, PyObject **base, Py_ssize_t argc, PyObject *kwnames,
-                          PyObject **result) {
+                          PyjCallSite *site, PyObject **result) {
     PyTypeObject *tp = (PyTypeObject *)base[1];
     if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || tp->tp_new != PyBaseObject_Type.tp_new ||
         (tp->tp_flags & Py_TPFLAGS_IS_ABSTRACT)) {
@@ -2373,6 +2410,17 @@ static int pyj_call_class(PyThreadState *tstate, PyObject **base, Py_ssize_t arg
         : pyj_bind_arguments((PyFunctionObject *)init, base + 1, argc + 1, kwnames, bound, &exact);
     if (parameters < 0) {
         return 0;
+    }
+    if (site != NULL && site->code == NULL && site->initCode == NULL && exact && kwnames == NULL &&
+        record->directEntry != NULL &&
+        (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) && tp->tp_version_tag != 0) {
+        // The site's machine code instantiates this class directly from now on.
+        PyCodeObject *code = (PyCodeObject *)((PyFunctionObject *)init)->func_code;
+        site->initCode = Py_NewRef((PyObject *)code);
+        site->record = record;
+        site->frameBytes = (int64_t)((code->co_nlocalsplus + code->co_stacksize + FRAME_SPECIALS_SIZE) * sizeof(PyObject *));
+        site->classVersion = tp->tp_version_tag;
+        site->initFunction = init;
     }
     // _PyObject_MakeTpCall's recursion check.
     if (tstate->recursion_remaining-- <= 0 && _Py_CheckRecursiveCall(tstate, " while calling a Python object")) {
@@ -2474,7 +2522,8 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
     if (top == NULL || top + size >= tstate->datastack_limit) {
         return 0;
     }
-    if (site != NULL && site->code == NULL && record->directEntry != NULL && site->methodShape == is_method) {
+    if (site != NULL && site->code == NULL && site->initCode == NULL && record->directEntry != NULL &&
+        site->methodShape == is_method) {
         // The site's machine code calls this callee directly from now on.
         site->code = Py_NewRef((PyObject *)code);
         site->record = record;
@@ -2507,8 +2556,8 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
     return 1;
 }
 
-static PyObject *pyj_call_general(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames)
-    __attribute__((noinline));
+static PyObject *pyj_call_general(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames,
+                                  PyjCallSite *site) __attribute__((noinline));
 
 __attribute__((no_builtin("memset")))
 PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames, PyjCallSite *site) {
@@ -2516,11 +2565,12 @@ PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *
     if (kwnames == NULL && pyj_call_exact(tstate, base, oparg, site, &fast)) {
         return fast;
     }
-    return pyj_call_general(tstate, base, oparg, kwnames);
+    return pyj_call_general(tstate, base, oparg, kwnames, site);
 }
 
 // Every other call shape (see pyj_call).
-static PyObject *pyj_call_general(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames) {
+static PyObject *pyj_call_general(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames,
+                                  PyjCallSite *site) {
     int is_method = base[0] != NULL;
     if (!is_method && Py_IS_TYPE(base[1], &PyMethod_Type)) {
         PyObject *callable = base[1];
@@ -2547,7 +2597,7 @@ static PyObject *pyj_call_general(PyThreadState *tstate, PyObject **base, int op
             goto done;
         }
     } else if (!is_method && Py_IS_TYPE(function, &PyType_Type)) {
-        if (pyj_call_class(tstate, base, total, kwnames, &result)) {
+        if (pyj_call_class(tstate, base, total, kwnames, site, &result)) {
             goto done;
         }
     }

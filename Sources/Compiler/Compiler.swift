@@ -78,7 +78,8 @@ public final class RuntimeData {
     init(globalCacheEntries: Int, attributeCacheEntries: Int, callSiteEntries: Int) {
         self.callSiteEntries = callSiteEntries
         callSites = .allocate(capacity: max(callSiteEntries, 1))
-        callSites.initialize(repeating: PyjCallSite(code: nil, record: nil, frameBytes: 0, methodShape: 0),
+        callSites.initialize(repeating: PyjCallSite(code: nil, record: nil, frameBytes: 0, methodShape: 0,
+                                                    classVersion: .max, initFunction: nil, initCode: nil),
                              count: max(callSiteEntries, 1))
         self.globalCacheEntries = globalCacheEntries
         self.attributeCacheEntries = attributeCacheEntries
@@ -99,6 +100,7 @@ public final class RuntimeData {
         // replaced this data.
         for site in 0..<callSiteEntries {
             if let code = callSites[site].code { Py_DecRef(code) }
+            if let code = callSites[site].initCode { Py_DecRef(code) }
         }
         callSites.deallocate()
         for table in tables { table.deallocate() }

@@ -53,6 +53,9 @@ final class FunctionCompiler {
     /// Stack slots that hold a CALL's first slot, by depth: true when LOAD_METHOD put it
     /// there ([method, self, ...] expected), false for PUSH_NULL and LOAD_GLOBAL's NULL.
     private var callShapeAt: [Int: Bool] = [:]
+    /// The name LOAD_GLOBAL or LOAD_ATTR last pushed into a stack slot, by depth: a
+    /// capitalized one at a CALL's callable slot gets the class-instantiation path.
+    private var callableNameAt: [Int: Obj] = [:]
     /// The entry for direct calls from machine code (`PyjCodeEntry.directEntry`), when
     /// this code can be called that way.
     private(set) var directEntry: Label?
@@ -118,7 +121,10 @@ final class FunctionCompiler {
             }
             switch instruction.opcode {
             case .pushNull: callShapeAt[depth] = false
-            case .loadGlobal where instruction.oparg & 1 != 0: callShapeAt[depth] = false
+            case .loadGlobal:
+                if instruction.oparg & 1 != 0 { callShapeAt[depth] = false }
+                callableNameAt[depth + (instruction.oparg & 1)] = view.names[instruction.oparg >> 1]
+            case .loadAttr: callableNameAt[depth - 1] = view.names[instruction.oparg]
             case .loadMethod: callShapeAt[depth - 1] = true
             default: break
             }
@@ -2705,6 +2711,12 @@ final class FunctionCompiler {
             emitDirectCall(site: site, base: base, oparg: oparg, general: general, notFunction: notFunction,
                            haveResult: haveResult)
             asm.bind(notFunction)
+            if callShapeAt[base] != true, let name = callableNameAt[base + 1], FunctionCompiler.looksLikeClass(name) {
+                let notClass = asm.newLabel()
+                emitClassCall(site: site, base: base, oparg: oparg, general: general, notClass: notClass,
+                              haveResult: haveResult)
+                asm.bind(notClass)
+            }
             emitBuiltinCall(base: base, oparg: oparg, general: general, notBuiltin: general, haveResult: haveResult)
         }
         asm.bind(general)
@@ -2771,33 +2783,7 @@ final class FunctionCompiler {
         asm.mov(.r8, .qword(.r10, FunctionCompiler.directEntryOffset))
         asm.test(.r8, .r8)
         asm.jcc(.equal, general)
-        // Everything compiled may run, pyjion's hook is the installed one, nothing
-        // traces, and the C stack has room (pyj_call_exact's conditions).
-        masm.loadAddress(.r9, FunctionCompiler.jitModeAddress)
-        asm.cmp(.byte(.r9, 0), imm: 2)
-        asm.jcc(.notEqual, general)
-        asm.mov(.r9, .qword(FrameLayout.threadState, offsets.tstate_interp))
-        asm.mov(.r9, .qword(.r9, offsets.interp_eval_frame))
-        masm.loadAddress(.r11, FunctionCompiler.jitHookAddress)
-        asm.cmp(.r9, .qword(.r11, 0))
-        asm.jcc(.notEqual, general)
-        asm.mov(.r9, .qword(FrameLayout.threadState, offsets.tstate_cframe))
-        asm.cmp(.byte(.r9, offsets.cframe_use_tracing), imm: 0)
-        asm.jcc(.notEqual, general)
-        asm.cmp(.rsp, .qword(threadLocal: FunctionCompiler.stackFloorOffset))
-        asm.jcc(.belowOrEqual, general)
-        // The frame, on the data stack's current chunk.
-        asm.mov(.rsi, .qword(FrameLayout.threadState, offsets.tstate_datastack_top))
-        asm.mov(.r9, .qword(.rdx, 16))  // PyjCallSite.frameBytes
-        asm.add(.r9, .rsi)
-        asm.cmp(.r9, .qword(FrameLayout.threadState, offsets.tstate_datastack_limit))
-        asm.jcc(.aboveOrEqual, general)
-        asm.mov(.qword(FrameLayout.threadState, offsets.tstate_datastack_top), .r9)
-        asm.mov(.qword(.rsi, offsets.frame_func), .rax)  // the callable's reference
-        asm.mov(.r9, .qword(.rax, offsets.function_globals))
-        asm.mov(.qword(.rsi, offsets.frame_globals), .r9)
-        asm.mov(.r9, .qword(.rax, offsets.function_builtins))
-        asm.mov(.qword(.rsi, offsets.frame_builtins), .r9)
+        emitDirectFramePush(fail: general)  // f_func takes the callable's reference
         for index in 0..<argumentCount {
             asm.mov(.r9, stack(firstArgument + index))
             asm.mov(.qword(.rsi, offsets.frame_localsplus + Int32(8 * index)), .r9)
@@ -2910,6 +2896,154 @@ final class FunctionCompiler {
             asm.bind(recursionLimit)
             asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
             asm.jmp(general)
+        }
+    }
+
+    /// pyj_call_exact's conditions for a direct call (everything compiled may run,
+    /// pyjion's hook is the installed one, nothing traces, the C stack has room), then
+    /// the frame reserved on the data stack's current chunk: rax = the function, rdx =
+    /// the site (its frameBytes). Leaves rsi = the frame, with f_func = rax (the caller
+    /// provides that reference), f_globals and f_builtins. Jumps to `fail` with nothing
+    /// done. Clobbers r9 and r11.
+    private func emitDirectFramePush(fail: Label) {
+        masm.loadAddress(.r9, FunctionCompiler.jitModeAddress)
+        asm.cmp(.byte(.r9, 0), imm: 2)
+        asm.jcc(.notEqual, fail)
+        asm.mov(.r9, .qword(FrameLayout.threadState, offsets.tstate_interp))
+        asm.mov(.r9, .qword(.r9, offsets.interp_eval_frame))
+        masm.loadAddress(.r11, FunctionCompiler.jitHookAddress)
+        asm.cmp(.r9, .qword(.r11, 0))
+        asm.jcc(.notEqual, fail)
+        asm.mov(.r9, .qword(FrameLayout.threadState, offsets.tstate_cframe))
+        asm.cmp(.byte(.r9, offsets.cframe_use_tracing), imm: 0)
+        asm.jcc(.notEqual, fail)
+        asm.cmp(.rsp, .qword(threadLocal: FunctionCompiler.stackFloorOffset))
+        asm.jcc(.belowOrEqual, fail)
+        asm.mov(.rsi, .qword(FrameLayout.threadState, offsets.tstate_datastack_top))
+        asm.mov(.r9, .qword(.rdx, FunctionCompiler.siteFrameBytesOffset))
+        asm.add(.r9, .rsi)
+        asm.cmp(.r9, .qword(FrameLayout.threadState, offsets.tstate_datastack_limit))
+        asm.jcc(.aboveOrEqual, fail)
+        asm.mov(.qword(FrameLayout.threadState, offsets.tstate_datastack_top), .r9)
+        asm.mov(.qword(.rsi, offsets.frame_func), .rax)
+        asm.mov(.r9, .qword(.rax, offsets.function_globals))
+        asm.mov(.qword(.rsi, offsets.frame_globals), .r9)
+        asm.mov(.r9, .qword(.rax, offsets.function_builtins))
+        asm.mov(.qword(.rsi, offsets.frame_builtins), .r9)
+    }
+
+    private static let typeType = UInt64(UInt(bitPattern: pyj_type_type()))
+    private static let siteFrameBytesOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.frameBytes)!)
+    private static let siteRecordOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.record)!)
+    private static let siteClassVersionOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.classVersion)!)
+    private static let siteInitFunctionOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.initFunction)!)
+    private static let siteInitCodeOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.initCode)!)
+
+    /// A capitalized name (`Vector`, `Point`): probably a class, by convention. Only
+    /// decides whether a call site gets the class path; the path itself checks.
+    static func looksLikeClass(_ name: Obj) -> Bool {
+        guard PyUnicode_GetLength(name) > 0 else { return false }
+        let first = PyUnicode_ReadChar(name, 0)
+        return first >= 0x41 && first <= 0x5A
+    }
+
+    /// CALL of the class the site's cache names (same tp_version_tag, so object.__new__
+    /// and the same compiled __init__ taking exactly these arguments): pyj_call_class's
+    /// steps inline. The instance is allocated first, which may run code (the GC); if
+    /// anything the direct call relies on changed meanwhile, type_call's remaining steps
+    /// run in pyj_construct_rest. The class slot is released after; the arguments move
+    /// into __init__'s frame. Other callables go to `notClass` with nothing done.
+    private func emitClassCall(site: UInt64, base: Int, oparg: Int, general: Label, notClass: Label,
+                               haveResult: Label) {
+        let depth = self.depth
+        let recursionLimit = asm.newLabel()
+        let allocationFailed = asm.newLabel()
+        let changed = asm.newLabel()
+        let initFailed = asm.newLabel()
+        let notNone = asm.newLabel()
+        asm.comment("instantiation of the site's class")
+        asm.cmp(stack(base), imm: 0)
+        asm.jcc(.notEqual, notClass)
+        asm.mov(.rax, stack(base + 1))
+        asm.mov(.rcx, .qword(.rax, offsets.object_type))
+        masm.compareWithConstant(.rcx, FunctionCompiler.typeType)
+        asm.jcc(.notEqual, notClass)
+        masm.loadAddress(.rdx, site)
+        asm.mov(.ecx, .dword(.rax, offsets.type_version_tag))
+        asm.cmp(.rcx, .qword(.rdx, FunctionCompiler.siteClassVersionOffset))
+        asm.jcc(.notEqual, notClass)
+        // _PyObject_MakeTpCall's recursion count, held until __init__ returns.
+        asm.sub(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+        asm.jcc(.less, recursionLimit)
+        asm.mov(.rdi, .rax)
+        masm.callPrepared(.newInstance)
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, allocationFailed)
+        asm.mov(FrameLayout.scratch, .rax)  // self
+        // Still the same class and __init__, and still callable directly?
+        asm.mov(.rax, stack(base + 1))
+        asm.mov(.ecx, .dword(.rax, offsets.type_version_tag))
+        masm.loadAddress(.rdx, site)
+        asm.cmp(.rcx, .qword(.rdx, FunctionCompiler.siteClassVersionOffset))
+        asm.jcc(.notEqual, changed)
+        asm.mov(.rax, .qword(.rdx, FunctionCompiler.siteInitFunctionOffset))
+        asm.mov(.rcx, .qword(.rax, offsets.function_code))
+        asm.cmp(.rcx, .qword(.rdx, FunctionCompiler.siteInitCodeOffset))
+        asm.jcc(.notEqual, changed)
+        asm.mov(.r10, .qword(.rdx, FunctionCompiler.siteRecordOffset))
+        asm.mov(.r8, .qword(.r10, FunctionCompiler.directEntryOffset))
+        asm.test(.r8, .r8)
+        asm.jcc(.equal, changed)
+        emitDirectFramePush(fail: changed)
+        masm.incref(.rax)  // f_func's reference to __init__
+        asm.mov(.rax, FrameLayout.scratch)
+        masm.incref(.rax)  // the frame's reference to self
+        asm.mov(.qword(.rsi, offsets.frame_localsplus), .rax)
+        for index in 0..<oparg {
+            asm.mov(.r9, stack(base + 2 + index))
+            asm.mov(.qword(.rsi, offsets.frame_localsplus + Int32(8 * (index + 1))), .r9)
+        }
+        asm.inc(.qword(.r10, FunctionCompiler.runCountOffset))
+        asm.mov(.rdi, FrameLayout.threadState)
+        asm.call(.r8)
+        asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, initFailed)
+        masm.compareWithConstant(.rax, FunctionCompiler.noneObject)
+        asm.jcc(.notEqual, notNone)
+        asm.dec(.qword(.rax, offsets.object_refcnt))  // None's count never reaches 0
+        masm.decrefStackSlot(base + 1)  // the class
+        asm.mov(.rax, FrameLayout.scratch)
+        asm.jmp(haveResult)
+        outOfLine { [self] in
+            asm.bind(recursionLimit)  // the regular call raises RecursionError
+            asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+            asm.jmp(general)
+            asm.bind(allocationFailed)  // every slot is still there
+            asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+            asm.jmp(errorLabel(depth: depth))
+            // The arguments moved into the frame: [NULL, class] are left.
+            asm.bind(notNone)
+            asm.mov(.rdi, .rax)
+            masm.callPrepared(.initReturnedNotNone)
+            asm.bind(initFailed)
+            asm.mov(.rdi, FrameLayout.scratch)
+            masm.decrefArgumentRegister()
+            asm.jmp(errorLabel(depth: base + 2))
+            // The class or the calling conditions changed while self was allocated.
+            asm.bind(changed)
+            asm.mov(.rdi, stack(base + 1))
+            asm.mov(.rsi, FrameLayout.scratch)
+            asm.lea(.rdx, stack(base + 2))
+            asm.mov(.ecx, imm: Int32(oparg))
+            masm.callPrepared(.constructRest)
+            asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+            asm.test(.rax, .rax)
+            asm.jcc(.equal, errorLabel(depth: depth))
+            asm.mov(FrameLayout.scratch, .rax)
+            for slot in (base + 1)..<depth { masm.decrefStackSlot(slot) }
+            asm.mov(.rax, FrameLayout.scratch)
+            asm.jmp(haveResult)
         }
     }
 }

@@ -43,6 +43,7 @@ public enum Helper: CaseIterable {
     case returnGenerator, send, generatorIterNext, getAwaitable, getAiter, getAnext, getYieldFromIter
     case beforeAsyncWith, endAsyncFor, asyncGenWrap
     case clearAndPopFrame, unpackStoreTail
+    case newInstance, constructRest, initReturnedNotNone
     // CPython's own exports.
     case dealloc, checkRecursiveCall, longFromSsize, floatFromDouble
 
@@ -71,6 +72,9 @@ public enum Helper: CaseIterable {
     private static let callFunction: @convention(c) (ThreadState, Slot, Int32, Obj?, UnsafeMutablePointer<PyjCallSite>?) -> Obj? = pyj_call
     private static let clearAndPopFrameFunction: @convention(c) (ThreadState, OpaquePointer?) -> Void = pyj_clear_and_pop_frame
     private static let unpackStoreTailFunction: @convention(c) (OpaquePointer?, Obj?, Obj?, Int32, UnsafePointer<Int32>?) -> Void = pyj_unpack_store_tail
+    private static let newInstanceFunction: @convention(c) (UnsafeMutablePointer<PyTypeObject>?) -> Obj? = pyj_new_instance
+    private static let constructRestFunction: @convention(c) (UnsafeMutablePointer<PyTypeObject>?, Obj?, UnsafePointer<Obj?>?, Int) -> Obj? = pyj_construct_rest
+    private static let initReturnedNotNoneFunction: @convention(c) (Obj?) -> Void = pyj_init_returned_not_none
     private static let sendFunction: @convention(c) (ThreadState, Slot) -> Int32 = pyj_send
     private static let generatorIterNextFunction: @convention(c) (ThreadState, Obj?) -> Obj? = pyj_gen_iternext
     private static let getAwaitableFunction: @convention(c) (ThreadState, Slot, Int32) -> Int32 = pyj_get_awaitable
@@ -181,6 +185,11 @@ public enum Helper: CaseIterable {
         case .clearAndPopFrame: return Helper.entry("pyj_clear_and_pop_frame", unsafeBitCast(Helper.clearAndPopFrameFunction, to: UInt64.self), 2, .none)
         // Fused UNPACK_SEQUENCE + STORE_FASTs whose old value dies mid-way.
         case .unpackStoreTail: return Helper.entry("pyj_unpack_store_tail", unsafeBitCast(Helper.unpackStoreTailFunction, to: UInt64.self), 5, .none)
+        // Class instantiation at a call site (shim.c): allocation, the rare generic rest,
+        // and __init__'s non-None result.
+        case .newInstance: return Helper.entry("pyj_new_instance", unsafeBitCast(Helper.newInstanceFunction, to: UInt64.self), 1, .object)
+        case .constructRest: return Helper.entry("pyj_construct_rest", unsafeBitCast(Helper.constructRestFunction, to: UInt64.self), 4, .object)
+        case .initReturnedNotNone: return Helper.entry("pyj_init_returned_not_none", unsafeBitCast(Helper.initReturnedNotNoneFunction, to: UInt64.self), 1, .none)
         case .asyncGenWrap: return Helper.entry("pyj_async_gen_wrap", unsafeBitCast(Helper.asyncGenWrapFunction, to: UInt64.self), 1, .object)
         case .longFromSsize: return Helper.entry("PyLong_FromSsize_t", unsafeBitCast(Helper.longFromSsizeFunction, to: UInt64.self), 1, .object)
         // Takes its argument in xmm0: call it with callPrepared.

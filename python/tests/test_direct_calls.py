@@ -285,3 +285,138 @@ def test_disable_inside_a_direct_callee_stops_direct_calls() -> None:
         assert pyjion.info(callee).run_count == before + 3
     finally:
         pyjion.disable()
+
+
+CLASS_SRC = """
+class Vec:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+def make(n):
+    out = []
+    for i in range(n):
+        out.append(Vec(i, -i))
+    return out
+"""
+
+
+def test_class_instantiation_sites_are_filled() -> None:
+    pyjion.enable()
+    try:
+        make = warmed(CLASS_SRC, "make", 3)
+        info = pyjion.info(make)
+        # Vec(i, -i) instantiates directly; out.append and range do not take that path.
+        assert info.direct_call_sites == 1, info
+        vs = make(4)
+        assert [(v.x, v.y) for v in vs] == [(0, 0), (1, -1), (2, -2), (3, -3)]
+        assert all(type(v).__name__ == "Vec" for v in vs)
+    finally:
+        pyjion.disable()
+
+
+def test_class_changes_after_the_site_is_filled() -> None:
+    pyjion.enable()
+    try:
+        make = warmed(CLASS_SRC, "make", 3)
+        Vec = make.__globals__["Vec"]
+
+        def init2(self: Any, x: Any, y: Any) -> None:
+            self.x = x * 10
+            self.y = y
+
+        Vec.__init__ = init2
+        assert [(v.x, v.y) for v in make(2)] == [(0, 0), (10, -1)]
+
+        def init3(self: Any, x: Any, y: Any) -> None:
+            self.x = "code"
+            self.y = y
+
+        init2.__code__ = init3.__code__
+        assert [(v.x, v.y) for v in make(2)] == [("code", 0), ("code", -1)]
+
+        def returns(self: Any, x: Any, y: Any) -> int:
+            return 1
+
+        Vec.__init__ = returns
+        try:
+            make(1)
+        except TypeError as e:
+            assert str(e) == "__init__() should return None, not 'int'"
+        else:
+            raise AssertionError("no TypeError")
+
+        def new(cls: Any, x: Any, y: Any) -> Any:
+            return ("made", x, y)
+
+        Vec.__new__ = new
+        assert make(2) == [("made", 0, 0), ("made", 1, -1)]
+    finally:
+        pyjion.disable()
+
+
+def test_init_errors_and_references() -> None:
+    src = """
+    class Strict:
+        def __init__(self, x):
+            if x < 0:
+                raise ValueError("negative")
+            self.x = x
+    def make(xs):
+        return [Strict(x) for x in xs] + [Strict(x) for x in xs]
+    def build(x):
+        return Strict(x)
+    """
+    pyjion.enable()
+    try:
+        build = warmed(src, "build", 1)
+        assert pyjion.info(build).direct_call_sites == 1
+        Strict = build.__globals__["Strict"]
+        token = 10**30
+        before = (sys.getrefcount(token), sys.getrefcount(Strict))
+        kept = [build(token) for _ in range(100)]
+        assert all(k.x is token for k in kept)
+        del kept
+        assert (sys.getrefcount(token), sys.getrefcount(Strict)) == before
+        try:
+            build(-1)
+        except ValueError as e:
+            frames = [f.name for f in traceback.extract_tb(e.__traceback__)]
+            assert frames[-2:] == ["build", "__init__"]
+        else:
+            raise AssertionError("no ValueError")
+        assert sys.getrefcount(Strict) == before[1]
+    finally:
+        pyjion.disable()
+
+
+def test_class_changed_by_a_finalizer_during_allocation() -> None:
+    """Allocating the instance may run the GC, and a finalizer may then change the
+    class: the instance is initialized as type_call would do it from there."""
+    proc = run_child("""
+        import gc, pyjion
+        pyjion.config(threshold=0)
+        pyjion.enable()
+        class Box:
+            def __init__(self, v):
+                self.v = v
+        def other_init(self, v):
+            self.v = ("other", v)
+        class Trigger:
+            def __del__(self):
+                Box.__init__ = other_init
+        def build(v):
+            return Box(v)
+        for i in range(3):
+            assert build(i).v == i
+        assert pyjion.info(build).direct_call_sites == 1
+        gc.collect()  # the young generation's count starts at 0
+        t = Trigger()
+        t.cycle = t
+        del t  # garbage, with a count of at least 1
+        gc.set_threshold(1)
+        b = build(7)  # allocating the Box collects, and Trigger.__del__ runs
+        gc.set_threshold(700)
+        print("RESULT", b.v)
+    """)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "RESULT ('other', 7)" in proc.stdout, proc.stdout

@@ -218,7 +218,26 @@ typedef struct {
     struct PyjCodeEntryTag *record;  // its record (lives as long as the code object)
     int64_t frameBytes;          // its frame's size on the data stack, in bytes
     int64_t methodShape;
+    // Or a class the site instantiates (object.__new__, then a compiled __init__ taking
+    // exactly the arguments): its tp_version_tag (UINT64_MAX: none; no 32-bit tag
+    // equals it), its __init__ (borrowed: the class holds it while the tag stands) and
+    // __init__'s code (a strong reference); `record` and `frameBytes` are then
+    // __init__'s, and `code` stays NULL.
+    uint64_t classVersion;
+    PyObject *initFunction;
+    PyObject *initCode;
 } PyjCallSite;
+
+// The call site's class, allocated as type_call does (tp_new with no arguments):
+// a new reference, or NULL with an exception.
+PyObject *pyj_new_instance(PyTypeObject *type);
+// type_call's steps after tp_new, for a call whose class changed while `self` was
+// allocated: tp_init with the call's `argc` arguments at `args` (borrowed). Returns
+// `self`, or NULL (self released) with an exception.
+PyObject *pyj_construct_rest(PyTypeObject *type, PyObject *self, PyObject *const *args, Py_ssize_t argc);
+// __init__ returned `result` (a new reference, not None): releases it and raises
+// the interpreter's TypeError.
+void pyj_init_returned_not_none(PyObject *result);
 
 // PRECALL + CALL (see shim.c): the result, or NULL with the slots left to the unwinder.
 // `site` (or NULL) is the call site's cache, filled on a direct call of its shape.
