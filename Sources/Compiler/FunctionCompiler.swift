@@ -2446,20 +2446,68 @@ final class FunctionCompiler {
         let exhausted = asm.newLabel()
         let generator = asm.newLabel()
         let haveNext = asm.newLabel()
-        let listIterator = asm.newLabel()
-        let rangeIterator = asm.newLabel()
+        let notRange = asm.newLabel()
+        let notList = asm.newLabel()
         let callIterNext = asm.newLabel()
         let stored = asm.newLabel()
         let store = fusedStoreFast()
         setPrevInstrLazily()
         asm.mov(.rdi, stack(depth - 1))
         asm.mov(.rax, .qword(.rdi, offsets.object_type))
+        // Range and list iterators inline (a loop takes its path on every iteration, and
+        // an out-of-line path is far away in a large function); generators out of line.
         if let rangeType = FunctionCompiler.rangeIteratorType {
+            // rangeiter_next: start + index * step while index < len; rdi = iterator.
+            let notSmall = asm.newLabel()
+            let allocate = asm.newLabel()
             masm.compareWithConstant(.rax, rangeType)
-            asm.jcc(.equal, rangeIterator)
+            asm.jcc(.notEqual, notRange)
+            asm.mov(.rcx, .qword(.rdi, offsets.rangeiter_index))
+            asm.cmp(.rcx, .qword(.rdi, offsets.rangeiter_len))
+            asm.jcc(.greaterOrEqual, callIterNext)  // exhausted: tp_iternext says so
+            asm.imul(.rcx, .qword(.rdi, offsets.rangeiter_step))
+            asm.add(.rcx, .qword(.rdi, offsets.rangeiter_start))
+            asm.inc(.qword(.rdi, offsets.rangeiter_index))
+            // A small int: the cached object.
+            masm.cachedSmallInt(.rcx, into: .rax, notSmall: notSmall)
+            asm.jmp(haveNext)
+            asm.bind(notSmall)
+            if let store {
+                // The local's int, if only the local holds it, takes the value.
+                asm.mov(.rdx, masm.local(store.instruction.oparg))
+                asm.test(.rdx, .rdx)
+                asm.jcc(.equal, allocate)
+                guardTemporary(.rdx, type: TypeAddress.long, otherwise: allocate)
+                // r11 = ob_size (-1 or 1), rax = magnitude, which must fit one digit.
+                masm.splitOneDigit(.rcx, magnitude: .rax, size: .r11, tooBig: allocate)
+                asm.mov(.dword(.rdx, offsets.long_digits), .eax)
+                asm.mov(.qword(.rdx, offsets.var_size), .r11)
+                asm.jmp(stored)
+            }
+            outOfLine { [self] in
+                asm.bind(allocate)
+                asm.mov(.rdi, .rcx)
+                masm.callPrepared(.longFromSsize)
+                asm.jmp(haveNext)  // NULL (no memory) goes on as an error at `exhausted`
+            }
+            asm.bind(notRange)
         }
+        // A list iterator with items left: the next item inline, as listiter_next; an
+        // exhausted one goes through tp_iternext, which also releases the list.
         masm.compareWithConstant(.rax, FunctionCompiler.listIteratorType)
-        asm.jcc(.equal, listIterator)
+        asm.jcc(.notEqual, notList)
+        asm.mov(.rcx, .qword(.rdi, offsets.listiter_seq))
+        asm.test(.rcx, .rcx)
+        asm.jcc(.equal, callIterNext)
+        asm.mov(.rdx, .qword(.rdi, offsets.listiter_index))
+        asm.cmp(.rdx, .qword(.rcx, offsets.var_size))
+        asm.jcc(.greaterOrEqual, callIterNext)
+        asm.mov(.rcx, .qword(.rcx, offsets.list_items))
+        asm.mov(.rax, .qword(.rcx, index: .rdx, scale: .x8))
+        asm.inc(.qword(.rdi, offsets.listiter_index))
+        masm.incref(.rax)
+        asm.jmp(haveNext)
+        asm.bind(notList)
         masm.compareWithConstant(.rax, FunctionCompiler.generatorType)
         asm.jcc(.equal, generator)
         asm.bind(callIterNext)
@@ -2487,57 +2535,6 @@ final class FunctionCompiler {
         }
         asm.bind(stored)
         let depth = self.depth
-        if FunctionCompiler.rangeIteratorType != nil {
-            outOfLine { [self] in
-                // rangeiter_next: start + index * step while index < len; rdi = iterator.
-                let notSmall = asm.newLabel()
-                let allocate = asm.newLabel()
-                asm.bind(rangeIterator)
-                asm.mov(.rcx, .qword(.rdi, offsets.rangeiter_index))
-                asm.cmp(.rcx, .qword(.rdi, offsets.rangeiter_len))
-                asm.jcc(.greaterOrEqual, callIterNext)  // exhausted: tp_iternext says so
-                asm.imul(.rcx, .qword(.rdi, offsets.rangeiter_step))
-                asm.add(.rcx, .qword(.rdi, offsets.rangeiter_start))
-                asm.inc(.qword(.rdi, offsets.rangeiter_index))
-                // A small int: the cached object.
-                masm.cachedSmallInt(.rcx, into: .rax, notSmall: notSmall)
-                asm.jmp(haveNext)
-                asm.bind(notSmall)
-                if let store {
-                    // The local's int, if only the local holds it, takes the value.
-                    asm.mov(.rdx, masm.local(store.instruction.oparg))
-                    asm.test(.rdx, .rdx)
-                    asm.jcc(.equal, allocate)
-                    guardTemporary(.rdx, type: TypeAddress.long, otherwise: allocate)
-                    // r11 = ob_size (-1 or 1), rax = magnitude, which must fit one digit.
-                    masm.splitOneDigit(.rcx, magnitude: .rax, size: .r11, tooBig: allocate)
-                    asm.mov(.dword(.rdx, offsets.long_digits), .eax)
-                    asm.mov(.qword(.rdx, offsets.var_size), .r11)
-                    asm.jmp(stored)
-                }
-                asm.bind(allocate)
-                asm.mov(.rdi, .rcx)
-                masm.callPrepared(.longFromSsize)
-                asm.jmp(haveNext)  // NULL (no memory) goes on as an error at `exhausted`
-            }
-        }
-        outOfLine { [self] in
-            // A list iterator with items left: the next item inline, as listiter_next; an
-            // exhausted one goes through tp_iternext, which also releases the list.
-            // rdi = iterator.
-            asm.bind(listIterator)
-            asm.mov(.rcx, .qword(.rdi, offsets.listiter_seq))
-            asm.test(.rcx, .rcx)
-            asm.jcc(.equal, callIterNext)
-            asm.mov(.rdx, .qword(.rdi, offsets.listiter_index))
-            asm.cmp(.rdx, .qword(.rcx, offsets.var_size))
-            asm.jcc(.greaterOrEqual, callIterNext)
-            asm.mov(.rcx, .qword(.rcx, offsets.list_items))
-            asm.mov(.rax, .qword(.rcx, index: .rdx, scale: .x8))
-            asm.inc(.qword(.rdi, offsets.listiter_index))
-            masm.incref(.rax)
-            asm.jmp(haveNext)
-        }
         outOfLine { [self] in
             // A generator: a compiled one resumes without the hook.
             asm.bind(generator)
