@@ -1589,7 +1589,7 @@ final class FunctionCompiler {
     /// or a `__slots__` member's slot in the object itself (kind 1); or jumps to `miss`
     /// (other type version, or no values array). rcx = entry.
     private func instanceValueSlot(_ object: Reg64, entry: UInt64, _ miss: Label, forStore: Bool = false,
-                                   dictKind: Label? = nil, emptyValue: Label? = nil) {
+                                   dictKind: Label? = nil, emptyValue: Label? = nil, loading name: Int64? = nil) {
         let memberSlot = asm.newLabel()
         let found = asm.newLabel()
         guardTypeVersion(object, entry: entry, miss)
@@ -1607,9 +1607,27 @@ final class FunctionCompiler {
         }
         asm.jmp(found)
         asm.bind(memberSlot)
-        // Kind 2 (an instance dict with a hint) is the caller's out-of-line path.
         asm.cmp(.qword(.rcx, AttributeCacheEntry.keysEntriesOffset), imm: 2)
-        asm.jcc(.equal, dictKind ?? miss)
+        if let name {
+            // Kind 2, an instance dict: its entry at the hint, if it still holds the name,
+            // has the value (LOAD_ATTR_WITH_HINT). Inline: some classes' instances all
+            // have dicts, and every load of theirs takes this path.
+            let member = asm.newLabel()
+            asm.jcc(.notEqual, member)
+            asm.mov(.rax, .qword(object, offsets.object_managed_dict))
+            asm.test(.rax, .rax)
+            asm.jcc(.equal, miss)
+            asm.cmp(.qword(.rax, offsets.dict_values), imm: 0)
+            asm.jcc(.notEqual, miss)
+            asm.mov(.rax, .qword(.rax, offsets.dict_keys))
+            unicodeEntry(keys: .rax, index: .rdx, holding: name, into: .r8, miss)
+            asm.lea(.rax, .qword(.r8, 8))  // its value
+            asm.jmp(found)
+            asm.bind(member)
+        } else {
+            // Kind 2 (an instance dict with a hint) is the caller's out-of-line path.
+            asm.jcc(.equal, dictKind ?? miss)
+        }
         asm.lea(.rax, .qword(object, index: .rdx, scale: .x1))
         asm.bind(found)
     }
@@ -1727,43 +1745,32 @@ final class FunctionCompiler {
         let entry = nextAttributeEntry()
         let miss = asm.newLabel()
         let haveResult = asm.newLabel()
-        let dictKind = asm.newLabel()
-        let haveSlot = asm.newLabel()
         let owner = operand(depth - 1)
         setPrevInstrLazily()
         load(.rdi, owner)
-        instanceValueSlot(.rdi, entry: entry, miss, dictKind: dictKind)
-        asm.bind(haveSlot)
+        instanceValueSlot(.rdi, entry: entry, miss, loading: name(oparg))
         asm.mov(.rax, .qword(.rax))
         asm.test(.rax, .rax)
         asm.jcc(.equal, miss)
         masm.incref(.rax)
         asm.bind(haveResult)
-        checkObjectResult()
-        asm.mov(FrameLayout.scratch, .rax)
-        release(owner)
-        asm.mov(stack(depth - 1), FrameLayout.scratch)
+        if owner.isBorrowed {
+            asm.mov(stack(depth - 1), .rax)
+        } else {
+            asm.mov(FrameLayout.scratch, .rax)
+            release(owner)
+            asm.mov(stack(depth - 1), FrameLayout.scratch)
+        }
+        let error = errorLabel(depth: ownedDepth)
         deferred = []
-        let depth = self.depth
         let nameObject = name(oparg)
         outOfLine { [self] in
-            // An instance with a real dict (rdi = owner, rdx = the entry's hint): the
-            // dict's entry at the hint, if it still holds the name, has the value
-            // (LOAD_ATTR_WITH_HINT).
-            asm.bind(dictKind)
-            asm.mov(.rax, .qword(.rdi, offsets.object_managed_dict))
-            asm.test(.rax, .rax)
-            asm.jcc(.equal, miss)
-            asm.cmp(.qword(.rax, offsets.dict_values), imm: 0)
-            asm.jcc(.notEqual, miss)
-            asm.mov(.rax, .qword(.rax, offsets.dict_keys))
-            unicodeEntry(keys: .rax, index: .rdx, holding: nameObject, into: .r8, miss)
-            asm.lea(.rax, .qword(.r8, 8))  // its value
-            asm.jmp(haveSlot)
             asm.bind(miss)
             moduleAttribute(owner, entry: entry, name: nameObject, hit: haveResult)
             classAttribute(owner, entry: entry, hit: haveResult)
             masm.callHelper(.loadAttrCached, [argument(owner), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
+            asm.test(.rax, .rax)
+            asm.jcc(.equal, error)
             asm.jmp(haveResult)
         }
     }
