@@ -72,6 +72,7 @@ const PyjOffsets pyj_offsets = {
     .tstate_datastack_limit = offsetof(PyThreadState, datastack_limit),
     .function_globals = offsetof(PyFunctionObject, func_globals),
     .function_builtins = offsetof(PyFunctionObject, func_builtins),
+    .gc_next_from_object = (int32_t)(offsetof(PyGC_Head, _gc_next) - sizeof(PyGC_Head)),
     .cfunction_method_def = offsetof(PyCFunctionObject, m_ml),
     .cfunction_self = offsetof(PyCFunctionObject, m_self),
     .method_descriptor_type = offsetof(PyMethodDescrObject, d_common.d_type),
@@ -245,6 +246,8 @@ void pyj_unpack_store_tail(_PyInterpreterFrame *frame, PyObject *sequence, PyObj
         Py_XDECREF(old);
     }
 }
+
+uint64_t pyj_dict_version_counter = (uint64_t)1 << 63;
 
 int64_t pyj_stack_floor_tls_offset(void) {
     return (int64_t)((uintptr_t)&pyj_stack_floor - (uintptr_t)__builtin_thread_pointer());
@@ -427,12 +430,6 @@ static int instance_dict_hint(PyObject *owner, PyObject *name, int store, uint64
 
 // STORE_ATTR through a kind-2 entry (the type version already checked): 0 stored,
 // 1 a miss (nothing done), -1 an error.
-int pyj_attr_dict_store(PyObject *owner, PyObject *name, PyObject *value) {
-    PyObject *dict = *(PyObject **)_PyObject_ManagedDictPointer(owner);
-    if (dict == NULL || !PyDict_CheckExact(dict)) return 1;
-    return PyDict_SetItem(dict, name, value) < 0 ? -1 : 0;
-}
-
 // LOAD_METHOD through a cached entry, for an instance with a real dict: 1 if the
 // dict does not shadow the method, 0 if it does (a miss).
 int pyj_method_dict_check(PyObject *owner, PyObject *name) {

@@ -1589,7 +1589,7 @@ final class FunctionCompiler {
     /// or a `__slots__` member's slot in the object itself (kind 1); or jumps to `miss`
     /// (other type version, or no values array). rcx = entry.
     private func instanceValueSlot(_ object: Reg64, entry: UInt64, _ miss: Label, forStore: Bool = false,
-                                   dictKind: Label? = nil, emptyValue: Label? = nil, loading name: Int64? = nil) {
+                                   emptyValue: Label? = nil, name: Int64) {
         let memberSlot = asm.newLabel()
         let found = asm.newLabel()
         guardTypeVersion(object, entry: entry, miss)
@@ -1607,30 +1607,42 @@ final class FunctionCompiler {
         }
         asm.jmp(found)
         asm.bind(memberSlot)
+        // Kind 2, an instance dict: its entry at the hint, if it still holds the name,
+        // has the value (LOAD_ATTR_WITH_HINT, STORE_ATTR_WITH_HINT). Inline: some
+        // classes' instances all have dicts, and every access of theirs comes here.
+        let member = asm.newLabel()
         asm.cmp(.qword(.rcx, AttributeCacheEntry.keysEntriesOffset), imm: 2)
-        if let name {
-            // Kind 2, an instance dict: its entry at the hint, if it still holds the name,
-            // has the value (LOAD_ATTR_WITH_HINT). Inline: some classes' instances all
-            // have dicts, and every load of theirs takes this path.
-            let member = asm.newLabel()
-            asm.jcc(.notEqual, member)
-            asm.mov(.rax, .qword(object, offsets.object_managed_dict))
-            asm.test(.rax, .rax)
+        asm.jcc(.notEqual, member)
+        asm.mov(.r9, .qword(object, offsets.object_managed_dict))
+        asm.test(.r9, .r9)
+        asm.jcc(.equal, miss)
+        asm.cmp(.qword(.r9, offsets.dict_values), imm: 0)
+        asm.jcc(.notEqual, miss)
+        if forStore {
+            // An untracked dict may need tracking for the new value: the helper's case.
+            asm.cmp(.qword(.r9, offsets.gc_next_from_object), imm: 0)
             asm.jcc(.equal, miss)
-            asm.cmp(.qword(.rax, offsets.dict_values), imm: 0)
-            asm.jcc(.notEqual, miss)
-            asm.mov(.rax, .qword(.rax, offsets.dict_keys))
-            unicodeEntry(keys: .rax, index: .rdx, holding: name, into: .r8, miss)
-            asm.lea(.rax, .qword(.r8, 8))  // its value
-            asm.jmp(found)
-            asm.bind(member)
-        } else {
-            // Kind 2 (an instance dict with a hint) is the caller's out-of-line path.
-            asm.jcc(.equal, dictKind ?? miss)
         }
+        asm.mov(.rax, .qword(.r9, offsets.dict_keys))
+        unicodeEntry(keys: .rax, index: .rdx, holding: name, into: .r8, miss)
+        asm.lea(.rax, .qword(.r8, 8))  // its value
+        if forStore {
+            asm.cmp(.qword(.rax), imm: 0)
+            asm.jcc(.equal, miss)
+            // The dict changes: a new PEP 509 version (see pyj_dict_version_counter).
+            masm.loadAddress(.r10, FunctionCompiler.dictVersionCounter)
+            asm.mov(.rcx, .qword(.r10))
+            asm.inc(.rcx)
+            asm.mov(.qword(.r10), .rcx)
+            asm.mov(.qword(.r9, offsets.dict_version), .rcx)
+        }
+        asm.jmp(found)
+        asm.bind(member)
         asm.lea(.rax, .qword(object, index: .rdx, scale: .x1))
         asm.bind(found)
     }
+
+    private static let dictVersionCounter = UInt64(UInt(bitPattern: pyj_dict_version_counter_address()))
 
     /// With `keys` a dict's keys object and `index` an entry index (taken unsigned),
     /// leaves in `entry` the address of that `PyDictUnicodeEntry` (key, then value) if
@@ -1748,7 +1760,7 @@ final class FunctionCompiler {
         let owner = operand(depth - 1)
         setPrevInstrLazily()
         load(.rdi, owner)
-        instanceValueSlot(.rdi, entry: entry, miss, loading: name(oparg))
+        instanceValueSlot(.rdi, entry: entry, miss, name: name(oparg))
         asm.mov(.rax, .qword(.rax))
         asm.test(.rax, .rax)
         asm.jcc(.equal, miss)
@@ -1785,9 +1797,8 @@ final class FunctionCompiler {
         let errorDepth = ownedDepth
         setPrevInstrLazily()
         load(.rdi, owner)
-        let dictKind = asm.newLabel()
         let emptyValue = asm.newLabel()
-        instanceValueSlot(.rdi, entry: entry, miss, forStore: true, dictKind: dictKind, emptyValue: emptyValue)
+        instanceValueSlot(.rdi, entry: entry, miss, forStore: true, emptyValue: emptyValue, name: name(oparg))
         asm.mov(.rdx, stack(depth - 2))
         asm.mov(.rdi, .qword(.rax))
         asm.mov(.qword(.rax), .rdx)  // the slot takes v's reference
@@ -1797,7 +1808,6 @@ final class FunctionCompiler {
         deferred = []
         let depth = self.depth
         let nameObject = name(oparg)
-        let storedInDict = asm.newLabel()
         outOfLine { [self] in
             // An empty value: store it and append its index to the values' insertion
             // order (_PyDictValues_AddToInsertionOrder: the count is the byte at
@@ -1814,19 +1824,12 @@ final class FunctionCompiler {
             asm.jmp(done)
         }
         outOfLine { [self] in
-            // An instance dict: stored there (the dict takes its own reference).
-            asm.bind(dictKind)
-            masm.callHelper(.attributeDictStore, [argument(owner), .immediate(nameObject), .stackValue(depth - 2)])
-            asm.test(.eax, .eax)
-            asm.jcc(.equal, storedInDict)
-            asm.jcc(.sign, errorLabel(depth: errorDepth))
             asm.bind(miss)
             masm.callHelper(.storeAttrCached, [
                 argument(owner), .immediate(nameObject), .stackValue(depth - 2), .immediate(Int64(bitPattern: entry)),
             ])
             asm.test(.eax, .eax)
             asm.jcc(.notEqual, errorLabel(depth: errorDepth))
-            asm.bind(storedInDict)
             masm.decrefStackSlot(depth - 2)
             release(owner)
             asm.jmp(done)

@@ -39,7 +39,7 @@ public enum Helper: CaseIterable {
     case makeCell, copyFreeVars, beforeWith, callFunctionEx, dictMerge, unpackEx
     case loadName, storeName, deleteName, loadClassDeref, setupAnnotations, printExpression
     case importName, importFrom, storeGlobal, deleteGlobal, loadBuildClass, getLength
-    case attributeDictStore, methodDictCheck
+    case methodDictCheck
     case returnGenerator, send, generatorIterNext, getAwaitable, getAiter, getAnext, getYieldFromIter
     case beforeAsyncWith, endAsyncFor, asyncGenWrap
     case clearAndPopFrame, unpackStoreTail
@@ -67,7 +67,6 @@ public enum Helper: CaseIterable {
     private typealias ThreadState = UnsafeMutablePointer<PyThreadState>?
     private typealias Slot = UnsafeMutablePointer<UnsafeMutablePointer<PyObject>?>?
     private static let returnGeneratorFunction: @convention(c) (ThreadState, OpaquePointer?) -> Obj? = pyj_return_generator
-    private static let attributeDictStoreFunction: @convention(c) (Obj?, Obj?, Obj?) -> Int32 = pyj_attr_dict_store
     private static let methodDictCheckFunction: @convention(c) (Obj?, Obj?) -> Int32 = pyj_method_dict_check
     private static let callFunction: @convention(c) (ThreadState, Slot, Int32, Obj?, UnsafeMutablePointer<PyjCallSite>?) -> Obj? = pyj_call
     private static let clearAndPopFrameFunction: @convention(c) (ThreadState, OpaquePointer?) -> Void = pyj_clear_and_pop_frame
@@ -165,8 +164,7 @@ public enum Helper: CaseIterable {
         case .deleteGlobal: return Helper.entry("deleteGlobal", unsafeBitCast(Runtime.deleteGlobal, to: UInt64.self), 2, .none)
         case .loadBuildClass: return Helper.entry("loadBuildClass", unsafeBitCast(Runtime.loadBuildClass, to: UInt64.self), 1, .objectOrMiss)
         case .getLength: return Helper.entry("getLength", unsafeBitCast(Runtime.getLength, to: UInt64.self), 1, .object)
-        // Attribute caches of kind 2 (shim.c): a store's 0 (stored), 1 (a miss) or -1.
-        case .attributeDictStore: return Helper.entry("pyj_attr_dict_store", unsafeBitCast(Helper.attributeDictStoreFunction, to: UInt64.self), 3, .none)
+        // Attribute caches of kind 2 (shim.c): an instance dict's LOAD_METHOD check.
         // 1: the instance's dict does not shadow the cached method; 0: a miss.
         case .methodDictCheck: return Helper.entry("pyj_method_dict_check", unsafeBitCast(Helper.methodDictCheckFunction, to: UInt64.self), 2, .none)
         // Generators (shim.c). SEND: 0 yielded, 1 returned (jump), -1 error.

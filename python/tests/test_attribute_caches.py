@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 
 from difftest import run_diff
+from support import fresh
+import pyjion
 
 
 def C(id: str, src: str, args: Any = (), **opts: Any) -> Any:
@@ -421,3 +423,35 @@ MODULE_ATTRIBUTE_CASES = [
 @pytest.mark.parametrize("src, args, opts", CASES + CLASS_ATTRIBUTE_CASES + MODULE_ATTRIBUTE_CASES)
 def test_attribute_caches(src: str, args: Any, opts: dict[str, Any]) -> None:
     run_diff(src, args, calls=3, **opts)
+
+
+def test_instance_dict_store_gives_the_dict_a_new_version() -> None:
+    """STORE_ATTR into an instance dict (the hint kind) writes the entry in place and
+    gives the dict a new PEP 509 version, as STORE_ATTR_WITH_HINT does: a compiled
+    LOAD_GLOBAL cached on the dict's version (the instance's __dict__ is a module's
+    globals here) sees every store."""
+    src = """
+    X = 0
+    class O:
+        pass
+    def reader():
+        return X
+    def writer(o, v):
+        o.X = v
+    """
+    pyjion.config(threshold=0)
+    pyjion.enable()
+    try:
+        reader = fresh(src, "reader")
+        g = reader.__globals__
+        writer = g["writer"]
+        o = g["O"]()
+        o.__dict__ = g
+        seen = []
+        for v in range(1, 8):
+            writer(o, v)
+            seen.append(reader())
+        assert seen == list(range(1, 8))
+        assert pyjion.info(writer).compiled and pyjion.info(reader).compiled
+    finally:
+        pyjion.disable()

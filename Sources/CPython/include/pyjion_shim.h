@@ -111,6 +111,8 @@ typedef struct {
     int32_t rangeiter_index, rangeiter_start, rangeiter_step, rangeiter_len;
     // PyFunctionObject's globals and builtins (a direct call's frame takes them)
     int32_t function_globals, function_builtins;
+    // The GC link before an object (_gc_next: 0 while untracked), relative to the object
+    int32_t gc_next_from_object;
     // Builtin functions and method descriptors, called directly by CALL
     int32_t cfunction_method_def, cfunction_self, method_descriptor_type, method_descriptor_method_def,
             method_def_function, method_def_flags;
@@ -172,8 +174,8 @@ int pyj_plain_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry);
 static inline PyTypeObject *pyj_module_type(void) { return &PyModule_Type; }
 // Offset of a staticmethod's callable (its layout is private to funcobject.c).
 int32_t pyj_staticmethod_callable_offset(void);
-// Kind-2 entries (instances with a real __dict__): a store (0 stored, 1 miss, -1 error).
-int pyj_attr_dict_store(PyObject *owner, PyObject *name, PyObject *value);
+// Kind-2 entries (instances with a real __dict__) are read and stored by machine
+// code; LOAD_METHOD asks whether the dict shadows the method: 1 if not, 0 if it does.
 int pyj_method_dict_check(PyObject *owner, PyObject *name);
 // LOAD_GLOBAL by the globals' keys object (see shim.c).
 Py_ssize_t pyj_dict_unicode_index(PyObject *dict, PyObject *name);
@@ -252,6 +254,13 @@ PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *
 #define PYJ_MAX_FUSED_UNPACK 32
 void pyj_unpack_store_tail(struct _PyInterpreterFrame *frame, PyObject *sequence, PyObject *dying, int k,
                            const int32_t *table);
+
+// PEP 509 versions for dicts machine code modifies in place (STORE_ATTR into an
+// instance dict): CPython's own counter (_pydict_global_version) is not exported, so
+// these come from a range its counter never reaches (from 2**63 up). Tags are only
+// compared for equality, so the two sequences together stay unique.
+extern uint64_t pyj_dict_version_counter;
+static inline uint64_t *pyj_dict_version_counter_address(void) { return &pyj_dict_version_counter; }
 
 // The offset of this thread's C-stack floor (see pyj_c_stack_ok) from the thread
 // pointer: machine code compares rsp with fs:[offset] (initial-exec TLS, the same
