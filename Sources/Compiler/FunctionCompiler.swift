@@ -1863,9 +1863,14 @@ final class FunctionCompiler {
         asm.bind(done)
         let depth = self.depth
         let nameObject = name(oparg)
+        let dictCheck = asm.newLabel()
         outOfLine { [self] in
-            // An instance with a real dict: the method stands unless the dict has the name.
+            // An instance with a real dict: the method stands unless the dict has the
+            // name. Its str-keyed table with one-byte indices is probed here, as
+            // unicodekeys_lookup_unicode does; anything else asks pyj_method_dict_check.
             asm.bind(instanceDict)
+            probeForAbsentName(owner: .rdi, name: nameObject, absent: noDict, present: miss, unsure: dictCheck)
+            asm.bind(dictCheck)
             asm.mov(FrameLayout.scratch, .rcx)  // the entry that matched
             masm.callHelper(.methodDictCheck, [.stackValue(depth - 1), .immediate(nameObject)])
             asm.mov(.rdi, stack(depth - 1))
@@ -1891,6 +1896,65 @@ final class FunctionCompiler {
             asm.jcc(.notEqual, errorLabel(depth: depth))
             asm.jmp(done)
         }
+    }
+
+    /// Whether `owner`'s instance dict holds `name`: jumps to `absent` or `present`, or
+    /// to `unsure` for a dict this cannot tell (a split table, general keys, indices
+    /// wider than a byte, a different str of the same hash). Probes as
+    /// unicodekeys_lookup_unicode, from the hash `name` caches. Keeps rdi and rcx;
+    /// clobbers rax, rdx, rsi and r8 to r11.
+    private func probeForAbsentName(owner: Reg64, name: Int64, absent: Label, present: Label, unsure: Label) {
+        let nameObject = UnsafeMutablePointer<PyObject>(bitPattern: Int(name))!
+        let hash = PyObject_Hash(nameObject)
+        guard hash != -1 else {
+            PyErr_Clear()
+            asm.jmp(unsure)
+            return
+        }
+        let probe = asm.newLabel()
+        let notEntry = asm.newLabel()
+        let advance = asm.newLabel()
+        asm.mov(.r9, .qword(owner, offsets.object_managed_dict))
+        asm.cmp(.qword(.r9, offsets.dict_values), imm: 0)
+        asm.jcc(.notEqual, unsure)
+        asm.mov(.rax, .qword(.r9, offsets.dict_keys))
+        asm.cmp(.byte(.rax, offsets.keys_kind), imm: 0)  // DICT_KEYS_GENERAL
+        asm.jcc(.equal, unsure)
+        // One-byte indices: fewer than 256 slots, so the index table is 2**dk_log2_size bytes.
+        asm.movzx(.r10, .byte(.rax, offsets.keys_log2_size))
+        asm.cmp(.r10, imm: 8)
+        asm.jcc(.aboveOrEqual, unsure)
+        asm.mov(.r11, .rcx)
+        asm.mov(.rcx, .r10)
+        asm.mov(.r10, imm: 1)
+        asm.shlCL(.r10)
+        asm.lea(.rsi, .qword(.rax, index: .r10, scale: .x1, offsets.keys_header_size))  // the entries
+        asm.mov(.rcx, .r11)
+        asm.dec(.r10)  // the mask
+        asm.mov(.r8, imm: Int64(hash))  // perturb
+        asm.mov(.rdx, .r8)
+        asm.and(.rdx, .r10)  // i
+        asm.bind(probe)
+        asm.movsx(.r11, .byte(.rax, index: .rdx, scale: .x1, offsets.keys_header_size))
+        asm.test(.r11, .r11)
+        asm.jcc(.sign, notEntry)  // DKIX_EMPTY (-1) or DKIX_DUMMY (-2)
+        asm.shl(.r11, imm: 4)
+        asm.mov(.r11, .qword(.rsi, index: .r11, scale: .x1))  // its key
+        masm.compareWithConstant(.r11, UInt64(UInt(bitPattern: Int(name))))
+        asm.jcc(.equal, present)
+        asm.mov(.r11, .qword(.r11, offsets.unicode_hash))
+        masm.compareWithConstant(.r11, UInt64(bitPattern: Int64(hash)))
+        asm.jcc(.equal, unsure)  // an equal str may be a different object
+        asm.jmp(advance)
+        asm.bind(notEntry)
+        asm.cmp(.r11, imm: -1)
+        asm.jcc(.equal, absent)
+        asm.bind(advance)
+        asm.shr(.r8, imm: 5)
+        asm.lea(.rdx, .qword(.rdx, index: .rdx, scale: .x4, 1))
+        asm.add(.rdx, .r8)
+        asm.and(.rdx, .r10)
+        asm.jmp(probe)
     }
 
     // MARK: Closures, star-calls, patterns

@@ -12,6 +12,7 @@ contents) and checks that compiled code notices, exactly as the interpreter does
 """
 from __future__ import annotations
 
+import sys
 import textwrap
 from typing import Any
 
@@ -453,5 +454,48 @@ def test_instance_dict_store_gives_the_dict_a_new_version() -> None:
             seen.append(reader())
         assert seen == list(range(1, 8))
         assert pyjion.info(writer).compiled and pyjion.info(reader).compiled
+    finally:
+        pyjion.disable()
+
+
+def test_method_lookup_on_instances_with_dicts() -> None:
+    """LOAD_METHOD on an instance with a real dict probes the dict for the method's
+    name inline: absent (the method runs), present (the instance's own attribute is
+    called), deleted entries, many keys (wide indices: the helper decides), and a key
+    equal to the name but another str object (the helper decides)."""
+    src = """
+    class K:
+        def method_m(self):
+            return "method"
+    def make(extra):
+        k = K()
+        for i in range(extra):
+            setattr(k, f"a{i}", i)
+        return k
+    def call(k):
+        return k.method_m()
+    """
+    pyjion.config(threshold=0)
+    pyjion.enable()
+    try:
+        call = fresh(src, "call")
+        make = call.__globals__["make"]
+        results = []
+        for extra in (0, 3, 40, 300):
+            k = make(extra)
+            k.__dict__  # materialize the dict
+            results.append(call(k))
+            k.method_m = lambda: "own"
+            results.append(call(k))
+            del k.method_m
+            results.append(call(k))
+            name = "".join(["method", "_m"])  # equal to the name, another str object
+            assert name == "method_m" and name is not sys.intern(name)
+            k.__dict__[name] = lambda: "equal key"
+            results.append(call(k))
+            del k.__dict__[name]
+            results.append(call(k))
+        assert results == ["method", "own", "method", "equal key", "method"] * 4
+        assert pyjion.info(call).compiled
     finally:
         pyjion.disable()

@@ -113,6 +113,8 @@ typedef struct {
     int32_t function_globals, function_builtins;
     // The GC link before an object (_gc_next: 0 while untracked), relative to the object
     int32_t gc_next_from_object;
+    // PyDictKeysObject's log2 of its size; a str's cached hash
+    int32_t keys_log2_size, unicode_hash;
     // Builtin functions and method descriptors, called directly by CALL
     int32_t cfunction_method_def, cfunction_self, method_descriptor_type, method_descriptor_method_def,
             method_def_function, method_def_flags;
