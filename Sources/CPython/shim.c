@@ -129,9 +129,11 @@ const PyjOffsets pyj_offsets = {
 #if PyFloat_MAXFREELIST > 0
     .interp_float_free_list = offsetof(PyInterpreterState, float_state.free_list),
     .interp_float_numfree = offsetof(PyInterpreterState, float_state.numfree),
+    .float_max_free_list = PyFloat_MAXFREELIST,
 #else
     .interp_float_free_list = -1,
     .interp_float_numfree = -1,
+    .float_max_free_list = 0,
 #endif
     .rangeiter_index = offsetof(PyjRangeIter, index),
     .rangeiter_start = offsetof(PyjRangeIter, start),

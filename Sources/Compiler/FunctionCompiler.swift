@@ -139,6 +139,7 @@ final class FunctionCompiler {
         emitEpilogue()
         emitDirectEntry()
         emitSlowPaths()
+        masm.emitDeallocRoutine(floatType: TypeAddress.float)
         masm.emitHelperAddressPool()
         do {
             return try asm.finalize()

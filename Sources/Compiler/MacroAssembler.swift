@@ -104,6 +104,35 @@ final class MacroAssembler {
         return label
     }
 
+    /// This function's deallocation routine (see `emitDeallocRoutine`), called by every
+    /// release whose object dies.
+    private(set) lazy var deallocRoutine = asm.newLabel()
+
+    /// rdi = an object whose count reached 0: a float goes on the interpreter's free
+    /// list as float_dealloc would put it there (the commonest death in arithmetic),
+    /// anything else to _Py_Dealloc (a tail call). Needs r12 = the thread state.
+    func emitDeallocRoutine(floatType: UInt64) {
+        asm.comment("deallocation: floats onto the free list, the rest to _Py_Dealloc")
+        asm.bind(deallocRoutine)
+        let generic = asm.newLabel()
+        if offsets.interp_float_free_list >= 0 && offsets.float_max_free_list > 0 {
+            asm.mov(.rax, .qword(.rdi, offsets.object_type))
+            compareWithConstant(.rax, floatType)
+            asm.jcc(.notEqual, generic)
+            asm.mov(.rcx, .qword(FrameLayout.threadState, offsets.tstate_interp))
+            asm.cmp(.dword(.rcx, offsets.interp_float_numfree), imm: offsets.float_max_free_list)
+            asm.jcc(.greaterOrEqual, generic)
+            asm.inc(.dword(.rcx, offsets.interp_float_numfree))
+            // The list links through ob_type.
+            asm.mov(.rax, .qword(.rcx, offsets.interp_float_free_list))
+            asm.mov(.qword(.rdi, offsets.object_type), .rax)
+            asm.mov(.qword(.rcx, offsets.interp_float_free_list), .rdi)
+            asm.ret()
+        }
+        asm.bind(generic)
+        asm.jmp(.qword(rip: addressLabel(of: .dealloc)))
+    }
+
     /// The helpers' addresses, one quad each, after the code.
     func emitHelperAddressPool() {
         if !constantsInPoolOrder.isEmpty {
@@ -154,7 +183,7 @@ final class MacroAssembler {
             lazyPrevInstr = lazyUnit
             storeLazyPrevInstr()
             lazyPrevInstr = outer
-            asm.call(.qword(rip: addressLabel(of: .dealloc)))
+            asm.call(deallocRoutine)
             asm.jmp(alive)
         }
     }

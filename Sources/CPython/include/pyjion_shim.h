@@ -115,6 +115,8 @@ typedef struct {
     int32_t gc_next_from_object;
     // PyDictKeysObject's log2 of its size; a str's cached hash
     int32_t keys_log2_size, unicode_hash;
+    // The float free list's capacity (PyFloat_MAXFREELIST; 0 without one)
+    int32_t float_max_free_list;
     // Builtin functions and method descriptors, called directly by CALL
     int32_t cfunction_method_def, cfunction_self, method_descriptor_type, method_descriptor_method_def,
             method_def_function, method_def_flags;
