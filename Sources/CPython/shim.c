@@ -251,6 +251,86 @@ void pyj_unpack_store_tail(_PyInterpreterFrame *frame, PyObject *sequence, PyObj
     }
 }
 
+// PySlice_Unpack's steps for parts that are None or exact ints (no __index__ to call):
+// 1 with the unpacked values, or 0 for anything else (nothing raised).
+static int pyj_unpack_slice_parts(PyObject *start, PyObject *stop, PyObject *step, Py_ssize_t *pstart,
+                                  Py_ssize_t *pstop, Py_ssize_t *pstep) {
+    if ((start != Py_None && !PyLong_CheckExact(start)) || (stop != Py_None && !PyLong_CheckExact(stop)) ||
+        (step != NULL && step != Py_None && !PyLong_CheckExact(step))) {
+        return 0;
+    }
+    if (step == NULL || step == Py_None) {
+        *pstep = 1;
+    } else {
+        if (!_PyEval_SliceIndex(step, pstep)) {
+            PyErr_Clear();
+            return 0;
+        }
+        if (*pstep == 0) {
+            return 0;  // the regular path raises "slice step cannot be zero"
+        }
+        if (*pstep < -PY_SSIZE_T_MAX) {
+            *pstep = -PY_SSIZE_T_MAX;
+        }
+    }
+    if (start == Py_None) {
+        *pstart = *pstep < 0 ? PY_SSIZE_T_MAX : 0;
+    } else if (!_PyEval_SliceIndex(start, pstart)) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (stop == Py_None) {
+        *pstop = *pstep < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX;
+    } else if (!_PyEval_SliceIndex(stop, pstop)) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+PyObject *pyj_subscript_slice(PyObject *container, PyObject *start, PyObject *stop, PyObject *step) {
+    Py_ssize_t lo, hi, by;
+    int is_list = PyList_CheckExact(container);
+    if ((is_list || PyTuple_CheckExact(container)) && pyj_unpack_slice_parts(start, stop, step, &lo, &hi, &by)) {
+        Py_ssize_t length = PySlice_AdjustIndices(Py_SIZE(container), &lo, &hi, by);
+        if (by == 1) {
+            return is_list ? PyList_GetSlice(container, lo, hi) : PyTuple_GetSlice(container, lo, hi);
+        }
+        PyObject **items = is_list ? ((PyListObject *)container)->ob_item : ((PyTupleObject *)container)->ob_item;
+        PyObject *result = is_list ? PyList_New(length > 0 ? length : 0) : PyTuple_New(length > 0 ? length : 0);
+        if (result == NULL) {
+            return NULL;
+        }
+        PyObject **out = is_list ? ((PyListObject *)result)->ob_item : ((PyTupleObject *)result)->ob_item;
+        for (Py_ssize_t i = 0, at = lo; i < length; i++, at += by) {
+            out[i] = Py_NewRef(items[at]);
+        }
+        return result;
+    }
+    PyObject *slice = PySlice_New(start, stop, step);
+    if (slice == NULL) {
+        return NULL;
+    }
+    PyObject *result = PyObject_GetItem(container, slice);
+    Py_DECREF(slice);
+    return result;
+}
+
+int pyj_store_subscript_slice(PyObject *container, PyObject *start, PyObject *stop, PyObject *step, PyObject *value) {
+    Py_ssize_t lo, hi, by;
+    if (PyList_CheckExact(container) && pyj_unpack_slice_parts(start, stop, step, &lo, &hi, &by) && by == 1) {
+        PySlice_AdjustIndices(Py_SIZE(container), &lo, &hi, by);
+        return PyList_SetSlice(container, lo, hi, value);
+    }
+    PyObject *slice = PySlice_New(start, stop, step);
+    if (slice == NULL) {
+        return -1;
+    }
+    int status = PyObject_SetItem(container, slice, value);
+    Py_DECREF(slice);
+    return status;
+}
+
 uint64_t pyj_dict_version_counter = (uint64_t)1 << 63;
 
 int64_t pyj_stack_floor_tls_offset(void) {

@@ -807,7 +807,11 @@ final class FunctionCompiler {
         case .buildConstKeyMap: buildFromTop(oparg + 1, with: .buildConstKeyMap, [.immediate(Int64(oparg))])
         case .buildSlice:
             let step: HelperArgument = oparg == 3 ? .stackValue(depth - 1) : .immediate(0)
-            replaceTop(oparg, with: .buildSlice, [.stackValue(depth - oparg), .stackValue(depth - oparg + 1), step])
+            if let access = fusedSubscript() {
+                visitSliceSubscript(oparg, access, step: step)
+            } else {
+                replaceTop(oparg, with: .buildSlice, [.stackValue(depth - oparg), .stackValue(depth - oparg + 1), step])
+            }
         case .listExtend: consumeTop(1, with: .listExtend, [.stackValue(depth - 1 - oparg), .stackValue(depth - 1)])
         case .setUpdate: consumeTop(1, with: .setUpdate, [.stackValue(depth - 1 - oparg), .stackValue(depth - 1)])
         case .dictUpdate: consumeTop(1, with: .dictUpdate, [.stackValue(depth - 1 - oparg), .stackValue(depth - 1)])
@@ -2624,6 +2628,45 @@ final class FunctionCompiler {
             masm.decrefStackSlot(depth - 1)
             asm.jmp(target)
         }
+    }
+
+    /// The BINARY_SUBSCR or STORE_SUBSCR right after BUILD_SLICE, when nothing else
+    /// jumps to it: `x[a:b]`, `x[a:b:c] = v`.
+    private func fusedSubscript() -> (position: Int, instruction: Instruction)? {
+        let next = position + 1
+        let instructions = decoded.instructions
+        guard next < instructions.count, reachable[next],
+              [.binarySubscr, .storeSubscr].contains(instructions[next].opcode) else { return nil }
+        let unit = instructions[next].prefixStart
+        guard !decoded.jumpTargets.contains(unit), !handlerTargets.contains(unit) else { return nil }
+        return (next, instructions[next])
+    }
+
+    /// BUILD_SLICE with its subscript: the slice parts go straight to a helper that
+    /// slices an exact list or tuple without making the slice object (see
+    /// pyj_subscript_slice). The subscript's prev_instr: its errors are its own.
+    private func visitSliceSubscript(_ parts: Int, _ access: (position: Int, instruction: Instruction),
+                                     step: HelperArgument) {
+        let container = depth - parts - 1
+        masm.setPrevInstr(codeUnit: access.instruction.index)
+        if access.instruction.opcode == .binarySubscr {
+            masm.callHelper(.subscriptSlice, [
+                .stackValue(container), .stackValue(container + 1), .stackValue(container + 2), step,
+            ])
+            checkObjectResult()
+            asm.mov(FrameLayout.scratch, .rax)
+            for slot in (container..<depth).reversed() { masm.decrefStackSlot(slot) }
+            asm.mov(stack(container), FrameLayout.scratch)
+        } else {
+            // Stack: [value, container, start, stop(, step)].
+            masm.callHelper(.storeSubscriptSlice, [
+                .stackValue(container), .stackValue(container + 1), .stackValue(container + 2), step,
+                .stackValue(container - 1),
+            ])
+            checkStatusResult()
+            for slot in ((container - 1)..<depth).reversed() { masm.decrefStackSlot(slot) }
+        }
+        skipThrough = access.position
     }
 
     /// The STORE_FAST right after the current instruction, when nothing else jumps to

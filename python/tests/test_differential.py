@@ -709,6 +709,22 @@ ATTR_CASES = [
     C("attr-on-type", "def f(x):\n    return type(x).__name__, x.real, x.imag\n", (3 + 4j,)),
 ]
 
+SLICE_CASES = [
+    # BUILD_SLICE fused with its subscript: exact lists and tuples sliced without the
+    # slice object (None and int parts), everything else through the slice.
+    C("slice-list-forms", "def f(p, k):\n    return p[k::-1], p[:k + 1], p[1:-1:2], p[5:1], p[::3], p[-100:100], p[::-2]\n", (list(range(8)), 3)),
+    C("slice-tuple-forms", "def f(t):\n    return t[::-1], t[1:3], t[2:], t[:0], t[:]\n", (tuple(range(6)),)),
+    C("slice-other-containers", "def f(s, r, b):\n    return s[1:4], s[::-1], r[2:8:2], b[1:], bytearray(b)[::2]\n", ("abcdef", range(10), b"xyz")),
+    C("slice-big-ints", "def f(p):\n    return p[-10**30:10**30], p[10**30:], p[::10**30]\n", (list(range(5)),)),
+    C("slice-index-objects", "class I:\n    def __init__(self, v):\n        self.v = v\n    def __index__(self):\n        return self.v\ndef f(p):\n    return p[I(1):I(3)], p[::I(-1)]\n", (list(range(5)),)),
+    C("slice-zero-step", "def f(p):\n    return p[::0]\n", (list(range(5)),)),
+    C("slice-bad-part", "def f(p):\n    return p['a':]\n", (list(range(5)),)),
+    C("slice-store-list", "def f(p, k):\n    q = list(p)\n    q[:k + 1] = q[k::-1]\n    r = list(p)\n    r[1:3] = 'xy'\n    s = list(p)\n    s[::2] = [0] * len(s[::2])\n    t = list(p)\n    t[::-1] = t\n    return q, r, s, t\n", (list(range(8)), 3)),
+    C("slice-store-errors", "def f(p):\n    q = list(p)\n    q[::2] = [1]\n    return q\n", (list(range(8)),)),
+    C("slice-store-dict", "def f(d):\n    d[1:2] = 3\n    return d\n", ({},)),
+    C("slice-store-tuple", "def f(t):\n    t[1:2] = [3]\n", ((1, 2, 3),)),
+]
+
 CALL_CASES = [
     # Builtins called directly by machine code: METH_O (recursion-checked), METH_NOARGS,
     # METH_FASTCALL; method descriptors on exactly their type, and otherwise the regular call.
@@ -1582,6 +1598,7 @@ ALL_COMPILED = (
     + CONTROL_CASES + ITER_CASES + GLOBAL_CASES + ATTR_CASES + CALL_CASES + SUBSCR_CASES
     + BUILD_CASES + UNPACK_CASES + COMPREHENSION_CASES + FSTRING_CASES + EXCEPTION_CASES + PROGRAM_CASES
     + BOUND_LOCAL_CASES + RELEASE_LINE_CASES + TEMPORARY_CASES + RANGE_LOOP_CASES + LEN_CASES + APPEND_CASES
+    + SLICE_CASES
 )
 
 

@@ -266,6 +266,14 @@ void pyj_unpack_store_tail(struct _PyInterpreterFrame *frame, PyObject *sequence
 extern uint64_t pyj_dict_version_counter;
 static inline uint64_t *pyj_dict_version_counter_address(void) { return &pyj_dict_version_counter; }
 
+// BUILD_SLICE fused with the BINARY_SUBSCR or STORE_SUBSCR after it: `step` is NULL
+// for a two-part slice; all borrowed. An exact list or tuple with None or exact-int
+// parts is sliced without making the slice object (PySlice_Unpack's and
+// PySlice_AdjustIndices' steps, then list_subscript's or list_ass_subscript's);
+// anything else makes the slice and subscripts as the evaluator does.
+PyObject *pyj_subscript_slice(PyObject *container, PyObject *start, PyObject *stop, PyObject *step);
+int pyj_store_subscript_slice(PyObject *container, PyObject *start, PyObject *stop, PyObject *step, PyObject *value);
+
 // The offset of this thread's C-stack floor (see pyj_c_stack_ok) from the thread
 // pointer: machine code compares rsp with fs:[offset] (initial-exec TLS, the same
 // offset in every thread).
