@@ -2597,6 +2597,55 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
         tstate->cframe->use_tracing || !pyj_c_stack_ok()) {
         return 0;
     }
+    // A generator function that starts with RETURN_GENERATOR (after COPY_FREE_VARS for
+    // a closure, as generator expressions do): the generator is made with its frame as
+    // RETURN_GENERATOR would copy it (arguments, free variables, NULL locals,
+    // prev_instr at the RETURN_GENERATOR), without running the frame.
+    int free_vars = code->co_nfreevars;
+    _Py_CODEUNIT *first = _PyCode_CODE(code);
+    _Py_CODEUNIT *return_generator = free_vars == 0 ? first : first + 1;
+    if ((code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) && code->co_ncellvars == 0 &&
+        (free_vars == 0 || (_Py_OPCODE(first[0]) == COPY_FREE_VARS && _Py_OPARG(first[0]) == free_vars &&
+                            func->func_closure != NULL && PyTuple_GET_SIZE(func->func_closure) == free_vars)) &&
+        _Py_OPCODE(*return_generator) == RETURN_GENERATOR &&
+        tstate->recursion_remaining > 0 && tstate->coroutine_origin_tracking_depth == 0) {
+        PyGenObject *gen = (PyGenObject *)pyj_make_coro(tstate, func);
+        if (gen == NULL) {
+            *result = NULL;
+            return 1;
+        }
+        _PyInterpreterFrame *frame = (_PyInterpreterFrame *)gen->gi_iframe;
+        frame->f_func = (PyFunctionObject *)Py_NewRef(func);
+        frame->f_code = (PyCodeObject *)Py_NewRef(code);
+        frame->f_builtins = func->func_builtins;
+        frame->f_globals = func->func_globals;
+        frame->f_locals = NULL;
+        frame->frame_obj = NULL;
+        frame->prev_instr = return_generator;
+        frame->stacktop = code->co_nlocalsplus;
+        frame->is_entry = false;
+        frame->owner = FRAME_OWNED_BY_GENERATOR;
+        frame->previous = NULL;
+        PyObject **args = base + 2 - is_method;
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
+        for (int i = 0; i < total; i++) {
+            frame->localsplus[i] = args[i];  // moved
+            args[i] = NULL;
+        }
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
+        for (int i = total; i < code->co_nlocalsplus; i++) {
+            frame->localsplus[i] = NULL;
+        }
+        for (int i = 0; i < free_vars; i++) {  // COPY_FREE_VARS
+            frame->localsplus[code->co_nlocals + i] = Py_NewRef(PyTuple_GET_ITEM(func->func_closure, i));
+        }
+        gen->gi_frame_state = FRAME_CREATED;
+        record->runCount++;
+        Py_XDECREF(base[0]);
+        Py_XDECREF(base[1]);
+        *result = (PyObject *)gen;
+        return 1;
+    }
     int nlocalsplus = code->co_nlocalsplus;
     PyObject **top = tstate->datastack_top;
     size_t size = nlocalsplus + code->co_stacksize + FRAME_SPECIALS_SIZE;

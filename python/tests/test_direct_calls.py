@@ -420,3 +420,94 @@ def test_class_changed_by_a_finalizer_during_allocation() -> None:
     """)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "RESULT ('other', 7)" in proc.stdout, proc.stdout
+
+
+def test_generators_made_without_running_their_frame() -> None:
+    """Calling a compiled generator or coroutine function whose first instruction is
+    RETURN_GENERATOR makes the object with the frame RETURN_GENERATOR would have copied:
+    everything a just-created generator shows matches the interpreter's."""
+    src = """
+    import inspect, sys
+    def gen(a, b=2):
+        x = a + b
+        yield x
+        yield a
+    async def coro(n):
+        return n * 2
+    def observe():
+        g = gen(1)
+        state0 = inspect.getgeneratorstate(g)
+        frame = g.gi_frame
+        seen = [state0, frame.f_lineno, frame.f_lasti, dict(frame.f_locals), g.gi_code.co_name,
+                g.__name__, g.__qualname__]
+        try:
+            g.send(5)
+        except TypeError as e:
+            seen.append(str(e))
+        seen.append(list(g))
+        h = gen(3, 4)
+        h.close()
+        seen.append(inspect.getgeneratorstate(h))
+        c = coro(21)
+        try:
+            c.send(None)
+        except StopIteration as e:
+            seen.append(e.value)
+        k = 3
+        ge = (x * k for x in [1, 2])  # a closure: COPY_FREE_VARS, then RETURN_GENERATOR
+        seen += [sorted(ge.gi_frame.f_locals), ge.gi_frame.f_lasti, list(ge), tuple(y + k for y in (1, 2))]
+        return seen
+    """
+    expected = fresh(src, "observe")()
+    pyjion.enable()
+    try:
+        observe = warmed(src, "observe")
+        assert observe() == expected
+        assert pyjion.info(observe.__globals__["gen"]).compiled
+    finally:
+        pyjion.disable()
+
+
+def test_generator_creation_at_the_recursion_limit_and_with_origin_tracking() -> None:
+    proc = run_child("""
+        import sys, pyjion
+        pyjion.config(threshold=0)
+        def gen(n):
+            yield n
+        async def coro():
+            return 1
+        def make(depth):
+            if depth == 0:
+                return gen(1)
+            return make(depth - 1)
+        def made(k):
+            return gen(k)
+        def mk():
+            return coro()
+        results = []
+        for jit in (False, True):
+            if jit:
+                pyjion.enable()
+                for i in range(3):
+                    made(i)
+                    mk().close()
+            sys.setrecursionlimit(60)
+            outcome = []
+            for depth in range(40, 70):
+                try:
+                    outcome.append(next(make(depth)))
+                except RecursionError as e:
+                    outcome.append(str(e))
+            sys.setrecursionlimit(1000)
+            sys.set_coroutine_origin_tracking_depth(2)
+            c = mk()
+            origin = [function for (_file, _line, function) in c.cr_origin]
+            c.close()
+            sys.set_coroutine_origin_tracking_depth(0)
+            results.append((outcome, len(origin)))
+            if jit:
+                pyjion.disable()
+        print("SAME", results[0] == results[1], results[1][1], results[1][0][-1])
+    """)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "SAME True 2 maximum recursion depth exceeded" in proc.stdout, proc.stdout
