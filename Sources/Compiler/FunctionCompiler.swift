@@ -2688,6 +2688,7 @@ final class FunctionCompiler {
         nextGlobalCacheEntry += 1
         let miss = asm.newLabel()
         let found = asm.newLabel()
+        setPrevInstrLazily()
         asm.mov(.rax, .qword(FrameLayout.frame, offsets.frame_globals))
         masm.loadAddress(.rcx, entry)
         asm.mov(.rdx, .qword(.rax, offsets.dict_version))
@@ -2722,6 +2723,18 @@ final class FunctionCompiler {
             asm.jcc(.notEqual, generic)
             asm.mov(.r8, .qword(.rcx, GlobalCacheEntry.keysIndexOffset))  // -1: none
             unicodeEntryValue(keys: .rdx, index: .r8, holding: nameObject, entry: .rax, generic)
+            // The globals changed since the entry was filled (a module updating a global
+            // changes their version on every store): the entry takes this binding
+            // (borrowed, as loadGlobalCached leaves it: the globals hold it while their
+            // version stands) and the current version, so later loads take the inline path.
+            masm.loadAddress(.rcx, entry)
+            asm.mov(.rdx, .qword(FrameLayout.frame, offsets.frame_globals))
+            asm.mov(.rdx, .qword(.rdx, offsets.dict_version))
+            asm.mov(.qword(.rcx, GlobalCacheEntry.globalsVersionOffset), .rdx)
+            asm.mov(.rdx, .qword(FrameLayout.frame, offsets.frame_builtins))  // a global hides them
+            asm.mov(.rdx, .qword(.rdx, offsets.dict_version))
+            asm.mov(.qword(.rcx, GlobalCacheEntry.builtinsVersionOffset), .rdx)
+            asm.mov(.qword(.rcx, GlobalCacheEntry.valueOffset), .rax)
             asm.jmp(found)
             asm.bind(generic)
             masm.setPrevInstr(codeUnit: unit)
