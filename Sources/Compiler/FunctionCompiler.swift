@@ -56,6 +56,9 @@ final class FunctionCompiler {
     /// The name LOAD_GLOBAL or LOAD_ATTR last pushed into a stack slot, by depth: a
     /// capitalized one at a CALL's callable slot gets the class-instantiation path.
     private var callableNameAt: [Int: Obj] = [:]
+    /// Stack slots holding what LOAD_GLOBAL loaded under a capitalized name (a class, by
+    /// convention), by depth.
+    private var globalClassAt: Set<Int> = []
     /// The entry for direct calls from machine code (`PyjCodeEntry.directEntry`), when
     /// this code can be called that way.
     private(set) var directEntry: Label?
@@ -124,9 +127,20 @@ final class FunctionCompiler {
             case .loadGlobal:
                 if instruction.oparg & 1 != 0 { callShapeAt[depth] = false }
                 callableNameAt[depth + (instruction.oparg & 1)] = view.names[instruction.oparg >> 1]
-            case .loadAttr: callableNameAt[depth - 1] = view.names[instruction.oparg]
-            case .loadMethod: callShapeAt[depth - 1] = true
-            default: break
+                globalClassAt.insert(depth + (instruction.oparg & 1))
+                if !FunctionCompiler.looksLikeClass(view.names[instruction.oparg >> 1]) {
+                    globalClassAt.remove(depth + (instruction.oparg & 1))
+                }
+            case .loadAttr:
+                callableNameAt[depth - 1] = view.names[instruction.oparg]
+                globalClassAt.remove(depth - 1)
+            case .loadMethod:
+                // On a class (`Strength.stronger(a, b)`), LOAD_METHOD leaves [NULL, function].
+                callShapeAt[depth - 1] = !globalClassAt.contains(depth - 1)
+                globalClassAt.remove(depth - 1)
+            default:
+                // Whatever else writes the slot a capitalized global was loaded into.
+                globalClassAt = globalClassAt.filter { $0 < depth - 1 }
             }
             try visit(instruction)
             masm.lazyPrevInstr = nil
