@@ -2492,14 +2492,13 @@ static int pyj_call_class(PyThreadState *tstate, PyObject **base, Py_ssize_t arg
     if (parameters < 0) {
         return 0;
     }
-    if (site != NULL && site->code == NULL && site->initCode == NULL && exact && kwnames == NULL &&
-        record->directEntry != NULL &&
+    if (site != NULL && site->init.code == NULL && exact && kwnames == NULL && record->directEntry != NULL &&
         (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) && tp->tp_version_tag != 0) {
         // The site's machine code instantiates this class directly from now on.
         PyCodeObject *code = (PyCodeObject *)((PyFunctionObject *)init)->func_code;
-        site->initCode = Py_NewRef((PyObject *)code);
-        site->record = record;
-        site->frameBytes = (int64_t)((code->co_nlocalsplus + code->co_stacksize + FRAME_SPECIALS_SIZE) * sizeof(PyObject *));
+        site->init.code = Py_NewRef((PyObject *)code);
+        site->init.record = record;
+        site->init.frameBytes = (int64_t)((code->co_nlocalsplus + code->co_stacksize + FRAME_SPECIALS_SIZE) * sizeof(PyObject *));
         site->classVersion = tp->tp_version_tag;
         site->initFunction = init;
     }
@@ -2652,12 +2651,21 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
     if (top == NULL || top + size >= tstate->datastack_limit) {
         return 0;
     }
-    if (site != NULL && site->code == NULL && site->initCode == NULL && record->directEntry != NULL &&
-        site->methodShape == is_method) {
-        // The site's machine code calls this callee directly from now on.
-        site->code = Py_NewRef((PyObject *)code);
-        site->record = record;
-        site->frameBytes = (int64_t)(size * sizeof(PyObject *));
+    if (site != NULL && record->directEntry != NULL && site->methodShape == is_method) {
+        // The site's machine code calls this callee directly from now on (in the first
+        // empty way; a site that has seen more callees calls the others through here).
+        for (int way = 0; way < PYJ_CALL_SITE_WAYS; way++) {
+            PyjCallTarget *target = &site->targets[way];
+            if (target->code == (PyObject *)code) {
+                break;
+            }
+            if (target->code == NULL) {
+                target->record = record;
+                target->frameBytes = (int64_t)(size * sizeof(PyObject *));
+                target->code = Py_NewRef((PyObject *)code);
+                break;
+            }
+        }
     }
     tstate->datastack_top = top + size;
     _PyInterpreterFrame *frame = (_PyInterpreterFrame *)top;

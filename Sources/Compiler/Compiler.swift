@@ -78,8 +78,9 @@ public final class RuntimeData {
     init(globalCacheEntries: Int, attributeCacheEntries: Int, callSiteEntries: Int) {
         self.callSiteEntries = callSiteEntries
         callSites = .allocate(capacity: max(callSiteEntries, 1))
-        callSites.initialize(repeating: PyjCallSite(code: nil, record: nil, frameBytes: 0, methodShape: 0,
-                                                    classVersion: .max, initFunction: nil, initCode: nil),
+        let empty = PyjCallTarget(code: nil, record: nil, frameBytes: 0)
+        callSites.initialize(repeating: PyjCallSite(targets: (empty, empty, empty, empty), methodShape: 0,
+                                                    classVersion: .max, initFunction: nil, init: empty),
                              count: max(callSiteEntries, 1))
         self.globalCacheEntries = globalCacheEntries
         self.attributeCacheEntries = attributeCacheEntries
@@ -99,8 +100,7 @@ public final class RuntimeData {
         // Runs with the GIL held: the owning code object is dying, or a recompile
         // replaced this data.
         for site in 0..<callSiteEntries {
-            if let code = callSites[site].code { Py_DecRef(code) }
-            if let code = callSites[site].initCode { Py_DecRef(code) }
+            for code in callSites[site].callees { Py_DecRef(code) }
         }
         callSites.deallocate()
         for table in tables { table.deallocate() }
@@ -127,5 +127,12 @@ extension CompileError {
         case .codeMemory: return "code memory"
         case .pythonError: return "python error"
         }
+    }
+}
+
+extension PyjCallSite {
+    /// The code objects this site holds (its targets' and its class's __init__).
+    public var callees: [UnsafeMutablePointer<PyObject>] {
+        [targets.0.code, targets.1.code, targets.2.code, targets.3.code, `init`.code].compactMap { $0 }
     }
 }

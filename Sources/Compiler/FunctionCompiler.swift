@@ -2917,15 +2917,20 @@ final class FunctionCompiler {
         asm.mov(.rcx, .qword(.rax, offsets.object_type))
         masm.compareWithConstant(.rcx, FunctionCompiler.functionType)
         asm.jcc(.notEqual, notFunction)
+        // rdx = the target whose code is the function's (way 0 falls through).
+        let otherWays = asm.newLabel()
+        let target = asm.newLabel()
         masm.loadAddress(.rdx, site)
         asm.mov(.rcx, .qword(.rax, offsets.function_code))
-        asm.cmp(.rcx, .qword(.rdx, 0))  // PyjCallSite.code
-        asm.jcc(.notEqual, general)
-        asm.mov(.r10, .qword(.rdx, 8))  // PyjCallSite.record
+        asm.cmp(.rcx, .qword(.rdx, FunctionCompiler.targetCodeOffset))
+        asm.jcc(.notEqual, otherWays)
+        asm.bind(target)
+        asm.mov(.r10, .qword(.rdx, FunctionCompiler.targetRecordOffset))
         asm.mov(.r8, .qword(.r10, FunctionCompiler.directEntryOffset))
         asm.test(.r8, .r8)
         asm.jcc(.equal, general)
-        emitDirectFramePush(fail: general)  // f_func takes the callable's reference
+        emitDirectFramePush(frameBytes: .qword(.rdx, FunctionCompiler.targetFrameBytesOffset), fail: general)
+        // f_func took the callable's reference.
         for index in 0..<argumentCount {
             asm.mov(.r9, stack(firstArgument + index))
             asm.mov(.qword(.rsi, offsets.frame_localsplus + Int32(8 * index)), .r9)
@@ -2937,7 +2942,22 @@ final class FunctionCompiler {
         asm.test(.rax, .rax)
         asm.jcc(.notEqual, haveResult)
         asm.jmp(errorLabel(depth: base))
+        asm.bind(otherWays)
+        for way in 1..<Int(PYJ_CALL_SITE_WAYS) {
+            let next = asm.newLabel()
+            let offset = Int32(way * MemoryLayout<PyjCallTarget>.stride)
+            asm.cmp(.rcx, .qword(.rdx, offset + FunctionCompiler.targetCodeOffset))
+            asm.jcc(.notEqual, next)
+            asm.add(.rdx, imm: offset)
+            asm.jmp(target)
+            asm.bind(next)
+        }
+        asm.jmp(general)
     }
+
+    private static let targetCodeOffset = Int32(MemoryLayout<PyjCallTarget>.offset(of: \PyjCallTarget.code)!)
+    private static let targetRecordOffset = Int32(MemoryLayout<PyjCallTarget>.offset(of: \PyjCallTarget.record)!)
+    private static let targetFrameBytesOffset = Int32(MemoryLayout<PyjCallTarget>.offset(of: \PyjCallTarget.frameBytes)!)
 
     // MARK: Builtin functions and method descriptors
 
@@ -3047,7 +3067,7 @@ final class FunctionCompiler {
     /// the site (its frameBytes). Leaves rsi = the frame, with f_func = rax (the caller
     /// provides that reference), f_globals and f_builtins. Jumps to `fail` with nothing
     /// done. Clobbers r9 and r11.
-    private func emitDirectFramePush(fail: Label) {
+    private func emitDirectFramePush(frameBytes: Mem, fail: Label) {
         masm.loadAddress(.r9, FunctionCompiler.jitModeAddress)
         asm.cmp(.byte(.r9, 0), imm: 2)
         asm.jcc(.notEqual, fail)
@@ -3062,7 +3082,7 @@ final class FunctionCompiler {
         asm.cmp(.rsp, .qword(threadLocal: FunctionCompiler.stackFloorOffset))
         asm.jcc(.belowOrEqual, fail)
         asm.mov(.rsi, .qword(FrameLayout.threadState, offsets.tstate_datastack_top))
-        asm.mov(.r9, .qword(.rdx, FunctionCompiler.siteFrameBytesOffset))
+        asm.mov(.r9, frameBytes)
         asm.add(.r9, .rsi)
         asm.cmp(.r9, .qword(FrameLayout.threadState, offsets.tstate_datastack_limit))
         asm.jcc(.aboveOrEqual, fail)
@@ -3075,11 +3095,12 @@ final class FunctionCompiler {
     }
 
     private static let typeType = UInt64(UInt(bitPattern: pyj_type_type()))
-    private static let siteFrameBytesOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.frameBytes)!)
-    private static let siteRecordOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.record)!)
+    private static let siteInitOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.`init`)!)
+    private static let siteFrameBytesOffset = siteInitOffset + targetFrameBytesOffset
+    private static let siteRecordOffset = siteInitOffset + targetRecordOffset
+    private static let siteInitCodeOffset = siteInitOffset + targetCodeOffset
     private static let siteClassVersionOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.classVersion)!)
     private static let siteInitFunctionOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.initFunction)!)
-    private static let siteInitCodeOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.initCode)!)
 
     /// A capitalized name (`Vector`, `Point`): probably a class, by convention. Only
     /// decides whether a call site gets the class path; the path itself checks.
@@ -3136,7 +3157,7 @@ final class FunctionCompiler {
         asm.mov(.r8, .qword(.r10, FunctionCompiler.directEntryOffset))
         asm.test(.r8, .r8)
         asm.jcc(.equal, changed)
-        emitDirectFramePush(fail: changed)
+        emitDirectFramePush(frameBytes: .qword(.rdx, FunctionCompiler.siteFrameBytesOffset), fail: changed)
         masm.incref(.rax)  // f_func's reference to __init__
         asm.mov(.rax, FrameLayout.scratch)
         masm.incref(.rax)  // the frame's reference to self

@@ -128,7 +128,7 @@ private let info: Method = { _, object in
         ("compile_time_ns", pyInt(state?.compileTimeNs ?? 0)),
         ("exits", pyCountDict((state?.exits ?? [:]).map { ($0.key.name, $0.value) }.sorted { $0.0 < $1.0 })),
         ("call_sites", pyInt(callSites.count)),
-        ("direct_call_sites", pyInt(callSites.filter { $0.code != nil || $0.initCode != nil }.count)),
+        ("direct_call_sites", pyInt(callSites.filter { !$0.callees.isEmpty }.count)),
     ])
 }
 

@@ -511,3 +511,39 @@ def test_generator_creation_at_the_recursion_limit_and_with_origin_tracking() ->
     """)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "SAME True 2 maximum recursion depth exceeded" in proc.stdout, proc.stdout
+
+
+def test_polymorphic_call_sites() -> None:
+    """A site that calls several compiled functions keeps one way for each of the
+    first four (`shape.area()` over several classes); a fifth still goes through
+    pyj_call. Every call gives the interpreter's result and counts as a run."""
+    src = """
+    class A:
+        def area(self): return 1
+    class B:
+        def area(self): return 2
+    class C:
+        def area(self): return 3
+    class D:
+        def area(self): return 4
+    class E:
+        def area(self): return 5
+    shapes = [A(), B(), C(), D(), E()] * 3
+    def total(items):
+        t = 0
+        for s in items:
+            t += s.area()
+        return t
+    """
+    pyjion.enable()
+    try:
+        total = warmed(src, "total", [])
+        shapes = total.__globals__["shapes"]
+        for _ in range(3):
+            assert total(shapes) == 45
+        assert pyjion.info(total).direct_call_sites == 1
+        runs = [pyjion.info(type(s).area).run_count for s in shapes[:5]]
+        assert total(shapes) == 45
+        assert [pyjion.info(type(s).area).run_count for s in shapes[:5]] == [r + 3 for r in runs]
+    finally:
+        pyjion.disable()

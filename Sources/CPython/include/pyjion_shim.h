@@ -219,19 +219,29 @@ PyObject *pyj_prep_reraise_star(PyObject *orig, PyObject *excs);
 // such call, then kept). `methodShape` is set at compile time: 1 when the site's slots
 // are expected to hold [function, self, arguments...] (after LOAD_METHOD), 0 for
 // [NULL, function, arguments...]; only a call of that shape fills the entry.
+// A compiled function a call site calls directly: its code object (a strong
+// reference), or NULL for an empty way; its record (lives as long as the code object);
+// its frame's size on the data stack, in bytes.
 typedef struct {
-    PyObject *code;              // the callee's code object (a strong reference), or NULL
-    struct PyjCodeEntryTag *record;  // its record (lives as long as the code object)
-    int64_t frameBytes;          // its frame's size on the data stack, in bytes
+    PyObject *code;
+    struct PyjCodeEntryTag *record;
+    int64_t frameBytes;
+} PyjCallTarget;
+
+// The compiled functions one site calls with exactly their positional parameters
+// (a polymorphic site, `c.execute()` over several classes, keeps one way each).
+#define PYJ_CALL_SITE_WAYS 4
+
+typedef struct {
+    PyjCallTarget targets[PYJ_CALL_SITE_WAYS];  // filled in order by pyj_call
     int64_t methodShape;
-    // Or a class the site instantiates (object.__new__, then a compiled __init__ taking
+    // A class the site instantiates (object.__new__, then a compiled __init__ taking
     // exactly the arguments): its tp_version_tag (UINT64_MAX: none; no 32-bit tag
-    // equals it), its __init__ (borrowed: the class holds it while the tag stands) and
-    // __init__'s code (a strong reference); `record` and `frameBytes` are then
-    // __init__'s, and `code` stays NULL.
+    // equals it), its __init__ (borrowed: the class holds it while the tag stands),
+    // and __init__ as a target.
     uint64_t classVersion;
     PyObject *initFunction;
-    PyObject *initCode;
+    PyjCallTarget init;
 } PyjCallSite;
 
 // The call site's class, allocated as type_call does (tp_new with no arguments):
