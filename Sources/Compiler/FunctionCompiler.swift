@@ -2138,10 +2138,7 @@ final class FunctionCompiler {
             asm.jmp(done)
             // Any other sequence: unpacked onto the stack, then stored one by one.
             asm.bind(generic)
-            masm.setPrevInstr(codeUnit: unit)
-            masm.callHelper(.unpackSequence, [.stackAddress(depth - 1), .immediate(Int64(count))])
-            asm.test(.eax, .eax)
-            asm.jcc(.notEqual, errorLabel(depth: depth))
+            unpackOntoStack(count, unit: unit, depth: depth)
             for (k, store) in stores.enumerated() {
                 let local = store.instruction.oparg
                 asm.mov(.rax, stack(depth - 1 + count - 1 - k))
@@ -2155,6 +2152,15 @@ final class FunctionCompiler {
             asm.jmp(done)
         }
         skipThrough = stores[stores.count - 1].position
+    }
+
+    /// UNPACK_SEQUENCE's general case: the helper leaves the items on the stack in the
+    /// evaluator's order, or raises (the sequence still in its slot).
+    private func unpackOntoStack(_ count: Int, unit: Int, depth: Int) {
+        masm.setPrevInstr(codeUnit: unit)
+        masm.callHelper(.unpackSequence, [.stackAddress(depth - 1), .immediate(Int64(count))])
+        asm.test(.eax, .eax)
+        asm.jcc(.notEqual, errorLabel(depth: depth))
     }
 
     private func visitUnpackSequence(_ count: Int) {
@@ -2195,10 +2201,7 @@ final class FunctionCompiler {
             asm.mov(.rsi, .qword(.rdi, offsets.list_items))
             asm.jmp(haveItems)
             asm.bind(generic)
-            masm.setPrevInstr(codeUnit: unit)
-            masm.callHelper(.unpackSequence, [.stackAddress(depth - 1), .immediate(Int64(count))])
-            asm.test(.eax, .eax)
-            asm.jcc(.notEqual, errorLabel(depth: depth))
+            unpackOntoStack(count, unit: unit, depth: depth)
             asm.jmp(done)
         }
     }

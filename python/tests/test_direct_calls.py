@@ -23,6 +23,19 @@ def warmed(src: str, name: str, *args: Any) -> Any:
     return f
 
 
+def same_as_interpreter(src: str, name: str, *args: Any) -> Any:
+    """Calls `name` from `src` interpreted, then compiled and warmed (the JIT enabled
+    meanwhile); asserts both give the same result, and returns the compiled function."""
+    expected = fresh(src, name)(*args)
+    pyjion.enable()
+    try:
+        f = warmed(src, name, *args)
+        assert f(*args) == expected
+        return f
+    finally:
+        pyjion.disable()
+
+
 def test_direct_call_sites_are_filled_for_exact_calls() -> None:
     src = """
     def callee(a, b):
@@ -66,14 +79,9 @@ def test_direct_callee_frames_chain_to_their_caller() -> None:
         r = middle(1)
         return r
     """
-    expected = fresh(src, "outer")()
-    pyjion.enable()
-    try:
-        outer = warmed(src, "outer")
-        assert outer() == expected
-        assert expected[:2] == [("inner", 2), ("middle", 1)]
-    finally:
-        pyjion.disable()
+    outer = same_as_interpreter(src, "outer")
+    assert fresh(src, "outer")()[:2] == [("inner", 2), ("middle", 1)]
+    assert pyjion.info(outer).direct_call_sites == 1
 
 
 def test_frame_object_outlives_a_direct_call() -> None:
@@ -458,14 +466,8 @@ def test_generators_made_without_running_their_frame() -> None:
         seen += [sorted(ge.gi_frame.f_locals), ge.gi_frame.f_lasti, list(ge), tuple(y + k for y in (1, 2))]
         return seen
     """
-    expected = fresh(src, "observe")()
-    pyjion.enable()
-    try:
-        observe = warmed(src, "observe")
-        assert observe() == expected
-        assert pyjion.info(observe.__globals__["gen"]).compiled
-    finally:
-        pyjion.disable()
+    observe = same_as_interpreter(src, "observe")
+    assert pyjion.info(observe.__globals__["gen"]).compiled
 
 
 def test_generator_creation_at_the_recursion_limit_and_with_origin_tracking() -> None:
