@@ -1590,16 +1590,8 @@ final class FunctionCompiler {
         asm.mov(.eax, .dword(.rsi, offsets.type_version_tag))
         asm.cmp(.rax, .qword(.rcx, AttributeCacheEntry.typeVersionOffset))
         asm.jcc(.equal, hit)
-        for way in 1..<AttributeCacheEntry.ways {
-            let next = asm.newLabel()
-            let offset = Int32(way) * AttributeCacheEntry.stride
-            asm.cmp(.rax, .qword(.rcx, offset + AttributeCacheEntry.typeVersionOffset))
-            asm.jcc(.notEqual, next)
-            asm.add(.rcx, imm: offset)
-            asm.jmp(hit)
-            asm.bind(next)
-        }
-        asm.jmp(miss)
+        masm.scanWays(1..<AttributeCacheEntry.ways, for: .rax, in: .rcx, stride: AttributeCacheEntry.stride,
+                      keyOffset: AttributeCacheEntry.typeVersionOffset, found: hit, otherwise: miss)
         asm.bind(hit)
     }
 
@@ -2908,18 +2900,7 @@ final class FunctionCompiler {
         let argumentCount = methodShape ? oparg + 1 : oparg
         let firstArgument = methodShape ? base + 1 : base + 2
         asm.comment("direct call of the site's compiled function")
-        if methodShape {
-            asm.mov(.rax, stack(base))
-            asm.test(.rax, .rax)
-            asm.jcc(.equal, notFunction)
-        } else {
-            asm.cmp(stack(base), imm: 0)
-            asm.jcc(.notEqual, notFunction)
-            asm.mov(.rax, stack(base + 1))
-        }
-        asm.mov(.rcx, .qword(.rax, offsets.object_type))
-        masm.compareWithConstant(.rcx, FunctionCompiler.functionType)
-        asm.jcc(.notEqual, notFunction)
+        loadCallable(base: base, methodShape: methodShape, ofType: FunctionCompiler.functionType, otherwise: notFunction)
         // rdx = the target whose code is the function's (way 0 falls through).
         let otherWays = asm.newLabel()
         let target = asm.newLabel()
@@ -2946,16 +2927,26 @@ final class FunctionCompiler {
         asm.jcc(.notEqual, haveResult)
         asm.jmp(errorLabel(depth: base))
         asm.bind(otherWays)
-        for way in 1..<Int(PYJ_CALL_SITE_WAYS) {
-            let next = asm.newLabel()
-            let offset = Int32(way * MemoryLayout<PyjCallTarget>.stride)
-            asm.cmp(.rcx, .qword(.rdx, offset + FunctionCompiler.targetCodeOffset))
-            asm.jcc(.notEqual, next)
-            asm.add(.rdx, imm: offset)
-            asm.jmp(target)
-            asm.bind(next)
+        masm.scanWays(1..<Int(PYJ_CALL_SITE_WAYS), for: .rcx, in: .rdx, stride: Int32(MemoryLayout<PyjCallTarget>.stride),
+                      keyOffset: FunctionCompiler.targetCodeOffset, found: target, otherwise: general)
+    }
+
+    /// rax = the CALL's callable, of exactly `type`: the first slot for the method
+    /// shape ([function, self, ...]), the second for the plain one ([NULL, callable,
+    /// ...]). Anything else jumps to `otherwise`. Clobbers rcx.
+    private func loadCallable(base: Int, methodShape: Bool, ofType type: UInt64, otherwise: Label) {
+        if methodShape {
+            asm.mov(.rax, stack(base))
+            asm.test(.rax, .rax)
+            asm.jcc(.equal, otherwise)
+        } else {
+            asm.cmp(stack(base), imm: 0)
+            asm.jcc(.notEqual, otherwise)
+            asm.mov(.rax, stack(base + 1))
         }
-        asm.jmp(general)
+        asm.mov(.rcx, .qword(.rax, offsets.object_type))
+        masm.compareWithConstant(.rcx, type)
+        asm.jcc(.notEqual, otherwise)
     }
 
     private static let targetCodeOffset = Int32(MemoryLayout<PyjCallTarget>.offset(of: \PyjCallTarget.code)!)
@@ -3128,12 +3119,7 @@ final class FunctionCompiler {
         let initFailed = asm.newLabel()
         let notNone = asm.newLabel()
         asm.comment("instantiation of the site's class")
-        asm.cmp(stack(base), imm: 0)
-        asm.jcc(.notEqual, notClass)
-        asm.mov(.rax, stack(base + 1))
-        asm.mov(.rcx, .qword(.rax, offsets.object_type))
-        masm.compareWithConstant(.rcx, FunctionCompiler.typeType)
-        asm.jcc(.notEqual, notClass)
+        loadCallable(base: base, methodShape: false, ofType: FunctionCompiler.typeType, otherwise: notClass)
         masm.loadAddress(.rdx, site)
         asm.mov(.ecx, .dword(.rax, offsets.type_version_tag))
         asm.cmp(.rcx, .qword(.rdx, FunctionCompiler.siteClassVersionOffset))

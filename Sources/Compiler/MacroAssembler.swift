@@ -196,6 +196,23 @@ final class MacroAssembler {
         asm.bind(done)
     }
 
+    /// A polymorphic cache's other ways: `table` points at way 0 of entries `stride`
+    /// bytes apart; the first of `ways` whose key (at `keyOffset`) equals `key` leaves
+    /// `table` pointing at it and jumps to `found`; none jumps to `otherwise`.
+    func scanWays(_ ways: Range<Int>, for key: Reg64, in table: Reg64, stride: Int32, keyOffset: Int32,
+                  found: Label, otherwise: Label) {
+        for way in ways {
+            let next = asm.newLabel()
+            let offset = Int32(way) * stride
+            asm.cmp(key, .qword(table, offset + keyOffset))
+            asm.jcc(.notEqual, next)
+            asm.add(table, imm: offset)
+            asm.jmp(found)
+            asm.bind(next)
+        }
+        asm.jmp(otherwise)
+    }
+
     /// `cmp register, [rip + constant]`: 7 bytes where a 64-bit immediate load and a
     /// compare take 13. The constants sit in the pool after the code.
     func compareWithConstant(_ register: Reg64, _ value: UInt64) {
