@@ -43,6 +43,11 @@ PyTypeObject *pyj_range_iter_type(void) {
 
 uint8_t pyj_jit_mode = 0;
 void *pyj_jit_hook = NULL;
+void *pyj_direct_eval_frame = (void *)1;
+
+void pyj_update_direct_calls(void) {
+    pyj_direct_eval_frame = pyj_jit_mode == 2 && pyj_jit_hook != NULL ? pyj_jit_hook : (void *)1;
+}
 Py_ssize_t pyj_extra_index = -1;
 
 const PyjOffsets pyj_offsets = {

@@ -417,10 +417,9 @@ final class FunctionCompiler {
         asm.xor(.ecx, .ecx)
         asm.mov(.qword(.rbx, offsets.frame_locals), .rcx)
         asm.mov(.qword(.rbx, offsets.frame_frame_obj), .rcx)
-        asm.mov(masm.stackTop, imm: Int32(view.localsPlusCount))
+        // stacktop and is_entry: the prologue sets them (nothing sees the frame before).
         masm.loadAddress(.rax, view.firstInstruction &- 2)
         asm.mov(masm.prevInstr, .rax)
-        asm.mov(.byte(.rbx, offsets.frame_is_entry), imm: 0)
         asm.mov(.byte(.rbx, offsets.frame_owner), imm: 0)  // FRAME_OWNED_BY_THREAD
         for index in view.positionalArgumentCount..<max(view.positionalArgumentCount, view.localsPlusCount) {
             asm.mov(masm.local(index), .rcx)
@@ -2876,8 +2875,7 @@ final class FunctionCompiler {
     /// Arguments moved inline by a direct call (more go through pyj_call).
     static let directCallMaxArguments = 8
     private static let functionType = UInt64(UInt(bitPattern: pyj_function_type()))
-    private static let jitModeAddress = UInt64(UInt(bitPattern: pyj_jit_mode_address()))
-    private static let jitHookAddress = UInt64(UInt(bitPattern: pyj_jit_hook_address()))
+    private static let directEvalFrameAddress = UInt64(UInt(bitPattern: pyj_direct_eval_frame_address()))
     private static let stackFloorOffset = Int32(truncatingIfNeeded: pyj_stack_floor_tls_offset())
     private static let directEntryOffset = Int32(MemoryLayout<PyjCodeEntry>.offset(of: \PyjCodeEntry.directEntry)!)
     private static let runCountOffset = Int32(MemoryLayout<PyjCodeEntry>.offset(of: \PyjCodeEntry.runCount)!)
@@ -3062,12 +3060,9 @@ final class FunctionCompiler {
     /// provides that reference), f_globals and f_builtins. Jumps to `fail` with nothing
     /// done. Clobbers r9 and r11.
     private func emitDirectFramePush(frameBytes: Mem, fail: Label) {
-        masm.loadAddress(.r9, FunctionCompiler.jitModeAddress)
-        asm.cmp(.byte(.r9, 0), imm: 2)
-        asm.jcc(.notEqual, fail)
         asm.mov(.r9, .qword(FrameLayout.threadState, offsets.tstate_interp))
         asm.mov(.r9, .qword(.r9, offsets.interp_eval_frame))
-        masm.loadAddress(.r11, FunctionCompiler.jitHookAddress)
+        masm.loadAddress(.r11, FunctionCompiler.directEvalFrameAddress)  // mode 2 and the hook, in one
         asm.cmp(.r9, .qword(.r11, 0))
         asm.jcc(.notEqual, fail)
         asm.mov(.r9, .qword(FrameLayout.threadState, offsets.tstate_cframe))

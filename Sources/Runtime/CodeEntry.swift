@@ -28,13 +28,19 @@ public enum JITMode: UInt8 {
 public enum JITSwitches {
     public static var mode: JITMode {
         get { JITMode(rawValue: pyj_jit_mode) ?? .off }
-        set { pyj_jit_mode = newValue.rawValue }
+        set {
+            pyj_jit_mode = newValue.rawValue
+            pyj_update_direct_calls()
+        }
     }
     /// pyjion's frame-evaluation function. Direct calls skip it, so they happen only
     /// while it is the installed one (another tool may install its own).
     public static var hook: UnsafeRawPointer? {
         get { UnsafeRawPointer(pyj_jit_hook) }
-        set { pyj_jit_hook = UnsafeMutableRawPointer(mutating: newValue) }
+        set {
+            pyj_jit_hook = UnsafeMutableRawPointer(mutating: newValue)
+            pyj_update_direct_calls()
+        }
     }
     /// The `co_extra` index holding `CodeEntry` pointers, or -1.
     public static var extraIndex: Int {

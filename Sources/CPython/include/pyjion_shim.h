@@ -335,9 +335,12 @@ typedef struct PyjCodeEntryTag {
 extern uint8_t pyj_jit_mode;
 extern void *pyj_jit_hook;
 extern Py_ssize_t pyj_extra_index;
-// Their addresses, for machine code that reads them.
-static inline uint8_t *pyj_jit_mode_address(void) { return &pyj_jit_mode; }
-static inline void **pyj_jit_hook_address(void) { return &pyj_jit_hook; }
+// What machine code compares the interpreter's eval_frame with before a direct call:
+// pyjion's hook while everything compiled may run (mode 2), else a value no
+// eval_frame holds. Kept by pyj_update_direct_calls when the mode or hook changes.
+extern void *pyj_direct_eval_frame;
+void pyj_update_direct_calls(void);
+static inline void **pyj_direct_eval_frame_address(void) { return &pyj_direct_eval_frame; }
 
 // _PyCodeObjectExtra, as Objects/codeobject.c defines it (in no header).
 typedef struct {
