@@ -2570,6 +2570,8 @@ final class FunctionCompiler {
                 asm.mov(.dword(.rdx, offsets.long_digits), .eax)
                 asm.mov(.qword(.rdx, offsets.var_size), .r11)
                 asm.jmp(stored)
+            } else {
+                asm.jmp(allocate)
             }
             outOfLine { [self] in
                 asm.bind(allocate)

@@ -1332,6 +1332,11 @@ TEMPORARY_CASES = [
 # loop variable's int object takes the next value in place when only the local
 # holds it. Anything that keeps a reference to it must see its value unchanged.
 RANGE_LOOP_CASES = [
+    # Loop variables that are not plain locals (no fused STORE_FAST): past the small
+    # ints, each value is a new int (found by CPython's test_itertools).
+    C("range-loop-into-cell", "def f(n):\n    out = []\n    for i in range(250, n):\n        out.append((lambda: i)())\n    return out\n", (300,)),
+    C("range-loop-into-listcomp-cell", "def f(xs, n):\n    return [[x + i for x in xs] for i in range(250, n)]\n", ([1, 2], 300)),
+    C("range-loop-into-subscript", "def f(n):\n    a = [0]\n    seen = []\n    for a[0] in range(250, n):\n        seen.append(a[0])\n    return seen\n", (300,)),
     C("range-values-kept-elsewhere", """
         def f(start, stop, step):
             kept = []
