@@ -1733,20 +1733,23 @@ PyObject *pyj_call_builtin_fast(PyObject *callable, PyObject *const *args, Py_ss
         PyObject *self = PyCFunction_GET_SELF(callable);
         if (flags == METH_FASTCALL && kwnames == NULL) {
             *handled = 1;
-            return ((_PyCFunctionFast)(void(*)(void))PyCFunction_GET_FUNCTION(callable))(self, args, nargs);
+            PyObject *result = ((_PyCFunctionFast)(void(*)(void))PyCFunction_GET_FUNCTION(callable))(self, args, nargs);
+            return _Py_CheckFunctionResult(_PyThreadState_GET(), callable, result, NULL);
         }
         if (flags == (METH_FASTCALL | METH_KEYWORDS)) {
             *handled = 1;
             Py_ssize_t positional = nargs - (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
-            return ((_PyCFunctionFastWithKeywords)(void(*)(void))PyCFunction_GET_FUNCTION(callable))(
+            PyObject *result = ((_PyCFunctionFastWithKeywords)(void(*)(void))PyCFunction_GET_FUNCTION(callable))(
                 self, args, positional, kwnames);
+            return _Py_CheckFunctionResult(_PyThreadState_GET(), callable, result, NULL);
         }
     } else if (Py_IS_TYPE(callable, &PyMethodDescr_Type) && kwnames == NULL && nargs >= 1) {
         PyMethodDescrObject *descr = (PyMethodDescrObject *)callable;
         PyMethodDef *meth = descr->d_method;
         if (meth->ml_flags == METH_FASTCALL && Py_IS_TYPE(args[0], descr->d_common.d_type)) {
             *handled = 1;
-            return ((_PyCFunctionFast)(void(*)(void))meth->ml_meth)(args[0], args + 1, nargs - 1);
+            PyObject *result = ((_PyCFunctionFast)(void(*)(void))meth->ml_meth)(args[0], args + 1, nargs - 1);
+            return _Py_CheckFunctionResult(_PyThreadState_GET(), callable, result, NULL);
         }
     }
     return NULL;
@@ -2440,6 +2443,11 @@ static inline _PyInterpreterFrame *pyj_push_bound_frame(PyThreadState *tstate, P
 // (object_new through tp_new, then __init__, which must return None) with __init__
 // entered directly. `base[1]` is the class; arguments follow. Returns 0 when the call
 // is not of that shape (nothing done), else 1 with *result the instance or NULL.
+PyObject *pyj_check_call_result(PyThreadState *tstate, PyObject **base, PyObject *result) {
+    PyObject *callable = base[0] != NULL ? base[0] : base[1];
+    return _Py_CheckFunctionResult(tstate, callable, result, NULL);
+}
+
 PyObject *pyj_new_instance(PyTypeObject *type) {
     static PyObject *no_arguments = NULL;
     if (no_arguments == NULL && (no_arguments = PyTuple_New(0)) == NULL) {

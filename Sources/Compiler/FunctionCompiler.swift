@@ -3034,10 +3034,17 @@ final class FunctionCompiler {
         asm.jcc(.notEqual, general)
         asm.xor(.esi, .esi)
         asm.jmp(callChecked)
-        // rax: the result, or NULL with every slot still there for the unwinder.
+        // rax: the result, or NULL with every slot still there for the unwinder. A NULL
+        // without an exception, or a result with one, is a SystemError (as the
+        // generic call path's _Py_CheckFunctionResult makes it).
+        let checkResult = asm.newLabel()
+        let checked = asm.newLabel()
         asm.bind(called)
         asm.test(.rax, .rax)
-        asm.jcc(.equal, errorLabel(depth: depth))
+        asm.jcc(.equal, checkResult)
+        asm.cmp(.qword(FrameLayout.threadState, offsets.tstate_curexc_type), imm: 0)
+        asm.jcc(.notEqual, checkResult)
+        asm.bind(checked)
         asm.mov(FrameLayout.scratch, .rax)
         let noMethod = asm.newLabel()
         asm.cmp(stack(base), imm: 0)
@@ -3048,6 +3055,11 @@ final class FunctionCompiler {
         asm.mov(.rax, FrameLayout.scratch)
         asm.jmp(haveResult)
         outOfLine { [self] in
+            asm.bind(checkResult)
+            masm.callHelper(.checkCallResult, [.threadState, .stackAddress(base), .register(.rax)])
+            asm.test(.rax, .rax)
+            asm.jcc(.notEqual, checked)
+            asm.jmp(errorLabel(depth: depth))
             // Too deep: the regular call raises RecursionError.
             asm.bind(recursionLimit)
             asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)

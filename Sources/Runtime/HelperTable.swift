@@ -44,7 +44,7 @@ public enum Helper: CaseIterable {
     case beforeAsyncWith, endAsyncFor, asyncGenWrap
     case clearAndPopFrame, unpackStoreTail
     case newInstance, constructRest, initReturnedNotNone
-    case subscriptSlice, storeSubscriptSlice
+    case subscriptSlice, storeSubscriptSlice, checkCallResult
     // CPython's own exports.
     case dealloc, checkRecursiveCall, longFromSsize, floatFromDouble
 
@@ -77,6 +77,7 @@ public enum Helper: CaseIterable {
     private static let initReturnedNotNoneFunction: @convention(c) (Obj?) -> Void = pyj_init_returned_not_none
     private static let subscriptSliceFunction: @convention(c) (Obj?, Obj?, Obj?, Obj?) -> Obj? = pyj_subscript_slice
     private static let storeSubscriptSliceFunction: @convention(c) (Obj?, Obj?, Obj?, Obj?, Obj?) -> Int32 = pyj_store_subscript_slice
+    private static let checkCallResultFunction: @convention(c) (ThreadState, Slot, Obj?) -> Obj? = pyj_check_call_result
     private static let sendFunction: @convention(c) (ThreadState, Slot) -> Int32 = pyj_send
     private static let generatorIterNextFunction: @convention(c) (ThreadState, Obj?) -> Obj? = pyj_gen_iternext
     private static let getAwaitableFunction: @convention(c) (ThreadState, Slot, Int32) -> Int32 = pyj_get_awaitable
@@ -194,6 +195,8 @@ public enum Helper: CaseIterable {
         // BUILD_SLICE with the subscript after it, without the slice object when it can.
         case .subscriptSlice: return Helper.entry("pyj_subscript_slice", unsafeBitCast(Helper.subscriptSliceFunction, to: UInt64.self), 4, .object)
         case .storeSubscriptSlice: return Helper.entry("pyj_store_subscript_slice", unsafeBitCast(Helper.storeSubscriptSliceFunction, to: UInt64.self), 5, .status)
+        // A builtin's result against its exception state (_Py_CheckFunctionResult).
+        case .checkCallResult: return Helper.entry("pyj_check_call_result", unsafeBitCast(Helper.checkCallResultFunction, to: UInt64.self), 3, .object)
         case .asyncGenWrap: return Helper.entry("pyj_async_gen_wrap", unsafeBitCast(Helper.asyncGenWrapFunction, to: UInt64.self), 1, .object)
         case .longFromSsize: return Helper.entry("PyLong_FromSsize_t", unsafeBitCast(Helper.longFromSsizeFunction, to: UInt64.self), 1, .object)
         // Takes its argument in xmm0: call it with callPrepared.

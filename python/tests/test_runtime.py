@@ -493,3 +493,28 @@ def test_fused_unpack_keeps_the_evaluators_order() -> None:
     assert results[0] == results[1]
     assert results[0][0][0] == (6, 2, 3, 1, 2, "too many values to unpack (expected 2)", 7, 8)
     assert results[0][0][1][0] == ("a0", {"seq": (1, 2, 3), "D": D, "a": 1, "b": "b0", "c": "c0"}, 2)
+
+
+def test_builtins_called_directly_check_their_results() -> None:
+    """found by CPython's test_capi: a builtin called straight from machine code that
+    returns NULL without an exception, or a result with one set, raises the
+    SystemError the generic call path raises (_Py_CheckFunctionResult)."""
+    import _testcapi
+
+    def null_without_error() -> Any:
+        return _testcapi.return_null_without_error()
+
+    def result_with_error() -> Any:
+        return _testcapi.return_result_with_error()
+
+    for f, message in ((null_without_error, "returned NULL without setting an exception"),
+                       (result_with_error, "returned a result with an exception set")):
+        pyjion.jit(f)
+        for _ in range(3):
+            try:
+                f()
+            except SystemError as e:
+                assert message in str(e), e
+            else:
+                raise AssertionError("no SystemError")
+        assert pyjion.info(f).compiled

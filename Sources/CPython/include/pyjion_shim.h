@@ -244,6 +244,11 @@ typedef struct {
     PyjCallTarget init;
 } PyjCallSite;
 
+// After a builtin called directly returned `result` (NULL without an exception, or
+// non-NULL with one set): _Py_CheckFunctionResult's SystemError, as the generic call
+// path raises it. `base` is the CALL's first slot (the callable is base[0] or base[1]).
+PyObject *pyj_check_call_result(PyThreadState *tstate, PyObject **base, PyObject *result);
+
 // The call site's class, allocated as type_call does (tp_new with no arguments):
 // a new reference, or NULL with an exception.
 PyObject *pyj_new_instance(PyTypeObject *type);
