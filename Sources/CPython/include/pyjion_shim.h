@@ -214,11 +214,6 @@ int pyj_check_eg_match(PyThreadState *tstate, PyObject **top);
 // takes no references.
 PyObject *pyj_prep_reraise_star(PyObject *orig, PyObject *excs);
 
-// A CALL site's direct-call cache, which machine code reads: the compiled callee the
-// site calls with exactly its positional parameters (filled by pyj_call at the first
-// such call, then kept). `methodShape` is set at compile time: 1 when the site's slots
-// are expected to hold [function, self, arguments...] (after LOAD_METHOD), 0 for
-// [NULL, function, arguments...]; only a call of that shape fills the entry.
 // A compiled function a call site calls directly: its code object (a strong
 // reference), or NULL for an empty way; its record (lives as long as the code object);
 // its frame's size on the data stack, in bytes.
@@ -232,6 +227,12 @@ typedef struct {
 // (a polymorphic site, `c.execute()` over several classes, keeps one way each).
 #define PYJ_CALL_SITE_WAYS 4
 
+// A CALL site's direct-call cache, which machine code reads: the compiled callees
+// the site calls with exactly their positional parameters (filled by pyj_call at the
+// first such call of each, then kept). `methodShape` is set at compile time: 1 when
+// the site's slots are expected to hold [function, self, arguments...] (after
+// LOAD_METHOD), 0 for [NULL, function, arguments...]; only a call of that shape
+// fills a way.
 typedef struct {
     PyjCallTarget targets[PYJ_CALL_SITE_WAYS];  // filled in order by pyj_call
     int64_t methodShape;
