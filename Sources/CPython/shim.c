@@ -2443,6 +2443,17 @@ static inline _PyInterpreterFrame *pyj_push_bound_frame(PyThreadState *tstate, P
 // (object_new through tp_new, then __init__, which must return None) with __init__
 // entered directly. `base[1]` is the class; arguments follow. Returns 0 when the call
 // is not of that shape (nothing done), else 1 with *result the instance or NULL.
+PyObject *pyj_builtins_dict(void) {
+    PyObject *builtins = PyImport_GetModule(&_Py_ID(builtins));
+    if (builtins == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *dict = PyModule_GetDict(builtins);
+    Py_DECREF(builtins);  // sys.modules and the interpreter keep it
+    return dict;
+}
+
 PyObject *pyj_check_call_result(PyThreadState *tstate, PyObject **base, PyObject *result) {
     PyObject *callable = base[0] != NULL ? base[0] : base[1];
     return _Py_CheckFunctionResult(tstate, callable, result, NULL);

@@ -59,6 +59,10 @@ final class FunctionCompiler {
     /// Stack slots holding what LOAD_GLOBAL loaded under a capitalized name (a class, by
     /// convention), by depth.
     private var globalClassAt: Set<Int> = []
+    /// The name LOAD_GLOBAL last pushed into a stack slot, by depth, until LOAD_ATTR or
+    /// LOAD_METHOD replaces the slot (other writers may leave it stale: it only picks
+    /// which inline call paths a CALL gets).
+    private var globalNameAt: [Int: Obj] = [:]
     /// The entry for direct calls from machine code (`PyjCodeEntry.directEntry`), when
     /// this code can be called that way.
     private(set) var directEntry: Label?
@@ -127,17 +131,21 @@ final class FunctionCompiler {
             case .loadGlobal:
                 if instruction.oparg & 1 != 0 { callShapeAt[depth] = false }
                 callableNameAt[depth + (instruction.oparg & 1)] = view.names[instruction.oparg >> 1]
+                globalNameAt[depth + (instruction.oparg & 1)] = view.names[instruction.oparg >> 1]
                 globalClassAt.insert(depth + (instruction.oparg & 1))
                 if !FunctionCompiler.looksLikeClass(view.names[instruction.oparg >> 1]) {
                     globalClassAt.remove(depth + (instruction.oparg & 1))
                 }
             case .loadAttr:
                 callableNameAt[depth - 1] = view.names[instruction.oparg]
+                globalNameAt[depth - 1] = nil
                 globalClassAt.remove(depth - 1)
             case .loadMethod:
                 // On a class (`Strength.stronger(a, b)`), LOAD_METHOD leaves [NULL, function].
                 callShapeAt[depth - 1] = !globalClassAt.contains(depth - 1)
                 globalClassAt.remove(depth - 1)
+                globalNameAt[depth - 1] = nil
+                globalNameAt[depth] = nil
             default:
                 // Whatever else writes the slot a capitalized global was loaded into.
                 globalClassAt = globalClassAt.filter { $0 < depth - 1 }
@@ -2843,19 +2851,28 @@ final class FunctionCompiler {
         var site: UInt64 = 0
         let haveResult = asm.newLabel()
         if keywordNames == 0 && oparg <= FunctionCompiler.directCallMaxArguments {
-            // Python functions first (the commonest callee), then builtins.
+            // Python functions first (the commonest callee), then classes, then builtins.
+            // A callable LOAD_GLOBAL loaded by name gets only the paths its name makes
+            // likely (a builtin's name: the builtin path; any other: not): less code.
+            let plainShape = callShapeAt[base] != true
+            let globalName = plainShape ? globalNameAt[base + 1] : nil
+            let builtinName = globalName.map(FunctionCompiler.isBuiltinName)
             let notFunction = asm.newLabel()
-            site = nextCallSiteEntry(methodShape: callShapeAt[base] ?? false)
-            emitDirectCall(site: site, base: base, oparg: oparg, general: general, notFunction: notFunction,
-                           haveResult: haveResult)
+            site = nextCallSiteEntry(methodShape: !plainShape)
+            if builtinName != true {
+                emitDirectCall(site: site, base: base, oparg: oparg, general: general, notFunction: notFunction,
+                               haveResult: haveResult)
+            }
             asm.bind(notFunction)
-            if callShapeAt[base] != true, let name = callableNameAt[base + 1], FunctionCompiler.looksLikeClass(name) {
+            if plainShape, let name = callableNameAt[base + 1], FunctionCompiler.looksLikeClass(name) {
                 let notClass = asm.newLabel()
                 emitClassCall(site: site, base: base, oparg: oparg, general: general, notClass: notClass,
                               haveResult: haveResult)
                 asm.bind(notClass)
             }
-            emitBuiltinCall(base: base, oparg: oparg, general: general, notBuiltin: general, haveResult: haveResult)
+            if builtinName != false {
+                emitBuiltinCall(base: base, oparg: oparg, general: general, notBuiltin: general, haveResult: haveResult)
+            }
         }
         asm.bind(general)
         masm.callHelper(.call, [
@@ -3104,6 +3121,13 @@ final class FunctionCompiler {
     private static let siteInitCodeOffset = siteInitOffset + targetCodeOffset
     private static let siteClassVersionOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.classVersion)!)
     private static let siteInitFunctionOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.initFunction)!)
+
+    /// A name the builtins module has (`len`, `isinstance`), so probably a builtin.
+    static func isBuiltinName(_ name: Obj) -> Bool {
+        guard let builtins = FunctionCompiler.builtinsDict else { return true }
+        return PyDict_GetItemWithError(builtins, name) != nil
+    }
+    private static let builtinsDict: Obj? = pyj_builtins_dict()
 
     /// A capitalized name (`Vector`, `Point`): probably a class, by convention. Only
     /// decides whether a call site gets the class path; the path itself checks.

@@ -250,6 +250,9 @@ typedef struct {
 // path raises it. `base` is the CALL's first slot (the callable is base[0] or base[1]).
 PyObject *pyj_check_call_result(PyThreadState *tstate, PyObject **base, PyObject *result);
 
+// The builtins module's dict (borrowed: the interpreter keeps it), or NULL.
+PyObject *pyj_builtins_dict(void);
+
 // The call site's class, allocated as type_call does (tp_new with no arguments):
 // a new reference, or NULL with an exception.
 PyObject *pyj_new_instance(PyTypeObject *type);
