@@ -4,13 +4,24 @@ pushed inline and popped by the callee (see PyjCallSite in the shim). Everything
 frame shows must stay as the interpreter has it."""
 from __future__ import annotations
 
+import contextlib
 import sys
 import traceback
-from typing import Any
+from typing import Any, Iterator
 
 import pyjion
 
 from support import fresh, run_child
+
+
+@contextlib.contextmanager
+def jit_enabled() -> Iterator[None]:
+    """pyjion.enable() for the block (the fixture restores the mode and settings after)."""
+    pyjion.enable()
+    try:
+        yield
+    finally:
+        pyjion.disable()
 
 
 def warmed(src: str, name: str, *args: Any) -> Any:
@@ -27,13 +38,10 @@ def same_as_interpreter(src: str, name: str, *args: Any) -> Any:
     """Calls `name` from `src` interpreted, then compiled and warmed (the JIT enabled
     meanwhile); asserts both give the same result, and returns the compiled function."""
     expected = fresh(src, name)(*args)
-    pyjion.enable()
-    try:
+    with jit_enabled():
         f = warmed(src, name, *args)
         assert f(*args) == expected
         return f
-    finally:
-        pyjion.disable()
 
 
 def test_direct_call_sites_are_filled_for_exact_calls() -> None:
@@ -52,8 +60,7 @@ def test_direct_call_sites_are_filled_for_exact_calls() -> None:
             t += callee(i, 1) + k.m(i) + kw(i)
         return t
     """
-    pyjion.enable()
-    try:
+    with jit_enabled():
         caller = warmed(src, "caller", 10)
         assert caller(10) == sum(i + 1 + 2 * i + i - 1 for i in range(10))
         info = pyjion.info(caller)
@@ -63,8 +70,6 @@ def test_direct_call_sites_are_filled_for_exact_calls() -> None:
         assert info.call_sites == 5
         assert info.direct_call_sites == 2
         assert "direct call sites: 2/5" in str(info)
-    finally:
-        pyjion.disable()
 
 
 def test_direct_callee_frames_chain_to_their_caller() -> None:
@@ -100,16 +105,13 @@ def test_frame_object_outlives_a_direct_call() -> None:
             t += callee(i, 2)
         return t
     """
-    pyjion.enable()
-    try:
+    with jit_enabled():
         caller = warmed(src, "caller", 3)
         kept = caller.__globals__["kept"]
         kept.clear()
         assert caller(4) == 12
         assert [f.f_locals for f in kept] == [{"a": i, "b": 2, "c": 2 * i} for i in range(4)]
         assert all(f.f_back is None or f.f_back.f_code.co_name == "caller" for f in kept)
-    finally:
-        pyjion.disable()
 
 
 def test_tracebacks_through_direct_calls_match_the_interpreter() -> None:
@@ -131,14 +133,11 @@ def test_tracebacks_through_direct_calls_match_the_interpreter() -> None:
         raise AssertionError("no exception")
 
     expected = lines(fresh(src, "top"))
-    pyjion.enable()
-    try:
+    with jit_enabled():
         top = warmed(src, "top", 1)
         assert pyjion.info(top).direct_call_sites == 1
         assert lines(top) == expected == [("top", 8), ("mid", 5), ("leaf", 3)]
         assert top(1) == 2  # the sites still work after the error
-    finally:
-        pyjion.disable()
 
 
 def test_replacing_the_callee_code_is_seen() -> None:
@@ -150,8 +149,7 @@ def test_replacing_the_callee_code_is_seen() -> None:
     def caller(x):
         return callee(x)
     """
-    pyjion.enable()
-    try:
+    with jit_enabled():
         caller = warmed(src, "caller", 1)
         assert pyjion.info(caller).direct_call_sites == 1
         g = caller.__globals__
@@ -159,8 +157,6 @@ def test_replacing_the_callee_code_is_seen() -> None:
         assert caller(2) == 200
         g["callee"] = lambda x: -x
         assert caller(2) == -2
-    finally:
-        pyjion.disable()
 
 
 def test_references_balance_over_direct_calls() -> None:
@@ -175,14 +171,11 @@ def test_references_balance_over_direct_calls() -> None:
         return r
     """
     token = object()
-    pyjion.enable()
-    try:
+    with jit_enabled():
         caller = warmed(src, "caller", token, 3)
         before = sys.getrefcount(token)
         assert caller(token, 1000) is token
         assert sys.getrefcount(token) == before
-    finally:
-        pyjion.disable()
 
 
 def test_closures_and_cells_in_direct_callees() -> None:
@@ -197,12 +190,9 @@ def test_closures_and_cells_in_direct_callees() -> None:
     def caller(n):
         return [callee(i) for i in range(n)] + [callee(i) for i in range(n)]
     """
-    pyjion.enable()
-    try:
+    with jit_enabled():
         caller = warmed(src, "caller", 2)
         assert caller(3) == [10, 11, 12, 10, 11, 12]
-    finally:
-        pyjion.disable()
 
 
 def test_tracing_switched_on_inside_a_direct_callee() -> None:
@@ -228,8 +218,7 @@ def test_tracing_switched_on_inside_a_direct_callee() -> None:
     finally:
         sys.settrace(None)
     expected_events = list(f.__globals__["events"])
-    pyjion.enable()
-    try:
+    with jit_enabled():
         caller = warmed(src, "caller", False)
         try:
             assert caller(True) == 2
@@ -237,8 +226,6 @@ def test_tracing_switched_on_inside_a_direct_callee() -> None:
             sys.settrace(None)
         assert caller.__globals__["events"] == expected_events
         assert ("callee", "call") in expected_events
-    finally:
-        pyjion.disable()
 
 
 def test_deep_direct_recursion_in_a_small_thread_stack() -> None:
@@ -283,16 +270,13 @@ def test_disable_inside_a_direct_callee_stops_direct_calls() -> None:
             t += callee(i, off and i == 2)
         return t
     """
-    pyjion.enable()
-    try:
+    with jit_enabled():
         caller = warmed(src, "caller", 5, False)
         callee = caller.__globals__["callee"]
         before = pyjion.info(callee).run_count
         assert caller(5, True) == 10
         # Calls 0..2 ran compiled (the third turned pyjion off); 3 and 4 did not.
         assert pyjion.info(callee).run_count == before + 3
-    finally:
-        pyjion.disable()
 
 
 CLASS_SRC = """
@@ -309,8 +293,7 @@ def make(n):
 
 
 def test_class_instantiation_sites_are_filled() -> None:
-    pyjion.enable()
-    try:
+    with jit_enabled():
         make = warmed(CLASS_SRC, "make", 3)
         info = pyjion.info(make)
         # Vec(i, -i) instantiates directly; out.append and range do not take that path.
@@ -318,13 +301,10 @@ def test_class_instantiation_sites_are_filled() -> None:
         vs = make(4)
         assert [(v.x, v.y) for v in vs] == [(0, 0), (1, -1), (2, -2), (3, -3)]
         assert all(type(v).__name__ == "Vec" for v in vs)
-    finally:
-        pyjion.disable()
 
 
 def test_class_changes_after_the_site_is_filled() -> None:
-    pyjion.enable()
-    try:
+    with jit_enabled():
         make = warmed(CLASS_SRC, "make", 3)
         Vec = make.__globals__["Vec"]
 
@@ -358,8 +338,6 @@ def test_class_changes_after_the_site_is_filled() -> None:
 
         Vec.__new__ = new
         assert make(2) == [("made", 0, 0), ("made", 1, -1)]
-    finally:
-        pyjion.disable()
 
 
 def test_init_errors_and_references() -> None:
@@ -374,8 +352,7 @@ def test_init_errors_and_references() -> None:
     def build(x):
         return Strict(x)
     """
-    pyjion.enable()
-    try:
+    with jit_enabled():
         build = warmed(src, "build", 1)
         assert pyjion.info(build).direct_call_sites == 1
         Strict = build.__globals__["Strict"]
@@ -393,8 +370,6 @@ def test_init_errors_and_references() -> None:
         else:
             raise AssertionError("no ValueError")
         assert sys.getrefcount(Strict) == before[1]
-    finally:
-        pyjion.disable()
 
 
 def test_class_changed_by_a_finalizer_during_allocation() -> None:
@@ -537,8 +512,7 @@ def test_polymorphic_call_sites() -> None:
             t += s.area()
         return t
     """
-    pyjion.enable()
-    try:
+    with jit_enabled():
         total = warmed(src, "total", [])
         shapes = total.__globals__["shapes"]
         for _ in range(3):
@@ -547,5 +521,3 @@ def test_polymorphic_call_sites() -> None:
         runs = [pyjion.info(type(s).area).run_count for s in shapes[:5]]
         assert total(shapes) == 45
         assert [pyjion.info(type(s).area).run_count for s in shapes[:5]] == [r + 3 for r in runs]
-    finally:
-        pyjion.disable()
