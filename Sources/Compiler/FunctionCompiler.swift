@@ -178,12 +178,7 @@ final class FunctionCompiler {
     }
 
     private func outOfLine(lazyPrevInstr unit: Int?, _ body: @escaping () -> Void) {
-        slowPaths.append { [unowned self] in
-            let outer = masm.lazyPrevInstr
-            masm.lazyPrevInstr = unit
-            body()
-            masm.lazyPrevInstr = outer
-        }
+        slowPaths.append { [unowned self] in masm.withLazyPrevInstr(unit, body) }
     }
 
     /// This instruction stores `prev_instr` only on its way into a call.
@@ -2143,10 +2138,7 @@ final class FunctionCompiler {
                 asm.mov(.rax, stack(depth - 1 + count - 1 - k))
                 asm.mov(.rdi, masm.local(local))
                 asm.mov(masm.local(local), .rax)
-                let outerLazy = masm.lazyPrevInstr
-                masm.lazyPrevInstr = store.instruction.index
-                masm.xdecrefArgumentRegister()
-                masm.lazyPrevInstr = outerLazy
+                masm.withLazyPrevInstr(store.instruction.index) { masm.xdecrefArgumentRegister() }
             }
             asm.jmp(done)
         }
@@ -2471,10 +2463,7 @@ final class FunctionCompiler {
     /// Code whose only call out is deallocating what it releases: `prev_instr` is set on
     /// the way to the deallocation, not on the hot path.
     private func releaseOnly(_ body: () -> Void) {
-        let outer = masm.lazyPrevInstr
-        masm.lazyPrevInstr = instruction.index
-        body()
-        masm.lazyPrevInstr = outer
+        masm.withLazyPrevInstr(instruction.index, body)
     }
 
     private func visitDeleteFast(_ index: Int) {
@@ -2616,16 +2605,15 @@ final class FunctionCompiler {
         asm.jcc(.equal, exhausted)
         if let store {
             // STORE_FAST: the local takes the item; its old value is released.
-            let outerLazy = masm.lazyPrevInstr
-            masm.lazyPrevInstr = store.instruction.index
             asm.mov(.rdi, masm.local(store.instruction.oparg))
             asm.mov(masm.local(store.instruction.oparg), .rax)
-            if isBound(store.instruction.oparg, at: store.position) {
-                masm.decrefArgumentRegister()
-            } else {
-                masm.xdecrefArgumentRegister()
+            masm.withLazyPrevInstr(store.instruction.index) {
+                if isBound(store.instruction.oparg, at: store.position) {
+                    masm.decrefArgumentRegister()
+                } else {
+                    masm.xdecrefArgumentRegister()
+                }
             }
-            masm.lazyPrevInstr = outerLazy
             skipThrough = store.position
         } else {
             asm.mov(stack(depth), .rax)

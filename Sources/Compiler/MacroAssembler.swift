@@ -40,6 +40,15 @@ final class MacroAssembler {
     /// sees the frame at this instruction. Nothing else reads prev_instr meanwhile.
     var lazyPrevInstr: Int?
 
+    /// Emits `body` with `unit` as the lazy `prev_instr` (nil: none), then restores
+    /// the one before.
+    func withLazyPrevInstr(_ unit: Int?, _ body: () -> Void) {
+        let outer = lazyPrevInstr
+        lazyPrevInstr = unit
+        body()
+        lazyPrevInstr = outer
+    }
+
     /// Stores `lazyPrevInstr`, if set, in `prev_instr` (right before a call).
     func storeLazyPrevInstr() {
         guard let unit = lazyPrevInstr else { return }
@@ -179,10 +188,7 @@ final class MacroAssembler {
         let lazyUnit = lazyPrevInstr
         emitOutOfLine { [self] in
             asm.bind(dies)
-            let outer = lazyPrevInstr
-            lazyPrevInstr = lazyUnit
-            storeLazyPrevInstr()
-            lazyPrevInstr = outer
+            withLazyPrevInstr(lazyUnit) { storeLazyPrevInstr() }
             asm.call(deallocRoutine)
             asm.jmp(alive)
         }
