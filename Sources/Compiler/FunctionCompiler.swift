@@ -53,16 +53,17 @@ final class FunctionCompiler {
     /// Stack slots that hold a CALL's first slot, by depth: true when LOAD_METHOD put it
     /// there ([method, self, ...] expected), false for PUSH_NULL and LOAD_GLOBAL's NULL.
     private var callShapeAt: [Int: Bool] = [:]
-    /// The name LOAD_GLOBAL or LOAD_ATTR last pushed into a stack slot, by depth: a
-    /// capitalized one at a CALL's callable slot gets the class-instantiation path.
-    private var callableNameAt: [Int: Obj] = [:]
-    /// Stack slots holding what LOAD_GLOBAL loaded under a capitalized name (a class, by
-    /// convention), by depth.
-    private var globalClassAt: Set<Int> = []
-    /// The name LOAD_GLOBAL last pushed into a stack slot, by depth, until LOAD_ATTR or
-    /// LOAD_METHOD replaces the slot (other writers may leave it stale: it only picks
-    /// which inline call paths a CALL gets).
-    private var globalNameAt: [Int: Obj] = [:]
+    /// The name a stack slot's value was loaded under (LOAD_GLOBAL, LOAD_ATTR or
+    /// LOAD_METHOD), by depth; an instruction that writes the slot forgets it (those
+    /// that rearrange deeper slots, SWAP, may leave it stale: it is only a hint). A
+    /// CALL's callable under a capitalized name gets the class-instantiation path, one
+    /// LOAD_GLOBAL loaded gets the builtin or the function path by its name, and
+    /// LOAD_METHOD on a capitalized global (a class) predicts the [NULL, function] shape.
+    private var loadedNameAt: [Int: LoadedName] = [:]
+    private struct LoadedName {
+        let name: Obj
+        let isGlobal: Bool
+    }
     /// The entry for direct calls from machine code (`PyjCodeEntry.directEntry`), when
     /// this code can be called that way.
     private(set) var directEntry: Label?
@@ -126,31 +127,9 @@ final class FunctionCompiler {
             if !deferred.isEmpty && !FunctionCompiler.takesDeferredOperands.contains(instruction.opcode) {
                 materializeDeferred()
             }
-            switch instruction.opcode {
-            case .pushNull: callShapeAt[depth] = false
-            case .loadGlobal:
-                if instruction.oparg & 1 != 0 { callShapeAt[depth] = false }
-                callableNameAt[depth + (instruction.oparg & 1)] = view.names[instruction.oparg >> 1]
-                globalNameAt[depth + (instruction.oparg & 1)] = view.names[instruction.oparg >> 1]
-                globalClassAt.insert(depth + (instruction.oparg & 1))
-                if !FunctionCompiler.looksLikeClass(view.names[instruction.oparg >> 1]) {
-                    globalClassAt.remove(depth + (instruction.oparg & 1))
-                }
-            case .loadAttr:
-                callableNameAt[depth - 1] = view.names[instruction.oparg]
-                globalNameAt[depth - 1] = nil
-                globalClassAt.remove(depth - 1)
-            case .loadMethod:
-                // On a class (`Strength.stronger(a, b)`), LOAD_METHOD leaves [NULL, function].
-                callShapeAt[depth - 1] = !globalClassAt.contains(depth - 1)
-                globalClassAt.remove(depth - 1)
-                globalNameAt[depth - 1] = nil
-                globalNameAt[depth] = nil
-            default:
-                // Whatever else writes the slot a capitalized global was loaded into.
-                globalClassAt = globalClassAt.filter { $0 < depth - 1 }
-            }
+            let startDepth = depth
             try visit(instruction)
+            trackLoadedNames(instruction, depth: startDepth)
             masm.lazyPrevInstr = nil
             precondition(deferred.isEmpty || [.loadFast, .loadConst].contains(instruction.opcode),
                          "\(instruction.opcode.name) left deferred operands")
@@ -167,6 +146,33 @@ final class FunctionCompiler {
             return try asm.finalize()
         } catch {
             throw CompileError.assembler(String(describing: error))
+        }
+    }
+
+    /// Call-shape predictions and `loadedNameAt` after an instruction that started at
+    /// `depth`, for the instructions after it.
+    private func trackLoadedNames(_ instruction: Instruction, depth: Int) {
+        let owner = loadedNameAt[depth - 1]
+        // Forget what the instruction writes: slots from the one below its result up.
+        // (PRECALL writes nothing: dis charges it with popping CALL's arguments.)
+        if instruction.opcode != .precall {
+            let after = position + 1 < decoded.instructions.count ? decoded.stackDepthAtStart[position + 1] : nil
+            loadedNameAt = loadedNameAt.filter { $0.key < (after ?? 0) - 1 }
+        }
+        let oparg = instruction.oparg
+        switch instruction.opcode {
+        case .pushNull: callShapeAt[depth] = false
+        case .loadGlobal:
+            if oparg & 1 != 0 { callShapeAt[depth] = false }
+            loadedNameAt[depth + (oparg & 1)] = LoadedName(name: view.names[oparg >> 1], isGlobal: true)
+        case .loadAttr:
+            loadedNameAt[depth - 1] = LoadedName(name: view.names[oparg], isGlobal: false)
+        case .loadMethod:
+            // On a class (`Strength.stronger(a, b)`), LOAD_METHOD leaves [NULL, function].
+            let onClass = owner.map { $0.isGlobal && FunctionCompiler.looksLikeClass($0.name) } ?? false
+            callShapeAt[depth - 1] = !onClass
+            loadedNameAt[depth - 1] = LoadedName(name: view.names[oparg], isGlobal: false)
+        default: break
         }
     }
 
@@ -2843,8 +2849,8 @@ final class FunctionCompiler {
             // A callable LOAD_GLOBAL loaded by name gets only the paths its name makes
             // likely (a builtin's name: the builtin path; any other: not): less code.
             let plainShape = callShapeAt[base] != true
-            let globalName = plainShape ? globalNameAt[base + 1] : nil
-            let builtinName = globalName.map(FunctionCompiler.isBuiltinName)
+            let callable = plainShape ? loadedNameAt[base + 1] : nil
+            let builtinName = callable.flatMap { $0.isGlobal ? FunctionCompiler.isBuiltinName($0.name) : nil }
             let notFunction = asm.newLabel()
             site = nextCallSiteEntry(methodShape: !plainShape)
             if builtinName != true {
@@ -2852,7 +2858,7 @@ final class FunctionCompiler {
                                haveResult: haveResult)
             }
             asm.bind(notFunction)
-            if plainShape, let name = callableNameAt[base + 1], FunctionCompiler.looksLikeClass(name) {
+            if let callable, FunctionCompiler.looksLikeClass(callable.name) {
                 let notClass = asm.newLabel()
                 emitClassCall(site: site, base: base, oparg: oparg, general: general, notClass: notClass,
                               haveResult: haveResult)
