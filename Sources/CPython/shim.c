@@ -2311,6 +2311,11 @@ PyObject *pyj_async_gen_wrap(PyObject *val) {
     return (PyObject *)o;
 }
 
+// A frame's size on the data stack, in slots (_PyFrame_NumSlotsForCodeObject).
+static inline size_t pyj_frame_slots(PyCodeObject *code) {
+    return code->co_nlocalsplus + code->co_stacksize + FRAME_SPECIALS_SIZE;
+}
+
 // ---- CALL ------------------------------------------------------------------------
 // PRECALL + CALL with `[NULL or method, callable or self, args...]` at `base`: a
 // bound method in callable position is unpacked in place (as PRECALL does), a compiled
@@ -2331,7 +2336,7 @@ static inline PyjCodeEntry *pyj_direct_entry(PyThreadState *tstate, PyFunctionOb
         tstate->cframe->use_tracing || !pyj_c_stack_ok()) {
         return NULL;
     }
-    size_t size = code->co_nlocalsplus + code->co_stacksize + FRAME_SPECIALS_SIZE;
+    size_t size = pyj_frame_slots(code);
     PyObject **top = tstate->datastack_top;
     if (top == NULL || top + size >= tstate->datastack_limit) {
         return NULL;
@@ -2413,7 +2418,7 @@ static inline _PyInterpreterFrame *pyj_push_bound_frame(PyThreadState *tstate, P
                                                          PyObject **bound, int parameters, int exact,
                                                          PyObject **args, Py_ssize_t total) {
     PyCodeObject *code = (PyCodeObject *)func->func_code;
-    size_t size = code->co_nlocalsplus + code->co_stacksize + FRAME_SPECIALS_SIZE;
+    size_t size = pyj_frame_slots(code);
     _PyInterpreterFrame *frame = (_PyInterpreterFrame *)tstate->datastack_top;
     tstate->datastack_top += size;
     Py_INCREF(func);
@@ -2522,7 +2527,7 @@ static int pyj_call_class(PyThreadState *tstate, PyObject **base, Py_ssize_t arg
         PyCodeObject *code = (PyCodeObject *)((PyFunctionObject *)init)->func_code;
         site->init.code = Py_NewRef((PyObject *)code);
         site->init.record = record;
-        site->init.frameBytes = (int64_t)((code->co_nlocalsplus + code->co_stacksize + FRAME_SPECIALS_SIZE) * sizeof(PyObject *));
+        site->init.frameBytes = (int64_t)(pyj_frame_slots(code) * sizeof(PyObject *));
         site->classVersion = tp->tp_version_tag;
         site->initFunction = init;
     }
@@ -2531,14 +2536,8 @@ static int pyj_call_class(PyThreadState *tstate, PyObject **base, Py_ssize_t arg
         *result = NULL;
         return 1;
     }
-    static PyObject *no_arguments = NULL;
-    if (no_arguments == NULL && (no_arguments = PyTuple_New(0)) == NULL) {
-        tstate->recursion_remaining++;
-        *result = NULL;
-        return 1;
-    }
     Py_INCREF(init);  // the lookup's reference is borrowed: allocation may run finalizers
-    PyObject *self = tp->tp_new(tp, no_arguments, NULL);
+    PyObject *self = pyj_new_instance(tp);
     if (self == NULL) {
         Py_DECREF(init);
         tstate->recursion_remaining++;
@@ -2599,6 +2598,23 @@ static inline void pyj_pop_direct_frame(PyThreadState *tstate, _PyInterpreterFra
 // *result set (the callee's return value, or NULL on an error), or 0 when the call
 // is not of that shape or may not be made directly now (nothing done).
 // (no_builtin: clang would turn the few-slot NULL loop into a call to memset.)
+// The call's `total` arguments at `args` move into `frame`'s first locals (the frame
+// takes the caller's references; their slots become NULL), and the other locals start
+// NULL. A few items each: plain loops (vectorized ones cost more in set-up than they
+// save). (no_builtin: clang would turn the NULL loop into a call to memset.)
+__attribute__((no_builtin("memset")))
+static inline void pyj_move_arguments(_PyInterpreterFrame *frame, PyObject **args, int total, int nlocalsplus) {
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
+    for (int i = 0; i < total; i++) {
+        frame->localsplus[i] = args[i];
+        args[i] = NULL;
+    }
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
+    for (int i = total; i < nlocalsplus; i++) {
+        frame->localsplus[i] = NULL;
+    }
+}
+
 __attribute__((no_builtin("memset")))
 static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int oparg, PyjCallSite *site,
                                  PyObject **result) {
@@ -2638,27 +2654,12 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
             return 1;
         }
         _PyInterpreterFrame *frame = (_PyInterpreterFrame *)gen->gi_iframe;
-        frame->f_func = (PyFunctionObject *)Py_NewRef(func);
-        frame->f_code = (PyCodeObject *)Py_NewRef(code);
-        frame->f_builtins = func->func_builtins;
-        frame->f_globals = func->func_globals;
-        frame->f_locals = NULL;
-        frame->frame_obj = NULL;
+        Py_INCREF(func);
+        _PyFrame_InitializeSpecials(frame, func, NULL, code->co_nlocalsplus);
         frame->prev_instr = return_generator;
-        frame->stacktop = code->co_nlocalsplus;
-        frame->is_entry = false;
         frame->owner = FRAME_OWNED_BY_GENERATOR;
         frame->previous = NULL;
-        PyObject **args = base + 2 - is_method;
-#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
-        for (int i = 0; i < total; i++) {
-            frame->localsplus[i] = args[i];  // moved
-            args[i] = NULL;
-        }
-#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
-        for (int i = total; i < code->co_nlocalsplus; i++) {
-            frame->localsplus[i] = NULL;
-        }
+        pyj_move_arguments(frame, base + 2 - is_method, total, code->co_nlocalsplus);
         for (int i = 0; i < free_vars; i++) {  // COPY_FREE_VARS
             frame->localsplus[code->co_nlocals + i] = Py_NewRef(PyTuple_GET_ITEM(func->func_closure, i));
         }
@@ -2671,7 +2672,7 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
     }
     int nlocalsplus = code->co_nlocalsplus;
     PyObject **top = tstate->datastack_top;
-    size_t size = nlocalsplus + code->co_stacksize + FRAME_SPECIALS_SIZE;
+    size_t size = pyj_frame_slots(code);
     if (top == NULL || top + size >= tstate->datastack_limit) {
         return 0;
     }
@@ -2695,17 +2696,7 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
     _PyInterpreterFrame *frame = (_PyInterpreterFrame *)top;
     Py_INCREF(func);
     _PyFrame_InitializeSpecials(frame, func, NULL, nlocalsplus);
-    PyObject **args = base + 2 - is_method;
-    // A few items each: plain loops (vectorized ones cost more in set-up than they save).
-#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
-    for (int i = 0; i < total; i++) {
-        frame->localsplus[i] = args[i];  // moved: the frame takes the caller's references
-        args[i] = NULL;
-    }
-#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
-    for (int i = total; i < nlocalsplus; i++) {
-        frame->localsplus[i] = NULL;
-    }
+    pyj_move_arguments(frame, base + 2 - is_method, total, nlocalsplus);
     record->runCount++;
     PyObject *returned = record->entry(tstate, frame);
     pyj_pop_direct_frame(tstate, frame);
