@@ -1525,6 +1525,33 @@ final class FunctionCompiler {
             asm.movsd(.xmm1, .qword(.rsi, offsets.float_value))
             if oparg >= 4 { asm.ucomisd(.xmm0, .xmm1) } else { asm.ucomisd(.xmm1, .xmm0) }
             asm.setcc(oparg == 0 || oparg == 4 ? .above : .aboveOrEqual, outcome)
+        case 2, 3:
+            // == and != of two floats; unordered (a NaN) is unequal.
+            let notFloat = asm.newLabel()
+            let unordered = asm.newLabel()
+            masm.guardType(.rdi, TypeAddress.float, notFloat)
+            masm.guardType(.rsi, TypeAddress.float, generic)
+            asm.movsd(.xmm0, .qword(.rdi, offsets.float_value))
+            asm.movsd(.xmm1, .qword(.rsi, offsets.float_value))
+            asm.ucomisd(.xmm0, .xmm1)
+            asm.jcc(.parity, unordered)
+            asm.setcc(condition, outcome)
+            asm.jmp(decided)
+            asm.bind(unordered)
+            asm.setcc(oparg == 2 ? .noParity : .parity, outcome)  // PF is 1: 0 for ==, 1 for !=
+            asm.jmp(decided)
+            // Two objects whose types both use object's rich comparison (no __eq__ or
+            // __ne__ anywhere but object): == is identity and != its negation.
+            asm.bind(notFloat)
+            masm.loadAddress(.rax, FunctionCompiler.objectRichCompare)
+            asm.mov(.rcx, .qword(.rdi, offsets.object_type))
+            asm.cmp(.rax, .qword(.rcx, offsets.type_richcompare))
+            asm.jcc(.notEqual, generic)
+            asm.mov(.rcx, .qword(.rsi, offsets.object_type))
+            asm.cmp(.rax, .qword(.rcx, offsets.type_richcompare))
+            asm.jcc(.notEqual, generic)
+            asm.cmp(.rdi, .rsi)
+            asm.setcc(condition, outcome)
         default:
             asm.jmp(generic)
         }
@@ -1662,6 +1689,7 @@ final class FunctionCompiler {
     }
 
     private static let dictVersionCounter = UInt64(UInt(bitPattern: pyj_dict_version_counter_address()))
+    private static let objectRichCompare = UInt64(UInt(bitPattern: pyj_object_richcompare()))
 
     /// With `keys` a dict's keys object and `index` an entry index (taken unsigned),
     /// leaves in `entry` the address of that `PyDictUnicodeEntry` (key, then value) if

@@ -284,6 +284,37 @@ COMPARE_CASES = _compare_cases() + [
         def f(a, b):
             return a < b
         """, "W(), W()"),
+    # == and != inline: floats (NaN unequal, -0.0 equal to 0.0), and identity for types
+    # that inherit object's rich comparison, but not for subclasses defining __eq__ or
+    # __ne__, whose methods run (also reflected, for a subclass on the right).
+    C("eq-ne-identity-and-floats", """
+        class A:
+            pass
+        class B(A):
+            pass
+        class E:
+            def __eq__(self, other):
+                return "E.eq"
+        class N(A):
+            def __ne__(self, other):
+                return "N.ne"
+        class R(A):
+            def __eq__(self, other):
+                return "R.eq"
+        def f():
+            a, b, n, r = A(), B(), N(), R()
+            nan = float("nan")
+            vals = [a, A(), b, E(), n, r, None, 1.0, nan, 0.0, -0.0, 1, 2**70, "x", object(), A, int]
+            out = []
+            for x in vals:
+                for y in vals:
+                    out.append((x == y, x != y))
+                    if x == y:
+                        out.append("eq")
+                    if x != y:
+                        out.append("ne")
+            return out
+        """, ()),
     C("cmp-raises-in-branch", """
         def f(a, b):
             if a < b:

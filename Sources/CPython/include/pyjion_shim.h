@@ -57,6 +57,9 @@ static inline PyTypeObject *pyj_float_type(void) { return &PyFloat_Type; }
 static inline PyTypeObject *pyj_list_type(void) { return &PyList_Type; }
 static inline PyTypeObject *pyj_tuple_type(void) { return &PyTuple_Type; }
 static inline PyTypeObject *pyj_type_type(void) { return &PyType_Type; }
+/// object's tp_richcompare, which types without rich comparisons of their own inherit:
+/// == and != between two such objects are identity (object_richcompare, do_richcompare).
+static inline void *pyj_object_richcompare(void) { return (void *)PyBaseObject_Type.tp_richcompare; }
 
 // The small-int cache (-5 ... 256), for boxing ints in machine code: the object for
 // v is at pyj_small_ints() + (v + 5) * pyj_long_object_size().
@@ -97,7 +100,8 @@ typedef struct {
     // objects
     int32_t object_refcnt, object_type, var_size, list_items, tuple_items,
             float_value, long_digits, type_flags, type_iternext, dict_version, cell_ref, function_annotations, function_code,
-            type_version_tag, heaptype_cached_keys, keys_nentries, object_values, object_managed_dict;
+            type_version_tag, heaptype_cached_keys, keys_nentries, object_values, object_managed_dict,
+            type_richcompare;
     // PyDictObject's keys; PyDictKeysObject's kind and index size, and its header size
     // (the index table, then the entries, follow it)
     int32_t dict_keys, dict_values, keys_kind, keys_log2_index_bytes, keys_header_size;
