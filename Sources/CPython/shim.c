@@ -120,6 +120,7 @@ const PyjOffsets pyj_offsets = {
     .function_code = offsetof(PyFunctionObject, func_code),
     .type_version_tag = offsetof(PyTypeObject, tp_version_tag),
     .type_richcompare = offsetof(PyTypeObject, tp_richcompare),
+    .type_vectorcall = offsetof(PyTypeObject, tp_vectorcall),
     .heaptype_cached_keys = offsetof(PyHeapTypeObject, ht_cached_keys),
     .keys_nentries = offsetof(PyDictKeysObject, dk_nentries),
     .dict_keys = offsetof(PyDictObject, ma_keys),

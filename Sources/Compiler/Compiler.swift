@@ -10,8 +10,12 @@ public enum Compiler {
     /// must embed the same addresses); a new one is made when nil.
     /// `withLineNumbers` records the listing (instruction texts and comments, with each
     /// instruction's source line); without it the result's listing is empty.
+    /// `globals` (borrowed, may be nil) is the dict of a frame about to run the code:
+    /// what call sites' global names are bound to there chooses their call paths (a
+    /// hint recorded in `data`, so that a listing made later chooses the same).
     public static func assemble(
-        _ view: CodeObjectView, data: RuntimeData? = nil, withLineNumbers: Bool = false
+        _ view: CodeObjectView, data: RuntimeData? = nil, globals: UnsafeMutablePointer<PyObject>? = nil,
+        withLineNumbers: Bool = false
     ) throws -> CompiledFunction {
         let decoded: DecodedCode
         do {
@@ -24,7 +28,8 @@ public enum Compiler {
         let callSites = decoded.instructions.filter { $0.opcode == .call }.count
         let data = data ?? RuntimeData(globalCacheEntries: globalSites, attributeCacheEntries: attributeSites,
                                        callSiteEntries: callSites)
-        let compiler = FunctionCompiler(view: view, decoded: decoded, data: data, withLineNumbers: withLineNumbers)
+        let compiler = FunctionCompiler(view: view, decoded: decoded, data: data, globals: globals,
+                                        withLineNumbers: withLineNumbers)
         let code = try compiler.compile()
         return CompiledFunction(code: code, data: data, directEntryOffset: compiler.directEntry.map { code.offset(of: $0) })
     }
@@ -39,6 +44,20 @@ public enum Compiler {
         }
         return false
     }
+}
+
+/// What a call site's callable (a global name) was bound to at compile time: which
+/// inline call paths the site gets. Only a hint: each path checks what it calls.
+enum CalleeKind {
+    /// A Python function: the direct call.
+    case function
+    /// A class: the class-instantiation path for a Python class, the type's own
+    /// vectorcall for a builtin one.
+    case heapType, builtinType
+    /// A builtin function, method descriptor or other C callable.
+    case builtin
+    /// Not a global name, or unbound when compiled: decided by the name's looks.
+    case unknown
 }
 
 /// What compiling a code object made.
@@ -64,6 +83,9 @@ public final class RuntimeData {
     /// One per CALL: the compiled callee it calls directly (holding its code object).
     public let callSites: UnsafeMutablePointer<PyjCallSite>
     public let callSiteEntries: Int
+    /// Per call site, what its callable was bound to when the code first compiled
+    /// (nil: not decided yet); see `CalleeKind`.
+    var calleeKinds: [CalleeKind?]
     /// Read-only tables machine code passes to helpers (fused UNPACK_SEQUENCE stores).
     private var tables: [UnsafeMutablePointer<Int32>] = []
 
@@ -77,6 +99,7 @@ public final class RuntimeData {
 
     init(globalCacheEntries: Int, attributeCacheEntries: Int, callSiteEntries: Int) {
         self.callSiteEntries = callSiteEntries
+        calleeKinds = Array(repeating: nil, count: callSiteEntries)
         callSites = .allocate(capacity: max(callSiteEntries, 1))
         let empty = PyjCallTarget(code: nil, record: nil, frameBytes: 0)
         callSites.initialize(repeating: PyjCallSite(targets: (empty, empty, empty, empty), methodShape: 0,

@@ -67,14 +67,17 @@ final class FunctionCompiler {
     /// The entry for direct calls from machine code (`PyjCodeEntry.directEntry`), when
     /// this code can be called that way.
     private(set) var directEntry: Label?
+    /// The globals of a frame about to run this code (borrowed; only during compile).
+    private let globals: Obj?
 
     /// A listing is wanted (dis_native, PYJION_DUMP): the assembler keeps instruction
     /// texts and comments, which name each instruction's source line. Compiling only to
     /// run skips all of it.
     private let withLineNumbers: Bool
 
-    init(view: CodeObjectView, decoded: DecodedCode, data: RuntimeData, withLineNumbers: Bool) {
+    init(view: CodeObjectView, decoded: DecodedCode, data: RuntimeData, globals: Obj?, withLineNumbers: Bool) {
         self.withLineNumbers = withLineNumbers
+        self.globals = globals
         self.view = view
         self.decoded = decoded
         self.data = data
@@ -2878,21 +2881,21 @@ final class FunctionCompiler {
             // likely (a builtin's name: the builtin path; any other: not): less code.
             let plainShape = callShapeAt[base] != true
             let callable = plainShape ? loadedNameAt[base + 1] : nil
-            let builtinName = callable.flatMap { $0.isGlobal ? FunctionCompiler.isBuiltinName($0.name) : nil }
+            let paths = callPaths(site: nextCallSite, callable: callable)
             let notFunction = asm.newLabel()
             site = nextCallSiteEntry(methodShape: !plainShape)
-            if builtinName != true {
+            if paths.function {
                 emitDirectCall(site: site, base: base, oparg: oparg, general: general, notFunction: notFunction,
                                haveResult: haveResult)
             }
             asm.bind(notFunction)
-            if let callable, FunctionCompiler.looksLikeClass(callable.name) {
+            if paths.pythonClass {
                 let notClass = asm.newLabel()
                 emitClassCall(site: site, base: base, oparg: oparg, general: general, notClass: notClass,
                               haveResult: haveResult)
                 asm.bind(notClass)
             }
-            if builtinName != false {
+            if paths.builtin {
                 emitBuiltinCall(base: base, oparg: oparg, general: general, notBuiltin: general, haveResult: haveResult)
             }
         }
@@ -3009,6 +3012,7 @@ final class FunctionCompiler {
     private func emitBuiltinCall(base: Int, oparg: Int, general: Label, notBuiltin: Label, haveResult: Label) {
         let haveCallable = asm.newLabel()
         let cFunction = asm.newLabel()
+        let notDescriptor = asm.newLabel()
         let dispatch = asm.newLabel()
         let notFastcall = asm.newLabel()
         let notO = asm.newLabel()
@@ -3031,7 +3035,7 @@ final class FunctionCompiler {
         masm.compareWithConstant(.rcx, FunctionCompiler.cfunctionType)
         asm.jcc(.equal, cFunction)
         masm.compareWithConstant(.rcx, FunctionCompiler.methodDescriptorType)
-        asm.jcc(.notEqual, notBuiltin)
+        asm.jcc(.notEqual, notDescriptor)
         // A method descriptor: self is the first argument, of exactly its type.
         asm.test(.edx, .edx)
         asm.jcc(.equal, general)
@@ -3043,6 +3047,18 @@ final class FunctionCompiler {
         asm.add(.rsi, imm: 8)
         asm.dec(.edx)
         asm.jmp(dispatch)
+        // A class whose metatype is `type` and that has its own vectorcall (range, int,
+        // list, ...; Python classes have none): that called, as PRECALL_BUILTIN_CLASS.
+        asm.bind(notDescriptor)
+        masm.compareWithConstant(.rcx, TypeAddress.type)
+        asm.jcc(.notEqual, notBuiltin)
+        asm.mov(.r8, .qword(.rax, offsets.type_vectorcall))
+        asm.test(.r8, .r8)
+        asm.jcc(.equal, general)
+        asm.mov(.rdi, .rax)
+        asm.xor(.ecx, .ecx)  // no keywords; edx, the count, has no offset flag
+        asm.call(.r8)
+        asm.jmp(called)
         asm.bind(cFunction)
         asm.mov(.r8, .qword(.rax, offsets.cfunction_method_def))
         asm.mov(.rdi, .qword(.rax, offsets.cfunction_self))
@@ -3145,6 +3161,50 @@ final class FunctionCompiler {
     private static let siteInitFunctionOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.initFunction)!)
 
     /// A name the builtins module has (`len`, `isinstance`), so probably a builtin.
+    /// The inline paths a call site gets. A global name bound when the code compiles
+    /// (in the frame's globals, else the builtins) gets the path of what it is bound
+    /// to; any other callable gets the paths its name makes likely: a builtin's name
+    /// the builtin path only, other global names not that one, a capitalized name the
+    /// class path too. Only the code's size depends on this: every path checks.
+    private func callPaths(site: Int, callable: LoadedName?) -> (function: Bool, pythonClass: Bool, builtin: Bool) {
+        let kind: CalleeKind
+        if let recorded = data.calleeKinds[site] {
+            kind = recorded
+        } else {
+            kind = callable.map { classifyCallee($0) } ?? .unknown
+            data.calleeKinds[site] = kind
+        }
+        switch kind {
+        case .function: return (true, false, false)
+        case .heapType: return (false, true, false)
+        case .builtinType, .builtin: return (false, false, true)
+        case .unknown:
+            let builtinName = callable.flatMap { $0.isGlobal ? FunctionCompiler.isBuiltinName($0.name) : nil }
+            let looksLikeClass = callable.map { FunctionCompiler.looksLikeClass($0.name) } ?? false
+            return (builtinName != true, looksLikeClass, builtinName != false)
+        }
+    }
+
+    /// What a global name is bound to now (a borrowed look, no code runs: str keys).
+    private func classifyCallee(_ callable: LoadedName) -> CalleeKind {
+        guard callable.isGlobal, let globals else { return .unknown }
+        var value = PyDict_GetItemWithError(globals, callable.name)
+        if value == nil, PyErr_Occurred() == nil, let builtins = FunctionCompiler.builtinsDict {
+            value = PyDict_GetItemWithError(builtins, callable.name)
+        }
+        if PyErr_Occurred() != nil { PyErr_Clear() }
+        guard let value else { return .unknown }
+        let type = UInt64(UInt(bitPattern: value.pointee.ob_type))
+        switch type {
+        case FunctionCompiler.functionType: return .function
+        case FunctionCompiler.cfunctionType, FunctionCompiler.methodDescriptorType: return .builtin
+        default:
+            guard PyType_GetFlags(value.pointee.ob_type) & UInt(1 << 31) != 0 else { return .unknown }  // a type
+            let flags = PyType_GetFlags(UnsafeMutablePointer(OpaquePointer(value)))
+            return flags & UInt(1 << 9) != 0 ? .heapType : .builtinType  // Py_TPFLAGS_HEAPTYPE
+        }
+    }
+
     static func isBuiltinName(_ name: Obj) -> Bool {
         guard let builtins = FunctionCompiler.builtinsDict else { return true }
         return PyDict_GetItemWithError(builtins, name) != nil

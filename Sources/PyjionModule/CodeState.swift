@@ -162,7 +162,8 @@ final class JIT {
     }
 
     /// Compiles a code object into the arena; records the outcome in `state`.
-    func compile(_ code: UnsafeMutableRawPointer, _ state: CodeState) {
+    /// `globals`: the globals of the frame about to run it (borrowed; a hint for call sites).
+    func compile(_ code: UnsafeMutableRawPointer, _ state: CodeState, globals: UnsafeMutablePointer<PyObject>?) {
         let started = monotonicNanoseconds()
         state.compileCount += 1
         defer {
@@ -172,7 +173,7 @@ final class JIT {
         }
         do {
             let view = try CodeObjectView(code.assumingMemoryBound(to: PyCodeObject.self))
-            let compiled = try Compiler.assemble(view, withLineNumbers: dumpListings)
+            let compiled = try Compiler.assemble(view, globals: globals, withLineNumbers: dumpListings)
             let assembled = compiled.code
             let block: CodeBlock
             do {

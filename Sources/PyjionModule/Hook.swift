@@ -70,7 +70,9 @@ private func evaluateUncompiled(
     guard JITSwitches.mayRun(state.record) else { return pyj_eval_default(tstate, frame, 0) }
     state.record.pointee.runCount += 1
     if !state.failed && (state.forced || state.hasLoop || state.runCount > jit.threshold) {
-        jit.compile(code, state)
+        let globals = UnsafeRawPointer(frame).load(fromByteOffset: Int(pyj_offsets.frame_globals),
+                                                   as: UnsafeMutablePointer<PyObject>?.self)
+        jit.compile(code, state, globals: globals)
     }
     // A traced or profiled frame runs in the evaluator, compiled or not.
     if let entry = state.entry, !isTracing(tstate) { return entry(tstate, frame) }

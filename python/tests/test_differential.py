@@ -757,6 +757,65 @@ SLICE_CASES = [
 ]
 
 CALL_CASES = [
+    # Builtin classes called through their own vectorcall (PRECALL_BUILTIN_CLASS),
+    # results, errors and tracebacks as the interpreter's.
+    C("builtin-class-calls", """
+        def f(xs, s):
+            return (range(3), list(range(1, 9, 3)), int(s), int("ff", 16), int(3.7), float("1.5"), str(5),
+                    list("ab"), tuple(xs), set(xs), frozenset(xs), dict(), dict(a=1), list(reversed(xs)),
+                    bool(0), type(3), bytes(3), complex(1, 2), list(enumerate("ab")), list(zip(xs, s)),
+                    list(map(abs, [-1, 2])), list(filter(None, [0, 1])), slice(2), object() is not None,
+                    type("T", (), {}).__name__, len(range(10**30)))
+        """, ([3, 1, 3], "12")),
+    C("builtin-class-call-errors", """
+        def f(kind):
+            out = []
+            for args in [("x",), (1.5,), (), (1, 2, 3, 4), ([],)]:
+                try:
+                    out.append(kind(*args))
+                    out.append(range(*args))
+                except Exception as e:
+                    out.append((type(e).__name__, str(e)))
+            out.append([range(a) for a in (1, 2)])
+            try:
+                return int("x")
+            except ValueError as e:
+                out.append(str(e))
+            return out, int("nope")
+        """, (int,)),
+    C("builtin-class-from-attribute", """
+        import collections
+        class Holder:
+            kind = int
+            def __init__(self):
+                self.make = list
+        def f(h):
+            return collections.OrderedDict(a=1), collections.deque([1, 2]), h.kind("7"), h.make("xy"), h.kind()
+        """, "Holder()"),
+    # Call paths chosen by what a global name was bound to when f compiled; the
+    # binding changes afterwards (f calls the same sites again), and every path checks.
+    C("call-path-from-globals-rebound", """
+        from math import sqrt, floor
+        class Point:
+            def __init__(self, x):
+                self.x = x
+        class L(list):
+            pass
+        def helper(v):
+            return v + 1
+        def g(v):
+            return (sqrt(v), floor(v), Point(v).x, L([v]), helper(v), range(int(v)))
+        def f():
+            global sqrt, floor, Point, L, helper, range
+            out = [g(4.0), g(9.0)]
+            sqrt, floor, Point, L = helper, Point, L, sqrt
+            helper = floor
+            range = lambda n: ("my range", n)
+            out.append(g(16.0))
+            del range
+            out.append(g(25.0))
+            return out
+        """, (), jit_names=("f", "g")),
     # Builtins called directly by machine code: METH_O (recursion-checked), METH_NOARGS,
     # METH_FASTCALL; method descriptors on exactly their type, and otherwise the regular call.
     C("builtin-meth-o", "import math\ndef f(x):\n    return math.sqrt(x), abs(-x), math.floor(x), len('abc')\n", (2.25,)),

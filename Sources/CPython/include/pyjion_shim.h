@@ -101,7 +101,7 @@ typedef struct {
     int32_t object_refcnt, object_type, var_size, list_items, tuple_items,
             float_value, long_digits, type_flags, type_iternext, dict_version, cell_ref, function_annotations, function_code,
             type_version_tag, heaptype_cached_keys, keys_nentries, object_values, object_managed_dict,
-            type_richcompare;
+            type_richcompare, type_vectorcall;
     // PyDictObject's keys; PyDictKeysObject's kind and index size, and its header size
     // (the index table, then the entries, follow it)
     int32_t dict_keys, dict_values, keys_kind, keys_log2_index_bytes, keys_header_size;
