@@ -1746,13 +1746,34 @@ PyObject *pyj_call_builtin_fast(PyObject *callable, PyObject *const *args, Py_ss
             return _Py_CheckFunctionResult(_PyThreadState_GET(), callable, result, NULL);
         }
     } else if (Py_IS_TYPE(callable, &PyMethodDescr_Type) && kwnames == NULL && nargs >= 1) {
+        // self of the descriptor's type or a subclass of it (descr_check), as the
+        // method_vectorcall_* functions call them; a list subclass's append, say.
         PyMethodDescrObject *descr = (PyMethodDescrObject *)callable;
         PyMethodDef *meth = descr->d_method;
-        if (meth->ml_flags == METH_FASTCALL && Py_IS_TYPE(args[0], descr->d_common.d_type)) {
-            *handled = 1;
-            PyObject *result = ((_PyCFunctionFast)(void(*)(void))meth->ml_meth)(args[0], args + 1, nargs - 1);
-            return _Py_CheckFunctionResult(_PyThreadState_GET(), callable, result, NULL);
+        if (!PyObject_TypeCheck(args[0], descr->d_common.d_type)) {
+            return NULL;
         }
+        PyObject *result;
+        if (meth->ml_flags == METH_FASTCALL) {
+            result = ((_PyCFunctionFast)(void(*)(void))meth->ml_meth)(args[0], args + 1, nargs - 1);
+        } else if ((meth->ml_flags == METH_O && nargs == 2) || (meth->ml_flags == METH_NOARGS && nargs == 1)) {
+            if (Py_EnterRecursiveCall(" while calling a Python object")) {
+                *handled = 1;
+                return NULL;
+            }
+            result = meth->ml_meth(args[0], nargs == 2 ? args[1] : NULL);
+            Py_LeaveRecursiveCall();
+        } else {
+            return NULL;
+        }
+        *handled = 1;
+        return _Py_CheckFunctionResult(_PyThreadState_GET(), callable, result, NULL);
+    } else if (kwnames == NULL && nargs == 1 && (callable == (PyObject *)&PyLong_Type ||
+                                                 callable == (PyObject *)&PyUnicode_Type)) {
+        // int(x) and str(x): what type_call, long_new_impl and unicode_new_impl come to
+        // for one positional argument (the two builtin classes without a vectorcall).
+        *handled = 1;
+        return callable == (PyObject *)&PyLong_Type ? PyNumber_Long(args[0]) : PyObject_Str(args[0]);
     }
     return NULL;
 }

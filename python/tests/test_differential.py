@@ -792,6 +792,59 @@ CALL_CASES = [
         def f(h):
             return collections.OrderedDict(a=1), collections.deque([1, 2]), h.kind("7"), h.make("xy"), h.kind()
         """, "Holder()"),
+    # int(x) and str(x) (no vectorcall of their own), and method descriptors on
+    # subclass instances (METH_O, METH_NOARGS, METH_FASTCALL), with the interpreter's
+    # conversions, errors and messages.
+    C("int-str-one-argument", """
+        class Idx:
+            def __index__(self):
+                return 7
+        class Conv:
+            def __int__(self):
+                return 5
+            def __str__(self):
+                return "conv"
+        class BadStr:
+            def __str__(self):
+                return 3
+        class MyInt(int):
+            pass
+        class MyStr(str):
+            pass
+        def f():
+            out = [int(3.9), int(-2.5), int("  12 "), int(True), int(Idx()), int(Conv()), type(int(MyInt(4))),
+                   str(1.5), str(None), str(Conv()), type(str(MyStr("a"))), str(b"x"), int(10**30), str([1])]
+            for bad in ["x", 1e400, float("nan"), None, BadStr()]:
+                try:
+                    out.append(int(bad))
+                except Exception as e:
+                    out.append((type(e).__name__, str(e)))
+                try:
+                    out.append(str(bad))
+                except Exception as e:
+                    out.append((type(e).__name__, str(e)))
+            return out, str(BadStr())
+        """, ()),
+    C("method-descriptor-on-subclass", """
+        class L(list):
+            pass
+        class D(dict):
+            pass
+        def f():
+            l, d = L([3, 1, 2]), D(a=1)
+            l.append(4)
+            l.remove(1)
+            out = [l.pop(), l.index(2), l.count(3), l.copy(), d.get("a"), d.get("b", 0), d.keys(), l]
+            l.clear()
+            out.append(l)
+            for call in (lambda: list.append(5, 1), lambda: l.append(), lambda: l.clear(1), lambda: l.remove(9),
+                         lambda: list.append(L(), 1, 2), lambda: d.get()):
+                try:
+                    out.append(call())
+                except Exception as e:
+                    out.append((type(e).__name__, str(e)))
+            return out, list.pop(L())
+        """, (), jit_nested=True),
     # Call paths chosen by what a global name was bound to when f compiled; the
     # binding changes afterwards (f calls the same sites again), and every path checks.
     C("call-path-from-globals-rebound", """
