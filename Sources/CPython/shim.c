@@ -2638,6 +2638,18 @@ static inline void pyj_move_arguments(_PyInterpreterFrame *frame, PyObject **arg
     }
 }
 
+// The last `defaulted` positional parameters, after the `total` passed, bound to the
+// last of the function's defaults (as _PyEval_MakeFrameVector's positional defaults).
+static inline void pyj_fill_defaults(_PyInterpreterFrame *frame, PyFunctionObject *func, int total, int defaulted) {
+    if (defaulted == 0) {
+        return;
+    }
+    Py_ssize_t first = PyTuple_GET_SIZE(func->func_defaults) - defaulted;
+    for (int i = 0; i < defaulted; i++) {
+        frame->localsplus[total + i] = Py_NewRef(PyTuple_GET_ITEM(func->func_defaults, first + i));
+    }
+}
+
 __attribute__((no_builtin("memset")))
 static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int oparg, PyjCallSite *site,
                                  PyObject **result) {
@@ -2649,8 +2661,10 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
     PyFunctionObject *func = (PyFunctionObject *)function;
     PyCodeObject *code = (PyCodeObject *)func->func_code;
     int total = oparg + is_method;
-    if (code->co_argcount != total || code->co_kwonlyargcount != 0 ||
-        (code->co_flags & (CO_VARARGS | CO_VARKEYWORDS))) {
+    // Positional parameters left out take their defaults (only positional ones).
+    int defaulted = code->co_argcount - total;
+    if (defaulted < 0 || code->co_kwonlyargcount != 0 || (code->co_flags & (CO_VARARGS | CO_VARKEYWORDS)) ||
+        (defaulted > 0 && (func->func_defaults == NULL || PyTuple_GET_SIZE(func->func_defaults) < defaulted))) {
         return 0;
     }
     PyjCodeEntry *record = pyj_code_entry((PyObject *)code);
@@ -2683,6 +2697,7 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
         frame->owner = FRAME_OWNED_BY_GENERATOR;
         frame->previous = NULL;
         pyj_move_arguments(frame, base + 2 - is_method, total, code->co_nlocalsplus);
+        pyj_fill_defaults(frame, func, total, defaulted);
         for (int i = 0; i < free_vars; i++) {  // COPY_FREE_VARS
             frame->localsplus[code->co_nlocals + i] = Py_NewRef(PyTuple_GET_ITEM(func->func_closure, i));
         }
@@ -2699,7 +2714,7 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
     if (top == NULL || top + size >= tstate->datastack_limit) {
         return 0;
     }
-    if (site != NULL && record->directEntry != NULL && site->methodShape == is_method) {
+    if (site != NULL && record->directEntry != NULL && site->methodShape == is_method && defaulted == 0) {
         // The site's machine code calls this callee directly from now on (in the first
         // empty way; a site that has seen more callees calls the others through here).
         for (int way = 0; way < PYJ_CALL_SITE_WAYS; way++) {
@@ -2720,6 +2735,7 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
     Py_INCREF(func);
     _PyFrame_InitializeSpecials(frame, func, NULL, nlocalsplus);
     pyj_move_arguments(frame, base + 2 - is_method, total, nlocalsplus);
+    pyj_fill_defaults(frame, func, total, defaulted);
     record->runCount++;
     PyObject *returned = record->entry(tstate, frame);
     pyj_pop_direct_frame(tstate, frame);
@@ -2738,6 +2754,13 @@ static PyObject *pyj_call_general(PyThreadState *tstate, PyObject **base, int op
 __attribute__((no_builtin("memset")))
 PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames, PyjCallSite *site) {
     PyObject *fast;
+    if (base[0] == NULL && Py_IS_TYPE(base[1], &PyMethod_Type)) {
+        // A bound method: its function called with self first (PRECALL_BOUND_METHOD).
+        PyObject *method = base[1];
+        base[0] = Py_NewRef(PyMethod_GET_FUNCTION(method));
+        base[1] = Py_NewRef(PyMethod_GET_SELF(method));
+        Py_DECREF(method);
+    }
     if (kwnames == NULL && pyj_call_exact(tstate, base, oparg, site, &fast)) {
         return fast;
     }

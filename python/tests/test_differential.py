@@ -845,6 +845,50 @@ CALL_CASES = [
                     out.append((type(e).__name__, str(e)))
             return out, list.pop(L())
         """, (), jit_nested=True),
+    # Positional defaults filled by the fast call path (plain, method and generator
+    # callees), __defaults__ changed or removed between calls; bound methods
+    # (classmethods, stored ones) called as their function with self first.
+    C("call-positional-defaults", """
+        def g(a, b=2, c=[3]):
+            return a, b, c
+        def gen(a, b=10):
+            yield a + b
+        def m(self, x=1, y=2):
+            return self.__class__.__name__, x, y
+        def cm(cls, x, y=5):
+            return cls.__name__, x, y
+        def sm(x=7):
+            return x
+        class K:
+            m = m
+            cm = classmethod(cm)
+            sm = staticmethod(sm)
+        def f():
+            k = K()
+            bound, cbound = k.m, K.cm
+            out = []
+            for i in range(3):
+                out.append((g(i), g(i, i), g(i, i, i), k.m(), k.m(i), K.cm(i), k.cm(i, i), K.sm(), k.sm(i),
+                            bound(), bound(i, i), cbound(i), list(gen(i)), list(gen(i, i))))
+            g.__defaults__ = (20, 30)
+            out.append((g(1), g(1, 2)))
+            g.__defaults__ = (40,)
+            out.append(g(1, 2))
+            try:
+                g(1)
+            except TypeError as e:
+                out.append(str(e))
+            g.__defaults__ = None
+            try:
+                g(1, 2)
+            except TypeError as e:
+                out.append(str(e))
+            try:
+                bound(1, 2, 3)
+            except TypeError as e:
+                out.append(str(e))
+            return out
+        """, (), jit_names=("f", "g", "gen", "m", "cm", "sm")),
     # Call paths chosen by what a global name was bound to when f compiled; the
     # binding changes afterwards (f calls the same sites again), and every path checks.
     C("call-path-from-globals-rebound", """
