@@ -50,8 +50,9 @@ final class FunctionCompiler {
     private var nextGlobalCacheEntry = 0
     private var nextAttributeCacheEntry = 0
     private var nextCallSite = 0
-    /// Stack slots that hold a CALL's first slot, by depth: true when LOAD_METHOD put it
-    /// there ([method, self, ...] expected), false for PUSH_NULL and LOAD_GLOBAL's NULL.
+    /// Stack slots that may be a CALL's first slot, by depth: false for PUSH_NULL's and
+    /// LOAD_GLOBAL's NULL and LOAD_METHOD's on a class ([NULL, callable, ...] expected),
+    /// true for LOAD_METHOD's method; a slot another instruction wrote has no entry.
     private var callShapeAt: [Int: Bool] = [:]
     /// The name a stack slot's value was loaded under (LOAD_GLOBAL, LOAD_ATTR or
     /// LOAD_METHOD), by depth; an instruction that writes the slot forgets it (those
@@ -161,6 +162,7 @@ final class FunctionCompiler {
         if instruction.opcode != .precall {
             let after = position + 1 < decoded.instructions.count ? decoded.stackDepthAtStart[position + 1] : nil
             loadedNameAt = loadedNameAt.filter { $0.key < (after ?? 0) - 1 }
+            callShapeAt = callShapeAt.filter { $0.key < (after ?? 0) - 1 }
         }
         let oparg = instruction.oparg
         switch instruction.opcode {
@@ -2879,7 +2881,10 @@ final class FunctionCompiler {
             // Python functions first (the commonest callee), then classes, then builtins.
             // A callable LOAD_GLOBAL loaded by name gets only the paths its name makes
             // likely (a builtin's name: the builtin path; any other: not): less code.
-            let plainShape = callShapeAt[base] != true
+            // A CALL's first slot holds NULL only where PUSH_NULL, LOAD_GLOBAL or
+            // LOAD_METHOD put it; anything else there (a comprehension's function, a
+            // decorator, a with block's __exit__) is the callable, with `self` after it.
+            let plainShape = callShapeAt[base] == false
             let callable = plainShape ? loadedNameAt[base + 1] : nil
             let paths = callPaths(site: nextCallSite, callable: callable)
             let notFunction = asm.newLabel()

@@ -889,6 +889,41 @@ CALL_CASES = [
                 out.append(str(e))
             return out
         """, (), jit_names=("f", "g", "gen", "m", "cm", "sm")),
+    # CALLs whose first slot is not a NULL: a comprehension's function with its
+    # iterator, a decorator with the function, a with block's __exit__; in a loop, so
+    # the sites' direct calls are made (and a comprehension that raises unwinds).
+    C("call-method-shaped-sites", """
+        class CM:
+            def __init__(self):
+                self.log = []
+            def __enter__(self):
+                self.log.append("in")
+                return self
+            def __exit__(self, *exc):
+                self.log.append(exc[0].__name__ if exc[0] else "out")
+                return True
+        def deco(fn):
+            return lambda *a: ("decorated", fn(*a))
+        def f(n):
+            out = []
+            cm = CM()
+            for i in range(n):
+                out.append([x * i for x in range(3)])
+                out.append({x: i for x in "ab"})
+                out.append(sum(x for x in range(i)))
+                @deco
+                def g(v):
+                    return v + i
+                out.append(g(1))
+                with cm:
+                    if i == 2:
+                        raise KeyError(i)
+                try:
+                    out.append([1 // (x - i) for x in range(3)])
+                except ZeroDivisionError as e:
+                    out.append(str(e))
+            return out, cm.log
+        """, (4,), jit_nested=True),
     # Call paths chosen by what a global name was bound to when f compiled; the
     # binding changes afterwards (f calls the same sites again), and every path checks.
     C("call-path-from-globals-rebound", """
