@@ -50,6 +50,9 @@ void pyj_update_direct_calls(void) {
 }
 Py_ssize_t pyj_extra_index = -1;
 
+// len() reads a str's length where a list's ob_size is (FunctionCompiler.visitCall).
+_Static_assert(offsetof(PyASCIIObject, length) == offsetof(PyVarObject, ob_size), "str length offset");
+
 const PyjOffsets pyj_offsets = {
     .frame_func = offsetof(_PyInterpreterFrame, f_func),
     .frame_globals = offsetof(_PyInterpreterFrame, f_globals),
@@ -132,6 +135,7 @@ const PyjOffsets pyj_offsets = {
     .listiter_seq = offsetof(PyjListIter, it_seq),
     .module_dict = offsetof(PyModuleObject, md_dict),
     .dict_used = offsetof(PyDictObject, ma_used),
+    .set_used = offsetof(PySetObject, used),
     .list_allocated = offsetof(PyListObject, allocated),
 #if PyFloat_MAXFREELIST > 0
     .interp_float_free_list = offsetof(PyInterpreterState, float_state.free_list),

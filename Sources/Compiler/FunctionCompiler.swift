@@ -1372,6 +1372,9 @@ final class FunctionCompiler {
     private static let tracemallocTracing = UInt64(UInt(bitPattern: pyj_tracemalloc_tracing()))
     private static let builtinLen: UInt64? = pyj_builtin_len().map { UInt64(UInt(bitPattern: $0)) }
     private static let dictType = UInt64(UInt(bitPattern: pyj_dict_type()))
+    private static let setType = UInt64(UInt(bitPattern: pyj_set_type()))
+    private static let frozensetType = UInt64(UInt(bitPattern: pyj_frozenset_type()))
+    private static let unicodeType = UInt64(UInt(bitPattern: pyj_unicode_type()))
     private static let listAppend: UInt64? = pyj_list_append_descriptor().map { UInt64(UInt(bitPattern: $0)) }
 
     /// UNARY_NEGATIVE with inline paths for compact ints and floats.
@@ -2807,10 +2810,13 @@ final class FunctionCompiler {
         let notLen = asm.newLabel()
         let notAppend = asm.newLabel()
         if oparg == 1 && keywordNames == 0, let len = FunctionCompiler.builtinLen {
-            // len(x) of an exact list, tuple or dict: its size, as PRECALL_NO_KW_LEN
-            // (builtins.len is held by pyjion, so its address stays its own).
+            // len(x) of an exact list, tuple, str, dict, set or frozenset: its size, as
+            // PRECALL_NO_KW_LEN (builtins.len is held by pyjion, so its address stays
+            // its own). Any other x: the builtin path calls len's C function.
             let size = asm.newLabel()
             let haveSize = asm.newLabel()
+            let notDict = asm.newLabel()
+            let setSize = asm.newLabel()
             asm.mov(.rax, stack(base + 1))
             asm.cmp(.rax, .qword(rip: masm.constantLabel(len)))
             asm.jcc(.notEqual, notLen)
@@ -2818,10 +2824,18 @@ final class FunctionCompiler {
             asm.jcc(.notEqual, notLen)
             asm.mov(.rdi, stack(base + 2))
             asm.mov(.rax, .qword(.rdi, offsets.object_type))
-            masm.jump(ifType: .rax, isOneOf: [TypeAddress.list, TypeAddress.tuple], to: size)
+            // A str's length sits where a list's or tuple's ob_size does.
+            masm.jump(ifType: .rax, isOneOf: [TypeAddress.list, TypeAddress.tuple, FunctionCompiler.unicodeType],
+                      to: size)
             masm.compareWithConstant(.rax, FunctionCompiler.dictType)
-            asm.jcc(.notEqual, general)
+            asm.jcc(.notEqual, notDict)
             asm.mov(.rcx, .qword(.rdi, offsets.dict_used))
+            asm.jmp(haveSize)
+            asm.bind(notDict)
+            masm.jump(ifType: .rax, isOneOf: [FunctionCompiler.setType, FunctionCompiler.frozensetType], to: setSize)
+            asm.jmp(notLen)
+            asm.bind(setSize)
+            asm.mov(.rcx, .qword(.rdi, offsets.set_used))
             asm.jmp(haveSize)
             asm.bind(size)
             asm.mov(.rcx, .qword(.rdi, offsets.var_size))

@@ -1645,11 +1645,29 @@ LEN_CASES = [
         class L(list):
             def __len__(self):
                 return 99
+        class Big:
+            def __init__(self, n=2**40):
+                self.n = n
+            def __len__(self):
+                return self.n
+        class Neg:
+            def __len__(self):
+                return -1
+        class Raises:
+            def __len__(self):
+                raise KeyError("len")
         def f(n):
             out = []
             for i in range(n):
                 out.append((len([0] * i), len(tuple(range(i * 40))), len({k: k for k in range(i)}),
-                            len("abc" * i), len(L([1])), len(set(range(i))), len(range(i))))
+                            len("abc" * i), len(L([1])), len(set(range(i))), len(range(i)),
+                            len(frozenset(range(i))), len("\u00e9\U0001f600" * i), len(b"ab" * i),
+                            len(Big()) if i == 3 else 0))
+            for bad in (Neg(), Raises(), Big(2**70)):
+                try:
+                    out.append(len(bad))
+                except Exception as e:
+                    out.append((type(e).__name__, str(e)))
             try:
                 len(5)
             except TypeError as e:

@@ -69,6 +69,9 @@ PyObject *pyj_builtin_len(void);
 // list.append's method descriptor (kept by the type), or NULL.
 PyObject *pyj_list_append_descriptor(void);
 static inline PyTypeObject *pyj_dict_type(void) { return &PyDict_Type; }
+static inline PyTypeObject *pyj_set_type(void) { return &PySet_Type; }
+static inline PyTypeObject *pyj_frozenset_type(void) { return &PyFrozenSet_Type; }
+static inline PyTypeObject *pyj_unicode_type(void) { return &PyUnicode_Type; }
 // &_Py_tracemalloc_config.tracing: while tracemalloc traces, objects are made by
 // PyFloat_FromDouble itself (its _Py_NewReference tells tracemalloc).
 const int *pyj_tracemalloc_tracing(void);
@@ -109,6 +112,8 @@ typedef struct {
     int32_t listiter_index, listiter_seq;
     // PyModuleObject's dict; PyDictObject's item count
     int32_t module_dict, dict_used;
+    // PySetObject's item count
+    int32_t set_used;
     // PyListObject's allocated slots
     int32_t list_allocated;
     // rangeiterobject (FOR_ITER over a range)
