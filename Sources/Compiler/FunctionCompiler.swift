@@ -2875,7 +2875,7 @@ final class FunctionCompiler {
             asm.mov(.rcx, .qword(.rdi, offsets.var_size))
             asm.cmp(.rcx, .qword(.rdi, offsets.list_allocated))
             asm.jcc(.less, appendHere)
-            asm.jmp(general)  // a resize: the regular call
+            asm.jmp(notAppend)  // a resize: the builtin path calls list.append's C function
             asm.bind(appendHere)
             asm.mov(.rdx, .qword(.rdi, offsets.list_items))
             asm.mov(.rax, stack(base + 2))
@@ -3019,12 +3019,14 @@ final class FunctionCompiler {
     private static let cfunctionType = UInt64(UInt(bitPattern: pyj_cfunction_type()))
     private static let methodDescriptorType = UInt64(UInt(bitPattern: pyj_method_descriptor_type()))
     private static let methFastcall: Int32 = 0x0080
+    private static let methKeywords: Int32 = 0x0002
     private static let methO: Int32 = 0x0008
     private static let methNoargs: Int32 = 0x0004
 
     /// CALL of a builtin function (`sqrt(x)`, `isinstance(a, b)`) or of a method
     /// descriptor on an object of exactly its type (`s.join(x)`) that takes METH_O,
-    /// METH_NOARGS or METH_FASTCALL without keywords: its C function called directly, as
+    /// METH_NOARGS or METH_FASTCALL (with or without METH_KEYWORDS; no keywords passed):
+    /// its C function called directly, as
     /// the specialized PRECALL_BUILTIN_* and PRECALL_NO_KW_METHOD_DESCRIPTOR_* do (the
     /// recursion check for METH_O and METH_NOARGS). Other callables go to `notBuiltin`,
     /// other flags or counts to `general`, with nothing done.
@@ -3089,6 +3091,14 @@ final class FunctionCompiler {
         asm.call(.qword(.r8, offsets.method_def_function))
         asm.jmp(called)
         asm.bind(notFastcall)
+        // METH_FASTCALL | METH_KEYWORDS (sum, sorted, print, ...): no keyword names.
+        let notFastcallKeywords = asm.newLabel()
+        asm.cmp(.ecx, imm: FunctionCompiler.methFastcall | FunctionCompiler.methKeywords)
+        asm.jcc(.notEqual, notFastcallKeywords)
+        asm.xor(.ecx, .ecx)
+        asm.call(.qword(.r8, offsets.method_def_function))
+        asm.jmp(called)
+        asm.bind(notFastcallKeywords)
         asm.cmp(.ecx, imm: FunctionCompiler.methO)
         asm.jcc(.notEqual, notO)
         asm.cmp(.edx, imm: 1)

@@ -924,6 +924,25 @@ CALL_CASES = [
                     out.append(str(e))
             return out, cm.log
         """, (4,), jit_nested=True),
+    # METH_FASTCALL | METH_KEYWORDS builtins called without keywords (sum, sorted,
+    # round, ...): their C function with no keyword names; errors as the interpreter's.
+    C("fastcall-keywords-builtins", """
+        def f(xs):
+            out = []
+            for i in range(3):
+                out.append((sum(xs), sum(x * i for x in xs), sum(xs, 10), sorted(xs), round(2.5 + i),
+                            round(1.23456, i), int.from_bytes(b"\x01\x02", "big"), "-".join(sorted("cab"))))
+            for bad in ([["a"]], [[1], "x"], [None]):
+                try:
+                    out.append(sum(*bad))
+                except TypeError as e:
+                    out.append(str(e))
+            try:
+                sorted([1, "a"])
+            except TypeError as e:
+                out.append(str(e))
+            return out
+        """, ([3, 1, 2],)),
     # Call paths chosen by what a global name was bound to when f compiled; the
     # binding changes afterwards (f calls the same sites again), and every path checks.
     C("call-path-from-globals-rebound", """
