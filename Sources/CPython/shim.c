@@ -136,6 +136,8 @@ const PyjOffsets pyj_offsets = {
     .module_dict = offsetof(PyModuleObject, md_dict),
     .dict_used = offsetof(PyDictObject, ma_used),
     .set_used = offsetof(PySetObject, used),
+    .bound_method_function = offsetof(PyMethodObject, im_func),
+    .bound_method_self = offsetof(PyMethodObject, im_self),
     .list_allocated = offsetof(PyListObject, allocated),
 #if PyFloat_MAXFREELIST > 0
     .interp_float_free_list = offsetof(PyInterpreterState, float_state.free_list),

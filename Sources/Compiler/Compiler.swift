@@ -25,7 +25,7 @@ public enum Compiler {
         }
         let globalSites = decoded.instructions.filter { $0.opcode == .loadGlobal }.count
         let attributeSites = decoded.instructions.filter { [.loadAttr, .storeAttr, .loadMethod].contains($0.opcode) }.count
-        let callSites = decoded.instructions.filter { $0.opcode == .call }.count
+        let callSites = RuntimeData.CallSiteRole.allCases.count * decoded.instructions.filter { $0.opcode == .call }.count
         let data = data ?? RuntimeData(globalCacheEntries: globalSites, attributeCacheEntries: attributeSites,
                                        callSiteEntries: callSites)
         let compiler = FunctionCompiler(view: view, decoded: decoded, data: data, globals: globals,
@@ -83,9 +83,29 @@ public final class RuntimeData {
     /// One per CALL: the compiled callee it calls directly (holding its code object).
     public let callSites: UnsafeMutablePointer<PyjCallSite>
     public let callSiteEntries: Int
-    /// Per call site, what its callable was bound to when the code first compiled
-    /// (nil: not decided yet); see `CalleeKind`.
+    /// Per CALL, what its callable was bound to when the code first compiled (nil: not
+    /// decided yet); see `CalleeKind`.
     var calleeKinds: [CalleeKind?]
+
+    /// Each CALL has an entry per role: the call as the stack holds it, and the call of
+    /// a bound method's function with self first (see emitBoundMethodCall).
+    public enum CallSiteRole: Int, CaseIterable {
+        case main, boundMethod
+    }
+
+    static func callSiteIndex(call: Int, role: CallSiteRole) -> Int {
+        call * CallSiteRole.allCases.count + role.rawValue
+    }
+
+    /// The CALL instructions of the code.
+    public var callCount: Int { callSiteEntries / CallSiteRole.allCases.count }
+
+    /// The CALLs that have called a compiled function directly (from any of their entries).
+    public var directCallCount: Int {
+        (0..<callCount).filter { call in
+            CallSiteRole.allCases.contains { !callSites[RuntimeData.callSiteIndex(call: call, role: $0)].callees.isEmpty }
+        }.count
+    }
     /// Read-only tables machine code passes to helpers (fused UNPACK_SEQUENCE stores).
     private var tables: [UnsafeMutablePointer<Int32>] = []
 
@@ -99,7 +119,7 @@ public final class RuntimeData {
 
     init(globalCacheEntries: Int, attributeCacheEntries: Int, callSiteEntries: Int) {
         self.callSiteEntries = callSiteEntries
-        calleeKinds = Array(repeating: nil, count: callSiteEntries)
+        calleeKinds = Array(repeating: nil, count: callSiteEntries / CallSiteRole.allCases.count)
         callSites = .allocate(capacity: max(callSiteEntries, 1))
         let empty = PyjCallTarget(code: nil, record: nil, frameBytes: 0)
         callSites.initialize(repeating: PyjCallSite(targets: (empty, empty, empty, empty), methodShape: 0,

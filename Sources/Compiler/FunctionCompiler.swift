@@ -49,7 +49,8 @@ final class FunctionCompiler {
     private let data: RuntimeData
     private var nextGlobalCacheEntry = 0
     private var nextAttributeCacheEntry = 0
-    private var nextCallSite = 0
+    /// The ordinal of the CALL being compiled among the code's CALLs (from 0).
+    private var callIndex = -1
     /// Stack slots that may be a CALL's first slot, by depth: false for PUSH_NULL's and
     /// LOAD_GLOBAL's NULL and LOAD_METHOD's on a class ([NULL, callable, ...] expected),
     /// true for LOAD_METHOD's method; a slot another instruction wrote has no entry.
@@ -2798,6 +2799,7 @@ final class FunctionCompiler {
     }
 
     private func visitCall(_ oparg: Int) {
+        callIndex += 1
         let keywordNames = pendingKeywordNames.map { Int64(Int(bitPattern: $0)) } ?? 0
         pendingKeywordNames = nil
         // dis.stack_effect charges PRECALL with popping the arguments; at run time they
@@ -2900,12 +2902,23 @@ final class FunctionCompiler {
             // decorator, a with block's __exit__) is the callable, with `self` after it.
             let plainShape = callShapeAt[base] == false
             let callable = plainShape ? loadedNameAt[base + 1] : nil
-            let paths = callPaths(site: nextCallSite, callable: callable)
+            let paths = callPaths(site: callIndex, callable: callable)
             let notFunction = asm.newLabel()
-            site = nextCallSiteEntry(methodShape: !plainShape)
+            site = callSiteEntry(callIndex, RuntimeData.CallSiteRole.main, methodShape: !plainShape)
             if paths.function {
-                emitDirectCall(site: site, base: base, oparg: oparg, general: general, notFunction: notFunction,
-                               haveResult: haveResult)
+                // A callable loaded as an attribute (a classmethod, a bound method kept
+                // in an attribute) may be a bound method: out of line, its function is
+                // called directly with self first, from a site entry of that shape.
+                let boundMethod = plainShape && callable?.isGlobal != true
+                let notPlainFunction = boundMethod ? asm.newLabel() : notFunction
+                emitDirectCall(site: site, methodShape: !plainShape, base: base, oparg: oparg, general: general,
+                               notFunction: notPlainFunction, haveResult: haveResult)
+                if boundMethod {
+                    emitBoundMethodCall(site: callSiteEntry(callIndex, .boundMethod, methodShape: true),
+                                        base: base, oparg: oparg,
+                                        at: notPlainFunction, notBoundMethod: notFunction, called: called,
+                                        haveResult: haveResult)
+                }
             }
             asm.bind(notFunction)
             if paths.pythonClass {
@@ -2943,11 +2956,12 @@ final class FunctionCompiler {
     private static let directEntryOffset = Int32(MemoryLayout<PyjCodeEntry>.offset(of: \PyjCodeEntry.directEntry)!)
     private static let runCountOffset = Int32(MemoryLayout<PyjCodeEntry>.offset(of: \PyjCodeEntry.runCount)!)
 
-    private func nextCallSiteEntry(methodShape: Bool) -> UInt64 {
-        precondition(nextCallSite < data.callSiteEntries)
-        defer { nextCallSite += 1 }
-        data.callSites[nextCallSite].methodShape = methodShape ? 1 : 0
-        return UInt64(UInt(bitPattern: data.callSites + nextCallSite))
+    /// The address of CALL number `call`'s cache entry for `role`, set to `methodShape`.
+    private func callSiteEntry(_ call: Int, _ role: RuntimeData.CallSiteRole, methodShape: Bool) -> UInt64 {
+        let index = RuntimeData.callSiteIndex(call: call, role: role)
+        precondition(index < data.callSiteEntries)
+        data.callSites[index].methodShape = methodShape ? 1 : 0
+        return UInt64(UInt(bitPattern: data.callSites + index))
     }
 
     /// CALL of the compiled function the site's cache names, with exactly its positional
@@ -2955,9 +2969,8 @@ final class FunctionCompiler {
     /// direct entry (which pops the frame). Every slot of the call moves into the frame:
     /// the callable becomes f_func, the arguments its first locals. Anything else goes
     /// to `general` with nothing done.
-    private func emitDirectCall(site: UInt64, base: Int, oparg: Int, general: Label, notFunction: Label,
-                                haveResult: Label) {
-        let methodShape = data.callSites[nextCallSite - 1].methodShape != 0
+    private func emitDirectCall(site: UInt64, methodShape: Bool, base: Int, oparg: Int, general: Label,
+                                notFunction: Label, haveResult: Label) {
         let argumentCount = methodShape ? oparg + 1 : oparg
         let firstArgument = methodShape ? base + 1 : base + 2
         asm.comment("direct call of the site's compiled function")
@@ -2991,6 +3004,41 @@ final class FunctionCompiler {
         masm.scanWays(1..<Int(PYJ_CALL_SITE_WAYS), for: .rcx, in: .rdx, stride: Int32(MemoryLayout<PyjCallTarget>.stride),
                       keyOffset: FunctionCompiler.targetCodeOffset, found: target, otherwise: general)
     }
+
+    /// Out of line at `entry`, for a plain-shaped CALL ([NULL, callable, args...]): a
+    /// bound method becomes [function, self, args...] (PRECALL_BOUND_METHOD), then the
+    /// method-shaped direct call from `site`, else pyj_call with that site. Any other
+    /// callable goes to `notBoundMethod` with nothing done.
+    private func emitBoundMethodCall(site: UInt64, base: Int, oparg: Int, at entry: Label, notBoundMethod: Label,
+                                     called: Label, haveResult: Label) {
+        outOfLine { [self] in
+            let general = asm.newLabel()
+            asm.bind(entry)
+            asm.cmp(stack(base), imm: 0)
+            asm.jcc(.notEqual, notBoundMethod)
+            asm.mov(.rax, stack(base + 1))
+            asm.mov(.rcx, .qword(.rax, offsets.object_type))
+            masm.compareWithConstant(.rcx, FunctionCompiler.boundMethodType)
+            asm.jcc(.notEqual, notBoundMethod)
+            asm.mov(.rcx, .qword(.rax, offsets.bound_method_function))
+            masm.incref(.rcx)
+            asm.mov(stack(base), .rcx)
+            asm.mov(.rcx, .qword(.rax, offsets.bound_method_self))
+            masm.incref(.rcx)
+            asm.mov(stack(base + 1), .rcx)
+            masm.decref(.rax)  // the method (its function and self are held by the stack now)
+            emitDirectCall(site: site, methodShape: true, base: base, oparg: oparg, general: general,
+                           notFunction: general, haveResult: haveResult)
+            asm.bind(general)
+            masm.callHelper(.call, [
+                .threadState, .stackAddress(base), .immediate(Int64(oparg)), .immediate(0),
+                .immediate(Int64(bitPattern: site)),
+            ])
+            asm.jmp(called)
+        }
+    }
+
+    private static let boundMethodType = UInt64(UInt(bitPattern: pyj_bound_method_type()))
 
     /// rax = the CALL's callable, of exactly `type`: the first slot for the method
     /// shape ([function, self, ...]), the second for the plain one ([NULL, callable,

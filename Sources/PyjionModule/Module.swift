@@ -117,7 +117,6 @@ private let markJit: Method = { _, object in
 private let info: Method = { _, object in
     guard let code = requireCode(object) else { return nil }
     let state = JIT.shared.state(of: code)
-    let callSites = state?.data.map { data in (0..<data.callSiteEntries).map { data.callSites[$0] } } ?? []
     return pyDict([
         ("compiled", pyBool(state?.entry != nil)),
         ("failed", pyBool(state?.failed ?? false)),
@@ -127,8 +126,8 @@ private let info: Method = { _, object in
         ("code_size", pyInt(state?.block?.size ?? 0)),
         ("compile_time_ns", pyInt(state?.compileTimeNs ?? 0)),
         ("exits", pyCountDict((state?.exits ?? [:]).map { ($0.key.name, $0.value) }.sorted { $0.0 < $1.0 })),
-        ("call_sites", pyInt(callSites.count)),
-        ("direct_call_sites", pyInt(callSites.filter { !$0.callees.isEmpty }.count)),
+        ("call_sites", pyInt(state?.data?.callCount ?? 0)),
+        ("direct_call_sites", pyInt(state?.data?.directCallCount ?? 0)),
     ])
 }
 

@@ -72,6 +72,36 @@ def test_direct_call_sites_are_filled_for_exact_calls() -> None:
         assert "direct call sites: 2/5" in str(info)
 
 
+def test_bound_methods_are_called_directly() -> None:
+    src = """
+    class Strength:
+        def __init__(self, v):
+            self.v = v
+        @classmethod
+        def stronger(cls, a, b):
+            return a.v > b.v
+        def keep(self):
+            self.check = self.stronger
+    def caller(n):
+        a, b = Strength(2), Strength(1)
+        a.keep()
+        bound = b.stronger
+        t = 0
+        for i in range(n):
+            t += Strength.stronger(a, b) + a.check(b, a) + bound(a, b)
+        return t
+    """
+    with jit_enabled():
+        caller = warmed(src, "caller", 10)
+        assert caller(10) == 20
+        info = pyjion.info(caller)
+        # The three calls of bound methods (a classmethod through the class, one kept
+        # in an attribute, one in a local) call the function's machine code directly,
+        # as do a.keep() and Strength(...) twice (its __init__); range(n) does not.
+        assert info.call_sites == 7
+        assert info.direct_call_sites == 6
+
+
 def test_direct_callee_frames_chain_to_their_caller() -> None:
     src = """
     import sys

@@ -70,6 +70,7 @@ PyObject *pyj_builtin_len(void);
 PyObject *pyj_list_append_descriptor(void);
 static inline PyTypeObject *pyj_dict_type(void) { return &PyDict_Type; }
 static inline PyTypeObject *pyj_set_type(void) { return &PySet_Type; }
+static inline PyTypeObject *pyj_bound_method_type(void) { return &PyMethod_Type; }
 static inline PyTypeObject *pyj_frozenset_type(void) { return &PyFrozenSet_Type; }
 static inline PyTypeObject *pyj_unicode_type(void) { return &PyUnicode_Type; }
 // &_Py_tracemalloc_config.tracing: while tracemalloc traces, objects are made by
@@ -112,8 +113,8 @@ typedef struct {
     int32_t listiter_index, listiter_seq;
     // PyModuleObject's dict; PyDictObject's item count
     int32_t module_dict, dict_used;
-    // PySetObject's item count
-    int32_t set_used;
+    // PySetObject's item count; PyMethodObject's function and self
+    int32_t set_used, bound_method_function, bound_method_self;
     // PyListObject's allocated slots
     int32_t list_allocated;
     // rangeiterobject (FOR_ITER over a range)
