@@ -138,6 +138,7 @@ const PyjOffsets pyj_offsets = {
     .set_used = offsetof(PySetObject, used),
     .bound_method_function = offsetof(PyMethodObject, im_func),
     .bound_method_self = offsetof(PyMethodObject, im_self),
+    .function_defaults = offsetof(PyFunctionObject, func_defaults),
     .list_allocated = offsetof(PyListObject, allocated),
 #if PyFloat_MAXFREELIST > 0
     .interp_float_free_list = offsetof(PyInterpreterState, float_state.free_list),
@@ -2720,7 +2721,7 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
     if (top == NULL || top + size >= tstate->datastack_limit) {
         return 0;
     }
-    if (site != NULL && record->directEntry != NULL && site->methodShape == is_method && defaulted == 0) {
+    if (site != NULL && record->directEntry != NULL && site->methodShape == is_method) {
         // The site's machine code calls this callee directly from now on (in the first
         // empty way; a site that has seen more callees calls the others through here).
         for (int way = 0; way < PYJ_CALL_SITE_WAYS; way++) {
@@ -2731,6 +2732,7 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
             if (target->code == NULL) {
                 target->record = record;
                 target->frameBytes = (int64_t)(size * sizeof(PyObject *));
+                target->defaulted = defaulted;
                 target->code = Py_NewRef((PyObject *)code);
                 break;
             }

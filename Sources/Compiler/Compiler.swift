@@ -121,7 +121,7 @@ public final class RuntimeData {
         self.callSiteEntries = callSiteEntries
         calleeKinds = Array(repeating: nil, count: callSiteEntries / CallSiteRole.allCases.count)
         callSites = .allocate(capacity: max(callSiteEntries, 1))
-        let empty = PyjCallTarget(code: nil, record: nil, frameBytes: 0)
+        let empty = PyjCallTarget(code: nil, record: nil, frameBytes: 0, defaulted: 0)
         callSites.initialize(repeating: PyjCallSite(targets: (empty, empty, empty, empty), methodShape: 0,
                                                     classVersion: .max, initFunction: nil, init: empty),
                              count: max(callSiteEntries, 1))

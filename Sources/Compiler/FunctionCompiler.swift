@@ -2987,12 +2987,23 @@ final class FunctionCompiler {
         asm.mov(.r8, .qword(.r10, FunctionCompiler.directEntryOffset))
         asm.test(.r8, .r8)
         asm.jcc(.equal, general)
+        // Parameters left to their defaults: the function must have enough of them.
+        let checkDefaults = asm.newLabel()
+        let defaultsChecked = asm.newLabel()
+        let fillDefaults = asm.newLabel()
+        let defaultsFilled = asm.newLabel()
+        asm.cmp(.qword(.rdx, FunctionCompiler.targetDefaultedOffset), imm: 0)
+        asm.jcc(.notEqual, checkDefaults)
+        asm.bind(defaultsChecked)
         emitDirectFramePush(frameBytes: .qword(.rdx, FunctionCompiler.targetFrameBytesOffset), fail: general)
         // f_func took the callable's reference.
         for index in 0..<argumentCount {
             asm.mov(.r9, stack(firstArgument + index))
             asm.mov(.qword(.rsi, offsets.frame_localsplus + Int32(8 * index)), .r9)
         }
+        asm.cmp(.qword(.rdx, FunctionCompiler.targetDefaultedOffset), imm: 0)
+        asm.jcc(.notEqual, fillDefaults)
+        asm.bind(defaultsFilled)
         asm.inc(.qword(.r10, FunctionCompiler.runCountOffset))
         asm.mov(.rdi, FrameLayout.threadState)
         asm.call(.r8)
@@ -3003,6 +3014,36 @@ final class FunctionCompiler {
         asm.bind(otherWays)
         masm.scanWays(1..<Int(PYJ_CALL_SITE_WAYS), for: .rcx, in: .rdx, stride: Int32(MemoryLayout<PyjCallTarget>.stride),
                       keyOffset: FunctionCompiler.targetCodeOffset, found: target, otherwise: general)
+        outOfLine { [self] in
+            // rax = the function, rdx = the target: __defaults__ has at least `defaulted`.
+            asm.bind(checkDefaults)
+            asm.mov(.r9, .qword(.rax, offsets.function_defaults))
+            asm.test(.r9, .r9)
+            asm.jcc(.equal, general)
+            asm.mov(.rcx, .qword(.rdx, FunctionCompiler.targetDefaultedOffset))
+            asm.cmp(.rcx, .qword(.r9, offsets.var_size))
+            asm.jcc(.greater, general)
+            asm.jmp(defaultsChecked)
+            // rsi = the frame: locals argumentCount... take the last `defaulted` defaults
+            // (new references), as pyj_fill_defaults. Clobbers r9, r11, rcx, rdi.
+            let copy = asm.newLabel()
+            asm.bind(fillDefaults)
+            asm.mov(.r9, .qword(.rax, offsets.function_defaults))
+            asm.mov(.rcx, .qword(.rdx, FunctionCompiler.targetDefaultedOffset))
+            asm.mov(.r11, .qword(.r9, offsets.var_size))
+            asm.sub(.r11, .rcx)
+            asm.lea(.r9, .qword(.r9, index: .r11, scale: .x8, offsets.tuple_items))
+            asm.lea(.rdi, .qword(.rsi, offsets.frame_localsplus + Int32(8 * argumentCount)))
+            asm.bind(copy)
+            asm.mov(.r11, .qword(.r9))
+            masm.incref(.r11)
+            asm.mov(.qword(.rdi), .r11)
+            asm.add(.r9, imm: 8)
+            asm.add(.rdi, imm: 8)
+            asm.dec(.rcx)
+            asm.jcc(.notEqual, copy)
+            asm.jmp(defaultsFilled)
+        }
     }
 
     /// Out of line at `entry`, for a plain-shaped CALL ([NULL, callable, args...]): a
@@ -3061,6 +3102,7 @@ final class FunctionCompiler {
     private static let targetCodeOffset = Int32(MemoryLayout<PyjCallTarget>.offset(of: \PyjCallTarget.code)!)
     private static let targetRecordOffset = Int32(MemoryLayout<PyjCallTarget>.offset(of: \PyjCallTarget.record)!)
     private static let targetFrameBytesOffset = Int32(MemoryLayout<PyjCallTarget>.offset(of: \PyjCallTarget.frameBytes)!)
+    private static let targetDefaultedOffset = Int32(MemoryLayout<PyjCallTarget>.offset(of: \PyjCallTarget.defaulted)!)
 
     // MARK: Builtin functions and method descriptors
 
@@ -3237,7 +3279,6 @@ final class FunctionCompiler {
     private static let siteClassVersionOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.classVersion)!)
     private static let siteInitFunctionOffset = Int32(MemoryLayout<PyjCallSite>.offset(of: \PyjCallSite.initFunction)!)
 
-    /// A name the builtins module has (`len`, `isinstance`), so probably a builtin.
     /// The inline paths a call site gets. A global name bound when the code compiles
     /// (in the frame's globals, else the builtins) gets the path of what it is bound
     /// to; any other callable gets the paths its name makes likely: a builtin's name
@@ -3282,6 +3323,7 @@ final class FunctionCompiler {
         }
     }
 
+    /// A name the builtins module has (`len`, `isinstance`), so probably a builtin.
     static func isBuiltinName(_ name: Obj) -> Bool {
         guard let builtins = FunctionCompiler.builtinsDict else { return true }
         return PyDict_GetItemWithError(builtins, name) != nil

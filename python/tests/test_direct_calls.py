@@ -65,11 +65,47 @@ def test_direct_call_sites_are_filled_for_exact_calls() -> None:
         assert caller(10) == sum(i + 1 + 2 * i + i - 1 for i in range(10))
         info = pyjion.info(caller)
         assert info.compiled
-        # callee(i, 1) and k.m(i) are exact; kw(i) takes a default (pyj_call binds it);
-        # K() and range(n) call types.
+        # callee(i, 1), k.m(i) and kw(i) (its b from __defaults__) are direct; K() and
+        # range(n) call types.
         assert info.call_sites == 5
-        assert info.direct_call_sites == 2
-        assert "direct call sites: 2/5" in str(info)
+        assert info.direct_call_sites == 3
+        assert "direct call sites: 3/5" in str(info)
+
+
+def test_direct_calls_take_the_current_defaults() -> None:
+    src = """
+    def g(a, b=1, c=2):
+        return a, b, c
+    def site(x):
+        return g(x)
+    def caller():
+        out = [site(0), site(1)]
+        g.__defaults__ = (10, 20, 30)
+        out.append(site(2))
+        g.__defaults__ = ([3],)
+        try:
+            site(3)
+        except TypeError as e:
+            out.append(str(e))
+        g.__defaults__ = None
+        try:
+            site(4)
+        except TypeError as e:
+            out.append(str(e))
+        g.__defaults__ = (5, 6)
+        out.append(site(5))
+        return out
+    """
+    expected = fresh(src, "caller")()  # interpreted
+    with jit_enabled():
+        pyjion.config(threshold=0)
+        caller = fresh(src, "caller")
+        for _ in range(3):
+            site = caller.__globals__["site"]
+            caller.__globals__["g"].__defaults__ = (1, 2)
+            assert caller() == expected
+        assert expected[-1] == (5, 5, 6) and expected[2] == (2, 20, 30)
+        assert pyjion.info(site).direct_call_sites == 1
 
 
 def test_bound_methods_are_called_directly() -> None:

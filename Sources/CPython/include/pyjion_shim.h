@@ -115,6 +115,8 @@ typedef struct {
     int32_t module_dict, dict_used;
     // PySetObject's item count; PyMethodObject's function and self
     int32_t set_used, bound_method_function, bound_method_self;
+    // PyFunctionObject's positional defaults (a tuple, or NULL)
+    int32_t function_defaults;
     // PyListObject's allocated slots
     int32_t list_allocated;
     // rangeiterobject (FOR_ITER over a range)
@@ -226,11 +228,14 @@ PyObject *pyj_prep_reraise_star(PyObject *orig, PyObject *excs);
 
 // A compiled function a call site calls directly: its code object (a strong
 // reference), or NULL for an empty way; its record (lives as long as the code object);
-// its frame's size on the data stack, in bytes.
+// its frame's size on the data stack, in bytes; how many of its last positional
+// parameters the site leaves to their defaults (the function's __defaults__, checked
+// at each call: a function of this code may have other defaults, or none).
 typedef struct {
     PyObject *code;
     struct PyjCodeEntryTag *record;
     int64_t frameBytes;
+    int64_t defaulted;
 } PyjCallTarget;
 
 // The compiled functions one site calls with exactly their positional parameters
