@@ -2657,9 +2657,28 @@ static inline void pyj_fill_defaults(_PyInterpreterFrame *frame, PyFunctionObjec
     }
 }
 
+// Whether keyword arguments named `kwnames`, after `positional` positional ones, are
+// exactly the parameters that follow those, in order (`f(a, b=1)` for `def f(a, b)`):
+// then the call binds as if all were positional. Not for positional-only parameters,
+// which keywords cannot name.
+static inline int pyj_keywords_in_order(PyCodeObject *code, int positional, PyObject *kwnames) {
+    Py_ssize_t count = PyTuple_GET_SIZE(kwnames);
+    if (positional < code->co_posonlyargcount || positional + count > code->co_argcount) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+        PyObject *parameter = PyTuple_GET_ITEM(code->co_localsplusnames, positional + i);
+        if (name != parameter && !(PyUnicode_CheckExact(name) && _PyUnicode_EQ(name, parameter))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 __attribute__((no_builtin("memset")))
-static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int oparg, PyjCallSite *site,
-                                 PyObject **result) {
+static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames,
+                                 PyjCallSite *site, PyObject **result) {
     int is_method = base[0] != NULL;
     PyObject *function = base[1 - is_method];
     if (!Py_IS_TYPE(function, &PyFunction_Type)) {
@@ -2668,6 +2687,9 @@ static inline int pyj_call_exact(PyThreadState *tstate, PyObject **base, int opa
     PyFunctionObject *func = (PyFunctionObject *)function;
     PyCodeObject *code = (PyCodeObject *)func->func_code;
     int total = oparg + is_method;
+    if (kwnames != NULL && !pyj_keywords_in_order(code, total - (int)PyTuple_GET_SIZE(kwnames), kwnames)) {
+        return 0;
+    }
     // Positional parameters left out take their defaults (only positional ones).
     int defaulted = code->co_argcount - total;
     if (defaulted < 0 || code->co_kwonlyargcount != 0 || (code->co_flags & (CO_VARARGS | CO_VARKEYWORDS)) ||
@@ -2769,7 +2791,7 @@ PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *
         base[1] = Py_NewRef(PyMethod_GET_SELF(method));
         Py_DECREF(method);
     }
-    if (kwnames == NULL && pyj_call_exact(tstate, base, oparg, site, &fast)) {
+    if (pyj_call_exact(tstate, base, oparg, kwnames, site, &fast)) {
         return fast;
     }
     return pyj_call_general(tstate, base, oparg, kwnames, site);

@@ -2893,7 +2893,10 @@ final class FunctionCompiler {
         asm.bind(notAppend)
         var site: UInt64 = 0
         let haveResult = asm.newLabel()
-        if keywordNames == 0 && oparg <= FunctionCompiler.directCallMaxArguments {
+        // With keyword names, only the direct call: the site is filled for a callee whose
+        // parameters the keywords name in order after the positional arguments (so the
+        // arguments bind as positional ones; see pyj_keywords_in_order).
+        if oparg <= FunctionCompiler.directCallMaxArguments {
             // Python functions first (the commonest callee), then classes, then builtins.
             // A callable LOAD_GLOBAL loaded by name gets only the paths its name makes
             // likely (a builtin's name: the builtin path; any other: not): less code.
@@ -2915,19 +2918,19 @@ final class FunctionCompiler {
                                notFunction: notPlainFunction, haveResult: haveResult)
                 if boundMethod {
                     emitBoundMethodCall(site: callSiteEntry(callIndex, .boundMethod, methodShape: true),
-                                        base: base, oparg: oparg,
+                                        base: base, oparg: oparg, keywordNames: keywordNames,
                                         at: notPlainFunction, notBoundMethod: notFunction, called: called,
                                         haveResult: haveResult)
                 }
             }
             asm.bind(notFunction)
-            if paths.pythonClass {
+            if paths.pythonClass && keywordNames == 0 {
                 let notClass = asm.newLabel()
                 emitClassCall(site: site, base: base, oparg: oparg, general: general, notClass: notClass,
                               haveResult: haveResult)
                 asm.bind(notClass)
             }
-            if paths.builtin {
+            if paths.builtin && keywordNames == 0 {
                 emitBuiltinCall(base: base, oparg: oparg, general: general, notBuiltin: general, haveResult: haveResult)
             }
         }
@@ -3050,8 +3053,8 @@ final class FunctionCompiler {
     /// bound method becomes [function, self, args...] (PRECALL_BOUND_METHOD), then the
     /// method-shaped direct call from `site`, else pyj_call with that site. Any other
     /// callable goes to `notBoundMethod` with nothing done.
-    private func emitBoundMethodCall(site: UInt64, base: Int, oparg: Int, at entry: Label, notBoundMethod: Label,
-                                     called: Label, haveResult: Label) {
+    private func emitBoundMethodCall(site: UInt64, base: Int, oparg: Int, keywordNames: Int64, at entry: Label,
+                                     notBoundMethod: Label, called: Label, haveResult: Label) {
         outOfLine { [self] in
             let general = asm.newLabel()
             asm.bind(entry)
@@ -3072,7 +3075,7 @@ final class FunctionCompiler {
                            notFunction: general, haveResult: haveResult)
             asm.bind(general)
             masm.callHelper(.call, [
-                .threadState, .stackAddress(base), .immediate(Int64(oparg)), .immediate(0),
+                .threadState, .stackAddress(base), .immediate(Int64(oparg)), .immediate(keywordNames),
                 .immediate(Int64(bitPattern: site)),
             ])
             asm.jmp(called)

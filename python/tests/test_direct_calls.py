@@ -108,6 +108,37 @@ def test_direct_calls_take_the_current_defaults() -> None:
         assert pyjion.info(site).direct_call_sites == 1
 
 
+def test_keyword_calls_in_parameter_order_are_direct() -> None:
+    src = """
+    def g(a, b=2, c=3):
+        return a, b, c
+    def po(a, /, b=2):
+        return a, b
+    class K:
+        def m(self, x, flag=False):
+            return x, flag
+        @classmethod
+        def cm(cls, x, flag=False):
+            return cls.__name__, x, flag
+    def caller(n):
+        k = K()
+        out = []
+        for i in range(n):
+            out.append((g(i, b=1), g(a=i), g(i, b=i, c=i), k.m(i, flag=True), K.cm(x=i), g(c=i, b=0, a=1)))
+        for call in (lambda: g(1, a=2), lambda: g(1, d=2), lambda: po(a=1), lambda: po(1, b=5), lambda: g(b=1)):
+            try:
+                out.append(call())
+            except TypeError as e:
+                out.append(str(e))
+        return out
+    """
+    f = same_as_interpreter(src, "caller", 5)
+    info = pyjion.info(f)
+    # g(i, b=1), g(a=i), g(i, b=i, c=i), k.m(i, flag=True), K.cm(x=i) and call() are
+    # direct; g(c=i, b=0, a=1) names its parameters out of order: bound by pyj_call.
+    assert info.direct_call_sites == 6
+
+
 def test_bound_methods_are_called_directly() -> None:
     src = """
     class Strength:
