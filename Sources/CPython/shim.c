@@ -1734,6 +1734,9 @@ done:
 // PRECALL_NO_KW_METHOD_DESCRIPTOR_FAST call METH_FASTCALL C functions directly, with
 // no recursion check: so must compiled code, or recursion depths differ from a warmed-up
 // interpreter's. *handled is 0 (and nothing happened) for other callables.
+// builtins.min and builtins.max (see pyj_find_builtins).
+static PyObject *pyj_builtin_min, *pyj_builtin_max;
+
 PyObject *pyj_call_builtin_fast(PyObject *callable, PyObject *const *args, Py_ssize_t nargs,
                                 PyObject *kwnames, int *handled) {
     *handled = 0;
@@ -1775,6 +1778,16 @@ PyObject *pyj_call_builtin_fast(PyObject *callable, PyObject *const *args, Py_ss
         }
         *handled = 1;
         return _Py_CheckFunctionResult(_PyThreadState_GET(), callable, result, NULL);
+    } else if (kwnames == NULL && nargs == 2 && callable != NULL &&
+               (callable == pyj_builtin_min || callable == pyj_builtin_max)) {
+        // min(a, b) and max(a, b): min_max's loop over two items, b replacing a when
+        // b < a (min) or b > a (max).
+        *handled = 1;
+        int replaces = PyObject_RichCompareBool(args[1], args[0], callable == pyj_builtin_min ? Py_LT : Py_GT);
+        if (replaces < 0) {
+            return NULL;
+        }
+        return Py_NewRef(replaces ? args[1] : args[0]);
     } else if (kwnames == NULL && nargs == 1 && (callable == (PyObject *)&PyLong_Type ||
                                                  callable == (PyObject *)&PyUnicode_Type)) {
         // int(x) and str(x): what type_call, long_new_impl and unicode_new_impl come to
@@ -2790,6 +2803,22 @@ PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *
         base[0] = Py_NewRef(PyMethod_GET_FUNCTION(method));
         base[1] = Py_NewRef(PyMethod_GET_SELF(method));
         Py_DECREF(method);
+    } else if (base[0] == NULL && (Py_TYPE(base[1])->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+        // An instance of a Python class with a __call__ function (slot_tp_call): that
+        // function called with the instance first, one recursion level deeper as
+        // _PyObject_MakeTpCall makes it.
+        PyObject *call = _PyType_Lookup(Py_TYPE(base[1]), &_Py_ID(__call__));
+        if (call != NULL && Py_IS_TYPE(call, &PyFunction_Type)) {
+            base[0] = Py_NewRef(call);
+            if (_Py_EnterRecursiveCallTstate(tstate, " while calling a Python object")) {
+                return NULL;
+            }
+            if (!pyj_call_exact(tstate, base, oparg, kwnames, site, &fast)) {
+                fast = pyj_call_general(tstate, base, oparg, kwnames, site);
+            }
+            _Py_LeaveRecursiveCallTstate(tstate);
+            return fast;
+        }
     }
     if (pyj_call_exact(tstate, base, oparg, kwnames, site, &fast)) {
         return fast;
@@ -2883,6 +2912,32 @@ const int *pyj_tracemalloc_tracing(void) { return &_Py_tracemalloc_config.tracin
 PyObject *pyj_list_append_descriptor(void) {
     PyObject *append = PyDict_GetItemString(PyList_Type.tp_dict, "append");  // borrowed; the type keeps it
     return append != NULL && Py_IS_TYPE(append, &PyMethodDescr_Type) ? append : NULL;
+}
+
+// A builtin C function by name, held for good (NULL if it is not a C function).
+static PyObject *pyj_builtin_named(const char *name) {
+    PyObject *builtins = PyImport_ImportModule("builtins");
+    if (builtins == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *function = PyObject_GetAttrString(builtins, name);
+    Py_DECREF(builtins);
+    if (function == NULL || !PyCFunction_Check(function)) {
+        Py_XDECREF(function);
+        PyErr_Clear();
+        return NULL;
+    }
+    return function;
+}
+
+void pyj_find_builtins(void) {
+    if (pyj_builtin_min == NULL) {
+        pyj_builtin_min = pyj_builtin_named("min");
+    }
+    if (pyj_builtin_max == NULL) {
+        pyj_builtin_max = pyj_builtin_named("max");
+    }
 }
 
 PyObject *pyj_builtin_len(void) {

@@ -201,5 +201,6 @@ public func PyInit__pyjion() -> UnsafeMutablePointer<PyObject>? {
     guard let definition = pyj_new_module_def(cString("pyjion._pyjion"), cString("pyjion's native core."), methodTable()) else {
         return PyErr_NoMemory()
     }
+    pyj_find_builtins()
     return PyModule_Create2(definition, PYTHON_API_VERSION)
 }

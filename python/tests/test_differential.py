@@ -943,6 +943,58 @@ CALL_CASES = [
                 out.append(str(e))
             return out
         """, ([3, 1, 2],)),
+    # min(a, b) and max(a, b) as min_max decides (NaN, ties, errors); instances of
+    # classes with a Python __call__ (and a metaclass's __call__), a recursion level
+    # deeper per call as slot_tp_call's tp_call makes it.
+    C("min-max-two-arguments", """
+        def f():
+            nan = float("nan")
+            out = []
+            for a, b in [(1, 2), (2.5, 1), (nan, 1), (1, nan), ("a", "b"), ((1,), (0,)), (1, 1.0), (True, 1)]:
+                out.append((min(a, b), max(a, b), min(b, a), max(b, a), type(min(a, b)), min(a, b, 0)))
+            try:
+                min(1, "a")
+            except TypeError as e:
+                out.append(str(e))
+            return out
+        """, ()),
+    C("call-instances-with-dunder-call", """
+        import sys
+        class Line:
+            def __init__(self, k):
+                self.k = k
+            def __call__(self, x, y=1):
+                return self.k * x + y
+        class Meta(type):
+            def __call__(cls, *args):
+                return ("meta", cls.__name__, args)
+        class W(metaclass=Meta):
+            pass
+        def deep_call(self, n):
+            self.reached = n
+            return self(n + 1)
+        class Deep:
+            __call__ = deep_call
+        def f():
+            line = Line(10)
+            out = [(line(i), line(i, y=i), line(x=i), W(i)) for i in range(3)]
+            try:
+                line()
+            except TypeError as e:
+                out.append(str(e))
+            limit = sys.getrecursionlimit()
+            sys.setrecursionlimit(300)
+            try:
+                for _ in range(3):
+                    deep = Deep()
+                    try:
+                        deep(0)
+                    except RecursionError:
+                        out.append(deep.reached)
+            finally:
+                sys.setrecursionlimit(limit)
+            return out
+        """, (), jit_names=("f", "deep_call")),
     # Call paths chosen by what a global name was bound to when f compiled; the
     # binding changes afterwards (f calls the same sites again), and every path checks.
     C("call-path-from-globals-rebound", """

@@ -66,6 +66,8 @@ static inline void *pyj_object_richcompare(void) { return (void *)PyBaseObject_T
 PyObject *pyj_small_ints(void);
 // builtins.len, with a reference pyjion keeps (its address stays unique), or NULL.
 PyObject *pyj_builtin_len(void);
+// Finds the builtins some call paths recognize (min, max); at module import.
+void pyj_find_builtins(void);
 // list.append's method descriptor (kept by the type), or NULL.
 PyObject *pyj_list_append_descriptor(void);
 static inline PyTypeObject *pyj_dict_type(void) { return &PyDict_Type; }
