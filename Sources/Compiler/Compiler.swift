@@ -54,6 +54,8 @@ enum CalleeKind {
     /// A class: the class-instantiation path for a Python class, the type's own
     /// vectorcall for a builtin one.
     case heapType, builtinType
+    /// `int`, a builtin class without a vectorcall: its own path for `int(x)` too.
+    case intClass
     /// A builtin function, method descriptor or other C callable.
     case builtin
     /// Not a global name, or unbound when compiled: decided by the name's looks.

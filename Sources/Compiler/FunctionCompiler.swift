@@ -2863,6 +2863,55 @@ final class FunctionCompiler {
             }
         }
         asm.bind(notLen)
+        let notIntCall = asm.newLabel()
+        if oparg == 1 && keywordNames == 0, callShapeAt[base] == false,
+           calleeKind(call: callIndex, callable: loadedNameAt[base + 1]) == .intClass {
+            // int(x) of an exact int (x itself) or of an exact float that truncates to a
+            // 64-bit int (cvttsd2si; NaN, infinities and the rest give INT64_MIN): what
+            // PyNumber_Long and PyLong_FromDouble make. Anything else: the regular call.
+            let fromFloat = asm.newLabel()
+            let notSmall = asm.newLabel()
+            let boxed = asm.newLabel()
+            asm.mov(.rax, stack(base + 1))
+            masm.compareWithConstant(.rax, TypeAddress.long)
+            asm.jcc(.notEqual, notIntCall)
+            asm.cmp(stack(base), imm: 0)
+            asm.jcc(.notEqual, notIntCall)
+            asm.mov(.rdi, stack(base + 2))
+            asm.mov(.rax, .qword(.rdi, offsets.object_type))
+            masm.compareWithConstant(.rax, TypeAddress.float)
+            asm.jcc(.equal, fromFloat)
+            masm.compareWithConstant(.rax, TypeAddress.long)
+            asm.jcc(.notEqual, notIntCall)
+            // An exact int: itself, the argument's reference becoming the result's.
+            asm.mov(FrameLayout.scratch, .rdi)
+            masm.decrefStackSlot(base + 1)
+            asm.mov(.rax, FrameLayout.scratch)
+            asm.jmp(called)
+            asm.bind(fromFloat)
+            asm.movsd(.xmm0, .qword(.rdi, offsets.float_value))
+            asm.cvttsd2si(.rcx, .xmm0)
+            asm.mov(.rax, imm: Int64.min)
+            asm.cmp(.rcx, .rax)
+            asm.jcc(.equal, notIntCall)
+            masm.cachedSmallInt(.rcx, into: .rax, notSmall: notSmall)
+            asm.bind(boxed)
+            asm.mov(FrameLayout.scratch, .rax)
+            masm.decrefStackSlot(base + 2)
+            masm.decrefStackSlot(base + 1)
+            asm.mov(.rax, FrameLayout.scratch)
+            asm.jmp(called)
+            let callDepth = depth
+            outOfLine { [self] in
+                asm.bind(notSmall)
+                asm.mov(.rdi, .rcx)
+                masm.callPrepared(.longFromSsize)
+                asm.test(.rax, .rax)
+                asm.jcc(.notEqual, boxed)
+                asm.jmp(errorLabel(depth: callDepth))
+            }
+        }
+        asm.bind(notIntCall)
         if oparg == 1 && keywordNames == 0, let append = FunctionCompiler.listAppend {
             // list.append(x) with room left: x moves into the list, as
             // PRECALL_NO_KW_LIST_APPEND and _PyList_AppendTakeRef do.
@@ -3288,17 +3337,10 @@ final class FunctionCompiler {
     /// the builtin path only, other global names not that one, a capitalized name the
     /// class path too. Only the code's size depends on this: every path checks.
     private func callPaths(site: Int, callable: LoadedName?) -> (function: Bool, pythonClass: Bool, builtin: Bool) {
-        let kind: CalleeKind
-        if let recorded = data.calleeKinds[site] {
-            kind = recorded
-        } else {
-            kind = callable.map { classifyCallee($0) } ?? .unknown
-            data.calleeKinds[site] = kind
-        }
-        switch kind {
+        switch calleeKind(call: site, callable: callable) {
         case .function: return (true, false, false)
         case .heapType: return (false, true, false)
-        case .builtinType, .builtin: return (false, false, true)
+        case .builtinType, .intClass, .builtin: return (false, false, true)
         case .unknown:
             let builtinName = callable.flatMap { $0.isGlobal ? FunctionCompiler.isBuiltinName($0.name) : nil }
             let looksLikeClass = callable.map { FunctionCompiler.looksLikeClass($0.name) } ?? false
@@ -3306,15 +3348,31 @@ final class FunctionCompiler {
         }
     }
 
-    /// What a global name is bound to now (a borrowed look, no code runs: str keys).
-    private func classifyCallee(_ callable: LoadedName) -> CalleeKind {
-        guard callable.isGlobal, let globals else { return .unknown }
+    /// What a global name is bound to now, in the frame's globals or else the builtins
+    /// (a borrowed look, no code runs: str keys); nil for other names.
+    private func globalValue(_ callable: LoadedName) -> Obj? {
+        guard callable.isGlobal, let globals else { return nil }
         var value = PyDict_GetItemWithError(globals, callable.name)
         if value == nil, PyErr_Occurred() == nil, let builtins = FunctionCompiler.builtinsDict {
             value = PyDict_GetItemWithError(builtins, callable.name)
         }
         if PyErr_Occurred() != nil { PyErr_Clear() }
-        guard let value else { return .unknown }
+        return value
+    }
+
+    /// What CALL number `call`'s callable was bound to when the code first compiled
+    /// (recorded then, so that a later listing makes the same code).
+    private func calleeKind(call: Int, callable: LoadedName?) -> CalleeKind {
+        if let recorded = data.calleeKinds[call] { return recorded }
+        let kind = callable.map { classifyCallee($0) } ?? .unknown
+        data.calleeKinds[call] = kind
+        return kind
+    }
+
+    /// What a global name is bound to now, as a kind of callee.
+    private func classifyCallee(_ callable: LoadedName) -> CalleeKind {
+        guard let value = globalValue(callable) else { return .unknown }
+        if UInt64(UInt(bitPattern: value)) == TypeAddress.long { return .intClass }
         let type = UInt64(UInt(bitPattern: value.pointee.ob_type))
         switch type {
         case FunctionCompiler.functionType: return .function

@@ -825,6 +825,18 @@ CALL_CASES = [
                     out.append((type(e).__name__, str(e)))
             return out, str(BadStr())
         """, ()),
+    C("int-of-floats-inline", """
+        def f(xs):
+            out = []
+            for x in xs:
+                try:
+                    out.append(int(x))
+                except (ValueError, OverflowError) as e:
+                    out.append((type(e).__name__, str(e)))
+            return out
+        """, ([0.0, -0.0, 0.5, -0.5, 0.9999999999999999, 255.9, 256.0, 257.5, -5.5, -6.0, 2.0**30, 2.0**62,
+               -(2.0**62), 2.0**63, -(2.0**63), 2.0**64, -(2.0**64), 1e-300, -1e-300, 1.7976931348623157e308,
+               float("inf"), float("-inf"), float("nan"), 7, -(2**70), True, 3 + 0j],)),
     C("method-descriptor-on-subclass", """
         class L(list):
             pass
