@@ -796,7 +796,7 @@ final class FunctionCompiler {
         case .unaryPositive: replaceTop(1, with: .unaryOp, [.stackValue(depth - 1), .immediate(0)])
         case .unaryNegative: visitUnaryNegative()
         case .unaryInvert: replaceTop(1, with: .unaryOp, [.stackValue(depth - 1), .immediate(2)])
-        case .unaryNot: replaceTop(1, with: .unaryNot, [.stackValue(depth - 1)])
+        case .unaryNot: visitUnaryNot()
         case .compareOp: try visitCompareOp(oparg)
         case .isOp: visitIsOp(invert: oparg != 0)
         case .containsOp:
@@ -2540,6 +2540,21 @@ final class FunctionCompiler {
         masm.decrefStackSlot(depth - 1)
         masm.decrefStackSlot(depth - 2)
         asm.mov(stack(depth - 2), FrameLayout.scratch)
+    }
+
+    /// UNARY_NOT: the value's truth as POP_JUMP_IF_* tests it (True, False, None, ints
+    /// and containers inline, else PyObject_IsTrue), then False or True.
+    private func visitUnaryNot() {
+        setPrevInstrLazily()
+        truthOfStackValue(depth - 1, errorDepth: depth)
+        asm.test(.r14d, .r14d)  // r14 is also the scratch register below
+        masm.loadAddress(.rax, FunctionCompiler.falseObject)
+        masm.loadAddress(.rcx, FunctionCompiler.trueObject)
+        asm.cmovcc(.equal, .rax, .rcx)
+        asm.mov(FrameLayout.scratch, .rax)
+        masm.incref(FrameLayout.scratch)
+        masm.decrefStackSlot(depth - 1)
+        asm.mov(stack(depth - 1), FrameLayout.scratch)
     }
 
     private func popJumpIfNone(jumpWhenNone: Bool) throws {

@@ -287,6 +287,29 @@ COMPARE_CASES = _compare_cases() + [
     # == and != inline: floats (NaN unequal, -0.0 equal to 0.0), and identity for types
     # that inherit object's rich comparison, but not for subclasses defining __eq__ or
     # __ne__, whose methods run (also reflected, for a subclass on the right).
+    # UNARY_NOT inline: the truth test POP_JUMP_IF_* uses, then False or True; a
+    # __bool__ or __len__ that raises, or returns a non-bool, as the interpreter has it.
+    C("unary-not-values", """
+        class Raises:
+            def __bool__(self):
+                raise KeyError("bool")
+        class Zero:
+            def __len__(self):
+                return 0
+        class Bad:
+            def __bool__(self):
+                return 1
+        def f():
+            vals = [True, False, None, 0, 1, -5, 2**80, 0.0, -0.0, 1.5, float("nan"), "", "a", [], [1], (), {},
+                    {1: 2}, set(), Zero(), object(), 0j]
+            out = [(not v, not not v) for v in vals]
+            for bad in (Raises(), Bad()):
+                try:
+                    out.append(not bad)
+                except Exception as e:
+                    out.append((type(e).__name__, str(e)))
+            return out
+        """, ()),
     C("eq-ne-identity-and-floats", """
         class A:
             pass
