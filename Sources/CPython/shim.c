@@ -267,6 +267,17 @@ void pyj_unpack_store_tail(_PyInterpreterFrame *frame, PyObject *sequence, PyObj
 
 // PySlice_Unpack's steps for parts that are None or exact ints (no __index__ to call):
 // 1 with the unpacked values, or 0 for anything else (nothing raised).
+// An exact int slice part as a Py_ssize_t, clamped as _PyEval_SliceIndex clamps it:
+// compact ints (at most one 30-bit digit) read directly, others through it.
+static inline int pyj_slice_index(PyObject *v, Py_ssize_t *out) {
+    Py_ssize_t size = Py_SIZE(v);
+    if (size >= -1 && size <= 1) {
+        *out = size * (Py_ssize_t)((PyLongObject *)v)->ob_digit[0];
+        return 1;
+    }
+    return _PyEval_SliceIndex(v, out);
+}
+
 static int pyj_unpack_slice_parts(PyObject *start, PyObject *stop, PyObject *step, Py_ssize_t *pstart,
                                   Py_ssize_t *pstop, Py_ssize_t *pstep) {
     if ((start != Py_None && !PyLong_CheckExact(start)) || (stop != Py_None && !PyLong_CheckExact(stop)) ||
@@ -276,7 +287,7 @@ static int pyj_unpack_slice_parts(PyObject *start, PyObject *stop, PyObject *ste
     if (step == NULL || step == Py_None) {
         *pstep = 1;
     } else {
-        if (!_PyEval_SliceIndex(step, pstep)) {
+        if (!pyj_slice_index(step, pstep)) {
             PyErr_Clear();
             return 0;
         }
@@ -289,13 +300,13 @@ static int pyj_unpack_slice_parts(PyObject *start, PyObject *stop, PyObject *ste
     }
     if (start == Py_None) {
         *pstart = *pstep < 0 ? PY_SSIZE_T_MAX : 0;
-    } else if (!_PyEval_SliceIndex(start, pstart)) {
+    } else if (!pyj_slice_index(start, pstart)) {
         PyErr_Clear();
         return 0;
     }
     if (stop == Py_None) {
         *pstop = *pstep < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX;
-    } else if (!_PyEval_SliceIndex(stop, pstop)) {
+    } else if (!pyj_slice_index(stop, pstop)) {
         PyErr_Clear();
         return 0;
     }
