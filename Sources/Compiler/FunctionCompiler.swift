@@ -1527,21 +1527,20 @@ final class FunctionCompiler {
         asm.bind(notInt)
         switch oparg {
         case 0, 1, 4, 5:
-            // Ordered float comparisons; NaN compares false, as `above` is false when unordered.
-            masm.guardType(.rdi, TypeAddress.float, generic)
-            masm.guardType(.rsi, TypeAddress.float, generic)
-            asm.movsd(.xmm0, .qword(.rdi, offsets.float_value))
-            asm.movsd(.xmm1, .qword(.rsi, offsets.float_value))
+            // Ordered comparisons of floats, or of a float and a compact int (exact as a
+            // double, as float_richcompare compares them); NaN compares false, as
+            // `above` is false when unordered.
+            masm.loadNumberAsDouble(.rdi, into: .xmm0, generic)
+            masm.loadNumberAsDouble(.rsi, into: .xmm1, generic)
             if oparg >= 4 { asm.ucomisd(.xmm0, .xmm1) } else { asm.ucomisd(.xmm1, .xmm0) }
             asm.setcc(oparg == 0 || oparg == 4 ? .above : .aboveOrEqual, outcome)
         case 2, 3:
-            // == and != of two floats; unordered (a NaN) is unequal.
+            // == and != of floats, or of a float and a compact int; unordered (a NaN)
+            // is unequal.
             let notFloat = asm.newLabel()
             let unordered = asm.newLabel()
-            masm.guardType(.rdi, TypeAddress.float, notFloat)
-            masm.guardType(.rsi, TypeAddress.float, generic)
-            asm.movsd(.xmm0, .qword(.rdi, offsets.float_value))
-            asm.movsd(.xmm1, .qword(.rsi, offsets.float_value))
+            masm.loadNumberAsDouble(.rdi, into: .xmm0, notFloat)
+            masm.loadNumberAsDouble(.rsi, into: .xmm1, generic)
             asm.ucomisd(.xmm0, .xmm1)
             asm.jcc(.parity, unordered)
             asm.setcc(condition, outcome)
