@@ -2837,6 +2837,102 @@ PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *
     return pyj_call_general(tstate, base, oparg, kwnames, site);
 }
 
+// A Python function called with two arguments from C (a dunder method for an
+// operator or a subscript): through its compiled code as pyj_call_exact calls it
+// when it can, else by vectorcall.
+static PyObject *pyj_call_function2(PyThreadState *tstate, PyObject *func, PyObject *a, PyObject *b) {
+    // [function, self, argument]: the method shape, one argument after self.
+    PyObject *slots[3] = {Py_NewRef(func), Py_NewRef(a), Py_NewRef(b)};
+    PyObject *result;
+    if (pyj_call_exact(tstate, slots, 1, NULL, NULL, &result)) {
+        if (result == NULL) {  // what the call did not take or release
+            for (int i = 0; i < 3; i++) {
+                Py_XDECREF(slots[i]);
+            }
+        }
+        return result;
+    }
+    for (int i = 0; i < 3; i++) {
+        Py_DECREF(slots[i]);
+    }
+    PyObject *args[2] = {a, b};
+    return PyObject_Vectorcall(func, args, 2, NULL);
+}
+
+// The Python function a heap type's MRO has for `name`, or NULL (borrowed).
+static inline PyObject *pyj_python_method(PyTypeObject *type, PyObject *name) {
+    if (!(type->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+        return NULL;
+    }
+    PyObject *method = _PyType_Lookup(type, name);
+    return method != NULL && Py_IS_TYPE(method, &PyFunction_Type) ? method : NULL;
+}
+
+PyObject *pyj_binary_op_same_class(PyObject *v, PyObject *w, int op, int *handled) {
+    *handled = 0;
+    PyTypeObject *type = Py_TYPE(v);
+    if (!Py_IS_TYPE(w, type) || !(type->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+        return NULL;
+    }
+    PyObject *name, *inplace = NULL;
+    const char *symbol;
+    switch (op) {
+    case NB_ADD: name = &_Py_ID(__add__); symbol = "+"; break;
+    case NB_SUBTRACT: name = &_Py_ID(__sub__); symbol = "-"; break;
+    case NB_MULTIPLY: name = &_Py_ID(__mul__); symbol = "*"; break;
+    case NB_TRUE_DIVIDE: name = &_Py_ID(__truediv__); symbol = "/"; break;
+    case NB_INPLACE_ADD: name = &_Py_ID(__add__); inplace = &_Py_ID(__iadd__); symbol = "+="; break;
+    case NB_INPLACE_SUBTRACT: name = &_Py_ID(__sub__); inplace = &_Py_ID(__isub__); symbol = "-="; break;
+    case NB_INPLACE_MULTIPLY: name = &_Py_ID(__mul__); inplace = &_Py_ID(__imul__); symbol = "*="; break;
+    case NB_INPLACE_TRUE_DIVIDE: name = &_Py_ID(__truediv__); inplace = &_Py_ID(__itruediv__); symbol = "/="; break;
+    default: return NULL;
+    }
+    // An in-place operator of a class without the in-place method is the plain one
+    // (binary_iop1 finds no nb_inplace_* slot and falls back to binary_op1).
+    if (inplace != NULL && _PyType_Lookup(type, inplace) != NULL) {
+        return NULL;
+    }
+    PyObject *method = pyj_python_method(type, name);
+    if (method == NULL) {
+        return NULL;
+    }
+    *handled = 1;
+    PyObject *result = pyj_call_function2(_PyThreadState_GET(), method, v, w);
+    if (result == Py_NotImplemented) {
+        // The same type has no reflected method to try (binary_op1): binop_type_error.
+        Py_DECREF(result);
+        PyErr_Format(PyExc_TypeError, "unsupported operand type(s) for %.100s: '%.100s' and '%.100s'", symbol,
+                     type->tp_name, type->tp_name);
+        return NULL;
+    }
+    return result;
+}
+
+PyObject *pyj_get_item(PyObject *container, PyObject *key) {
+    PyTypeObject *type = Py_TYPE(container);
+    // An instance of a Python class with a __getitem__ function: slot_mp_subscript
+    // calls just that.
+    PyObject *method = pyj_python_method(type, &_Py_ID(__getitem__));
+    if (method != NULL && type->tp_as_mapping != NULL && type->tp_as_mapping->mp_subscript != NULL) {
+        return pyj_call_function2(_PyThreadState_GET(), method, container, key);
+    }
+    // A list subclass that keeps list's subscript, with a compact int in range.
+    if (PyList_Check(container) && PyLong_CheckExact(key) && type->tp_as_mapping != NULL &&
+        type->tp_as_mapping->mp_subscript == PyList_Type.tp_as_mapping->mp_subscript) {
+        Py_ssize_t size = Py_SIZE(key);
+        if (size >= -1 && size <= 1) {
+            Py_ssize_t index = size * (Py_ssize_t)((PyLongObject *)key)->ob_digit[0];
+            if (index < 0) {
+                index += PyList_GET_SIZE(container);
+            }
+            if (index >= 0 && index < PyList_GET_SIZE(container)) {
+                return Py_NewRef(PyList_GET_ITEM(container, index));
+            }
+        }
+    }
+    return PyObject_GetItem(container, key);
+}
+
 // Every other call shape (see pyj_call).
 static PyObject *pyj_call_general(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames,
                                   PyjCallSite *site) {

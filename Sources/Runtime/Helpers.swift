@@ -17,6 +17,9 @@ public typealias StackPointer = UnsafeMutablePointer<Obj?>
 
 /// BINARY_OP: object. `op` is the NB_* oparg (0...25).
 let binaryOp: @convention(c) (Obj, Obj, Int32) -> Obj? = { a, b, op in
+    var handled: Int32 = 0
+    let result = pyj_binary_op_same_class(a, b, op, &handled)
+    if handled != 0 { return result }
     switch op {
     case 0: return PyNumber_Add(a, b)
     case 1: return PyNumber_And(a, b)
@@ -243,7 +246,7 @@ let deleteAttr: @convention(c) (Obj, Obj) -> Int32 = { owner, name in PyObject_S
 // MARK: - Subscripts and containers
 
 /// BINARY_SUBSCR: object.
-let binarySubscr: @convention(c) (Obj, Obj) -> Obj? = { container, sub in PyObject_GetItem(container, sub) }
+let binarySubscr: @convention(c) (Obj, Obj) -> Obj? = { container, sub in pyj_get_item(container, sub) }
 
 /// STORE_SUBSCR: status. Stack `[v, container, sub]`.
 let storeSubscr: @convention(c) (Obj, Obj, Obj) -> Int32 = { container, sub, v in PyObject_SetItem(container, sub, v) }

@@ -313,6 +313,78 @@ COMPARE_CASES = _compare_cases() + [
                     out.append((type(e).__name__, str(e)))
             return out
         """, ()),
+    # Operators on two instances of one Python class call its dunder function directly:
+    # results, NotImplemented (TypeError), in-place forms with and without __iadd__,
+    # mixed classes (the reflected method) through the regular path.
+    C("dunder-operators-same-class", """
+        class V:
+            def __init__(self, x):
+                self.x = x
+            def __add__(self, o):
+                return V(self.x + o.x) if isinstance(o, V) else NotImplemented
+            def __sub__(self, o):
+                return NotImplemented if o.x == 0 else V(self.x - o.x)
+            def __mul__(self, o):
+                return self.x * o.x
+            def __truediv__(self, o):
+                return self.x / o.x
+            def __repr__(self):
+                return f"V({self.x})"
+        class W(V):
+            def __iadd__(self, o):
+                self.x += 100 * o.x
+                return self
+            def __rsub__(self, o):
+                return "rsub"
+        def f():
+            a, b, z = V(3), V(4), V(0)
+            out = [a + b, a - b, a * b, a / b, b / a]
+            c = V(1)
+            c += a
+            c -= b
+            c *= b
+            out.append(c)
+            d = W(1)
+            d += W(2)
+            out.append((d, a - W(1), W(5) - W(2)))
+            for expr in (lambda: a - z, lambda: a / z, lambda: a + 1, lambda: 1 + a):
+                try:
+                    out.append(expr())
+                except Exception as e:
+                    out.append((type(e).__name__, str(e)))
+            e = V(2)
+            try:
+                e -= z
+            except TypeError as exc:
+                out.append(str(exc))
+            return out
+        """, (), jit_nested=True),
+    C("getitem-python-and-list-subclass", """
+        class Grid:
+            def __init__(self, cells):
+                self.cells = cells
+            def __getitem__(self, i):
+                if i == 99:
+                    raise IndexError("no 99")
+                return self.cells[i]
+        class L(list):
+            pass
+        class M(list):
+            def __getitem__(self, i):
+                return ("M", i)
+        def f():
+            g, l, m = Grid([1, 2, 3]), L([10, 20, 30]), M([1])
+            out = []
+            for i in (0, 1, -1, 2):
+                out.append((g[i], l[i], m[i]))
+            for bad in (lambda: g[99], lambda: l[3], lambda: l[-4], lambda: l["x"], lambda: l[2**70]):
+                try:
+                    out.append(bad())
+                except Exception as e:
+                    out.append((type(e).__name__, str(e)))
+            out.append((l[True], l[1:], m[1:]))
+            return out
+        """, (), jit_nested=True),
     C("eq-ne-identity-and-floats", """
         class A:
             pass

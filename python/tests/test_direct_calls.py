@@ -139,6 +139,48 @@ def test_keyword_calls_in_parameter_order_are_direct() -> None:
     assert info.direct_call_sites == 6
 
 
+def test_dunder_operators_and_getitem_run_compiled() -> None:
+    # Everything compiled (global mode): the operator and __getitem__ functions run
+    # through pyj_call_exact from pyj_binary_op_same_class and pyj_get_item.
+    src = """
+    import sys
+    class V:
+        def __init__(self, x):
+            self.x = x
+        def __add__(self, o):
+            return V(self.x + o.x)
+        def __sub__(self, o):
+            if o.x == 0:
+                return NotImplemented
+            if o.x == 7:
+                raise ValueError("seven")
+            return V(self.x - o.x)
+        def __getitem__(self, i):
+            if i > 5:
+                raise IndexError(i)
+            return self.x * i + len(sys._getframe(1).f_code.co_name)
+    def caller(n):
+        out = []
+        a = V(1)
+        for i in range(n):
+            a = a + V(i)
+            out.append((a.x, (a - V(1)).x, a[i % 4]))
+        for bad in (V(0), V(7)):
+            try:
+                a - bad
+            except Exception as e:
+                out.append((type(e).__name__, str(e)))
+        try:
+            a[9]
+        except IndexError as e:
+            out.append(repr(e))
+        return out
+    """
+    f = same_as_interpreter(src, "caller", 20)
+    assert pyjion.info(f.__globals__["V"].__add__).compiled
+    assert pyjion.info(f.__globals__["V"].__getitem__).compiled
+
+
 def test_bound_methods_are_called_directly() -> None:
     src = """
     class Strength:

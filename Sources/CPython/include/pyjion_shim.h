@@ -65,6 +65,13 @@ static inline void *pyj_object_richcompare(void) { return (void *)PyBaseObject_T
 // v is at pyj_small_ints() + (v + 5) * pyj_long_object_size().
 PyObject *pyj_small_ints(void);
 // builtins.len, with a reference pyjion keeps (its address stays unique), or NULL.
+// BINARY_OP (+ - * / and their in-place forms) on two instances of one Python class
+// whose method for it is a Python function: that called directly (*handled = 1), with
+// binary_op1's TypeError for NotImplemented; else *handled = 0 and nothing done.
+PyObject *pyj_binary_op_same_class(PyObject *v, PyObject *w, int op, int *handled);
+// BINARY_SUBSCR: PyObject_GetItem, with a Python __getitem__ called directly and list
+// subclasses' int subscripts inline.
+PyObject *pyj_get_item(PyObject *container, PyObject *key);
 PyObject *pyj_builtin_len(void);
 // Finds the builtins some call paths recognize (min, max); at module import.
 void pyj_find_builtins(void);
