@@ -799,8 +799,7 @@ final class FunctionCompiler {
         case .unaryNot: visitUnaryNot()
         case .compareOp: try visitCompareOp(oparg)
         case .isOp: visitIsOp(invert: oparg != 0)
-        case .containsOp:
-            replaceTop(2, with: .containsOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg))])
+        case .containsOp: try visitContainsOp(invert: oparg != 0)
         case .jumpForward, .jumpBackwardNoInterrupt:
             asm.jmp(try label(forCodeUnit: instruction.jumpTarget!))
         case .jumpBackward:
@@ -2538,6 +2537,46 @@ final class FunctionCompiler {
         masm.incref(FrameLayout.scratch)
         masm.decrefStackSlot(depth - 1)
         masm.decrefStackSlot(depth - 2)
+        asm.mov(stack(depth - 2), FrameLayout.scratch)
+    }
+
+    /// CONTAINS_OP: PySequence_Contains's answer, then a bool; or, when a POP_JUMP_IF_*
+    /// that nothing else jumps to follows, a branch on it (that instruction compiles
+    /// here and is skipped): no bool is made.
+    private func visitContainsOp(invert: Bool) throws {
+        let instructions = decoded.instructions
+        let next = position + 1
+        setPrevInstr()
+        masm.callHelper(.containsOp, [.stackValue(depth - 1), .stackValue(depth - 2)])
+        asm.test(.eax, .eax)
+        asm.jcc(.sign, errorLabel(depth: depth))
+        asm.mov(.r14d, .eax)
+        masm.decrefStackSlot(depth - 1)
+        masm.decrefStackSlot(depth - 2)
+        if next < instructions.count, reachable[next], !decoded.jumpTargets.contains(instructions[next].prefixStart),
+           let jumpWhenTrue = FunctionCompiler.popJumpTruth(instructions[next].opcode) {
+            // r14d = 1 when the item is in the container; `not in` inverts the test.
+            asm.test(.r14d, .r14d)
+            let containsOp = instruction!
+            let containsDepth = depth
+            instruction = instructions[next]
+            position = next
+            depth = decoded.stackDepthAtStart[next]!
+            try jumpTo(try label(forCodeUnit: instruction.jumpTarget!),
+                       when: jumpWhenTrue != invert ? .notEqual : .equal, depthAtTarget: depth - 1)
+            skipThrough = next
+            instruction = containsOp
+            position = next - 1
+            depth = containsDepth
+            return
+        }
+        if invert { asm.xor(.r14d, imm: 1) }
+        masm.loadAddress(.rax, FunctionCompiler.falseObject)
+        masm.loadAddress(.rcx, FunctionCompiler.trueObject)
+        asm.test(.r14d, .r14d)
+        asm.cmovcc(.notEqual, .rax, .rcx)
+        asm.mov(FrameLayout.scratch, .rax)
+        masm.incref(FrameLayout.scratch)
         asm.mov(stack(depth - 2), FrameLayout.scratch)
     }
 

@@ -23,7 +23,7 @@ public struct HelperDescriptor {
 /// Every function that machine code calls. The table below is the only place that
 /// pairs a helper with its address and signature.
 public enum Helper: CaseIterable {
-    case binaryOp, unaryOp, unaryNot, compareOp, containsOp, isTrue
+    case binaryOp, unaryOp, compareOp, containsOp, isTrue
     case getIter, forIterEnded
     case deleteAttr
     case call
@@ -92,6 +92,7 @@ public enum Helper: CaseIterable {
     private static let checkEgMatchFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafeMutablePointer<UnsafeMutablePointer<PyObject>?>?) -> Int32 = pyj_check_eg_match
     private static let prepReraiseStarFunction: @convention(c) (Obj?, Obj?) -> Obj? = pyj_prep_reraise_star
     private static let deallocFunction: @convention(c) (Obj?) -> Void = _Py_Dealloc
+    private static let containsFunction: @convention(c) (Obj?, Obj?) -> Int32 = PySequence_Contains
     private static let checkRecursiveCallFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafePointer<CChar>?) -> Int32 = _Py_CheckRecursiveCall
 
     /// The table: an exhaustive switch, so every helper has exactly one entry.
@@ -99,9 +100,9 @@ public enum Helper: CaseIterable {
         switch self {
         case .binaryOp: return Helper.entry("binaryOp", unsafeBitCast(Runtime.binaryOp, to: UInt64.self), 3, .object)
         case .unaryOp: return Helper.entry("unaryOp", unsafeBitCast(Runtime.unaryOp, to: UInt64.self), 2, .object)
-        case .unaryNot: return Helper.entry("unaryNot", unsafeBitCast(Runtime.unaryNot, to: UInt64.self), 1, .object)
         case .compareOp: return Helper.entry("compareOp", unsafeBitCast(Runtime.compareOp, to: UInt64.self), 3, .object)
-        case .containsOp: return Helper.entry("containsOp", unsafeBitCast(Runtime.containsOp, to: UInt64.self), 3, .object)
+        // CONTAINS_OP (container, item): 1, 0, or -1 with an exception set.
+        case .containsOp: return Helper.entry("PySequence_Contains", unsafeBitCast(Helper.containsFunction, to: UInt64.self), 2, .none)
         case .isTrue: return Helper.entry("isTrue", unsafeBitCast(Runtime.isTrue, to: UInt64.self), 1, .none)
         case .getIter: return Helper.entry("getIter", unsafeBitCast(Runtime.getIter, to: UInt64.self), 1, .object)
         case .forIterEnded: return Helper.entry("forIterEnded", unsafeBitCast(Runtime.forIterEnded, to: UInt64.self), 0, .status)

@@ -62,24 +62,12 @@ let unaryOp: @convention(c) (Obj, Int32) -> Obj? = { v, kind in
     }
 }
 
-/// UNARY_NOT: object (a bool).
-let unaryNot: @convention(c) (Obj) -> Obj? = { v in
-    let truth = PyObject_IsTrue(v)
-    if truth < 0 { return nil }
-    return pyj_bool(truth == 0 ? 1 : 0)
-}
-
 /// COMPARE_OP: object. `op` is Py_LT...Py_GE.
 let compareOp: @convention(c) (Obj, Obj, Int32) -> Obj? = { a, b, op in
     PyObject_RichCompare(a, b, op)
 }
 
-/// CONTAINS_OP: object (a bool). `invert` is the oparg.
-let containsOp: @convention(c) (Obj, Obj, Int32) -> Obj? = { left, right, invert in
-    let r = PySequence_Contains(right, left)
-    if r < 0 { return nil }
-    return pyj_bool((r != 0) != (invert != 0) ? 1 : 0)
-}
+
 
 /// Truth of a value for conditional jumps: 1, 0, or -1 with an exception set.
 let isTrue: @convention(c) (Obj) -> Int32 = { v in PyObject_IsTrue(v) }

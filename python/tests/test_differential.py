@@ -422,6 +422,40 @@ COMPARE_CASES = _compare_cases() + [
 ]
 
 IS_CONTAINS_CASES = [
+    # CONTAINS_OP as a value and fused with the jump after it (forward and backward),
+    # over containers, a __contains__ returning a non-bool, raising, and a non-container.
+    C("contains-values-and-branches", """
+        class Odd:
+            def __contains__(self, x):
+                return x
+        class Raises:
+            def __contains__(self, x):
+                raise KeyError(x)
+        def f():
+            out = []
+            for c in ([1, 2], {1: 2}, {2, 3}, "12", Odd(), range(2), (0,), frozenset([2])):
+                for x in ([1, 2, 0] if not isinstance(c, str) else ["1", "x", "12"]):
+                    out.append((x in c, x not in c))
+                    if x in c:
+                        out.append("in")
+                    if x not in c:
+                        out.append("out")
+                    n = 0
+                    while x in c and n < 2:
+                        n += 1
+                    out.append(n)
+            for c in (Raises(), 5, None):
+                try:
+                    out.append(1 in c)
+                except Exception as e:
+                    out.append((type(e).__name__, str(e)))
+                try:
+                    if 1 not in c:
+                        out.append("no")
+                except Exception as e:
+                    out.append((type(e).__name__, str(e)))
+            return out
+        """, ()),
     C("is-none", "def f(x):\n    return x is None, x is not None\n", (None,)),
     C("is-none-2", "def f(x):\n    return x is None, x is not None\n", (0,)),
     C("is-same", "def f(a):\n    b = a\n    return a is b, a is not b, a is [], [] is not a\n", ([1],)),
