@@ -88,6 +88,9 @@ public final class RuntimeData {
     /// Per CALL, what its callable was bound to when the code first compiled (nil: not
     /// decided yet); see `CalleeKind`.
     var calleeKinds: [CalleeKind?]
+    /// Per attribute site, whether its owner was a global name bound to a class when the
+    /// code first compiled (nil: not decided yet): the class path then comes first.
+    var ownerIsClass: [Bool?]
 
     /// Each CALL has an entry per role: the call as the stack holds it, and the call of
     /// a bound method's function with self first (see emitBoundMethodCall).
@@ -129,6 +132,7 @@ public final class RuntimeData {
                              count: max(callSiteEntries, 1))
         self.globalCacheEntries = globalCacheEntries
         self.attributeCacheEntries = attributeCacheEntries
+        ownerIsClass = Array(repeating: nil, count: attributeCacheEntries)
         warmup = .allocate(capacity: 1)
         warmup.initialize(to: 0)
         // Each site has `AttributeCacheEntry.ways` entries (a polymorphic cache).

@@ -1808,11 +1808,16 @@ final class FunctionCompiler {
     /// LOAD_ATTR of an instance attribute kept in the object's values array, as the
     /// interpreter's LOAD_ATTR_INSTANCE_VALUE does; anything else through the helper.
     private func visitLoadAttr(_ oparg: Int) {
+        let site = nextAttributeCacheEntry
         let entry = nextAttributeEntry()
         let miss = asm.newLabel()
         let haveResult = asm.newLabel()
         let owner = operand(depth - 1)
         setPrevInstrLazily()
+        if ownerIsClass(site: site, owner: loadedNameAt[depth - 1]) {
+            visitLoadClassAttribute(oparg, entry: entry, owner: owner)
+            return
+        }
         load(.rdi, owner)
         instanceValueSlot(.rdi, entry: entry, miss, name: name(oparg))
         asm.mov(.rax, .qword(.rax))
@@ -1839,6 +1844,46 @@ final class FunctionCompiler {
             asm.jcc(.equal, error)
             asm.jmp(haveResult)
         }
+    }
+
+    /// LOAD_ATTR on a global name that was a class when the code compiled
+    /// (`Direction.FORWARD`): the class-attribute entries inline, anything else (an
+    /// instance, a module, a miss) through the helper out of line.
+    private func visitLoadClassAttribute(_ oparg: Int, entry: UInt64, owner: Operand) {
+        let miss = asm.newLabel()
+        let haveResult = asm.newLabel()
+        classAttribute(owner, entry: entry, hit: haveResult)
+        asm.jmp(miss)
+        asm.bind(haveResult)
+        if owner.isBorrowed {
+            asm.mov(stack(depth - 1), .rax)
+        } else {
+            asm.mov(FrameLayout.scratch, .rax)
+            release(owner)
+            asm.mov(stack(depth - 1), FrameLayout.scratch)
+        }
+        let error = errorLabel(depth: ownedDepth)
+        deferred = []
+        let nameObject = name(oparg)
+        outOfLine { [self] in
+            asm.bind(miss)
+            masm.callHelper(.loadAttrCached, [argument(owner), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
+            asm.test(.rax, .rax)
+            asm.jcc(.equal, error)
+            asm.jmp(haveResult)
+        }
+    }
+
+    /// Whether attribute site `site`'s owner is a global name that was bound to a class
+    /// (a type whose metatype is exactly `type`) when the code first compiled (recorded).
+    private func ownerIsClass(site: Int, owner: LoadedName?) -> Bool {
+        if let recorded = data.ownerIsClass[site] { return recorded }
+        var isClass = false
+        if let owner, let value = globalValue(owner) {
+            isClass = UInt64(UInt(bitPattern: value.pointee.ob_type)) == TypeAddress.type
+        }
+        data.ownerIsClass[site] = isClass
+        return isClass
     }
 
     /// STORE_ATTR into an existing instance attribute slot (STORE_ATTR_INSTANCE_VALUE).

@@ -869,6 +869,43 @@ ATTR_CASES = [
                 acc.n += 1
             return acc.total / acc.n
         """, "Acc(), [1, 2, 3, 4]"),
+    # LOAD_ATTR on a global name that was a class when f compiled: the class path
+    # first; the class's attribute changes, the name is rebound to an instance, a
+    # module and another class, a missing attribute raises.
+    C("attr-on-global-class", """
+        import math
+        class Direction:
+            FORWARD = 1
+            BACKWARD = -1
+            @staticmethod
+            def flip(d):
+                return -d
+        class Meta(type):
+            pass
+        class Other(metaclass=Meta):
+            FORWARD = "meta"
+        def g():
+            return (Direction.FORWARD, Direction.BACKWARD, Direction.flip(2), Direction.flip)
+        def f():
+            global Direction
+            out = [g(), g()]
+            Direction.FORWARD = 10
+            out.append(g())
+            saved = Direction
+            for replacement in (saved(), math, Other):
+                Direction = replacement
+                try:
+                    out.append(g())
+                except AttributeError as e:
+                    out.append(str(e))
+            Direction = saved
+            del Direction.BACKWARD
+            try:
+                g()
+            except AttributeError as e:
+                out.append(str(e))
+            return [repr(x)[:40] for x in out]
+        """, (), jit_names=("f", "g")),
     C("attr-on-type", "def f(x):\n    return type(x).__name__, x.real, x.imag\n", (3 + 4j,)),
 ]
 
