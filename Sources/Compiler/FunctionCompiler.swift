@@ -1480,9 +1480,7 @@ final class FunctionCompiler {
             replaceTop(2, with: .compareOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg))])
             return
         }
-        guard next < instructions.count, reachable[next],
-              !decoded.jumpTargets.contains(instructions[next].prefixStart),
-              let jumpWhenTrue = FunctionCompiler.popJumpTruth(instructions[next].opcode) else {
+        guard let jumpWhenTrue = fusableJump(at: next) else {
             visitCompareValue(oparg, condition)
             return
         }
@@ -1604,6 +1602,16 @@ final class FunctionCompiler {
             asm.mov(stack(resultSlot), FrameLayout.scratch)
             asm.jmp(continueAt)
         }
+    }
+
+    /// For the instruction at `position` if it is a POP_JUMP_IF_TRUE/FALSE that can
+    /// compile with the one before it (reachable, and nothing jumps to it): whether it
+    /// jumps on true.
+    private func fusableJump(at position: Int) -> Bool? {
+        let instructions = decoded.instructions
+        guard position < instructions.count, reachable[position],
+              !decoded.jumpTargets.contains(instructions[position].prefixStart) else { return nil }
+        return FunctionCompiler.popJumpTruth(instructions[position].opcode)
     }
 
     private static func popJumpTruth(_ opcode: Opcode) -> Bool? {
@@ -1815,7 +1823,13 @@ final class FunctionCompiler {
         let owner = operand(depth - 1)
         setPrevInstrLazily()
         if ownerIsClass(site: site, owner: loadedNameAt[depth - 1]) {
-            visitLoadClassAttribute(oparg, entry: entry, owner: owner)
+            // A global name that was a class when the code compiled (`Direction.FORWARD`):
+            // the class-attribute entries inline; an instance, a module or a miss through
+            // the helper.
+            classAttribute(owner, entry: entry, hit: haveResult)
+            asm.jmp(miss)
+            finishLoadAttr(oparg, owner: owner, entry: entry, haveResult: haveResult, miss: miss,
+                           otherKinds: false)
             return
         }
         load(.rdi, owner)
@@ -1824,36 +1838,14 @@ final class FunctionCompiler {
         asm.test(.rax, .rax)
         asm.jcc(.equal, miss)
         masm.incref(.rax)
-        asm.bind(haveResult)
-        if owner.isBorrowed {
-            asm.mov(stack(depth - 1), .rax)
-        } else {
-            asm.mov(FrameLayout.scratch, .rax)
-            release(owner)
-            asm.mov(stack(depth - 1), FrameLayout.scratch)
-        }
-        let error = errorLabel(depth: ownedDepth)
-        deferred = []
-        let nameObject = name(oparg)
-        outOfLine { [self] in
-            asm.bind(miss)
-            moduleAttribute(owner, entry: entry, name: nameObject, hit: haveResult)
-            classAttribute(owner, entry: entry, hit: haveResult)
-            masm.callHelper(.loadAttrCached, [argument(owner), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
-            asm.test(.rax, .rax)
-            asm.jcc(.equal, error)
-            asm.jmp(haveResult)
-        }
+        finishLoadAttr(oparg, owner: owner, entry: entry, haveResult: haveResult, miss: miss, otherKinds: true)
     }
 
-    /// LOAD_ATTR on a global name that was a class when the code compiled
-    /// (`Direction.FORWARD`): the class-attribute entries inline, anything else (an
-    /// instance, a module, a miss) through the helper out of line.
-    private func visitLoadClassAttribute(_ oparg: Int, entry: UInt64, owner: Operand) {
-        let miss = asm.newLabel()
-        let haveResult = asm.newLabel()
-        classAttribute(owner, entry: entry, hit: haveResult)
-        asm.jmp(miss)
+    /// LOAD_ATTR's end: at `haveResult` (rax, a new reference), the owner released and
+    /// the result in its slot; out of line at `miss`, the module and class entries
+    /// (`otherKinds`) and then the helper.
+    private func finishLoadAttr(_ oparg: Int, owner: Operand, entry: UInt64, haveResult: Label, miss: Label,
+                                otherKinds: Bool) {
         asm.bind(haveResult)
         if owner.isBorrowed {
             asm.mov(stack(depth - 1), .rax)
@@ -1867,6 +1859,10 @@ final class FunctionCompiler {
         let nameObject = name(oparg)
         outOfLine { [self] in
             asm.bind(miss)
+            if otherKinds {
+                moduleAttribute(owner, entry: entry, name: nameObject, hit: haveResult)
+                classAttribute(owner, entry: entry, hit: haveResult)
+            }
             masm.callHelper(.loadAttrCached, [argument(owner), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
             asm.test(.rax, .rax)
             asm.jcc(.equal, error)
@@ -2598,8 +2594,7 @@ final class FunctionCompiler {
         asm.mov(.r14d, .eax)
         masm.decrefStackSlot(depth - 1)
         masm.decrefStackSlot(depth - 2)
-        if next < instructions.count, reachable[next], !decoded.jumpTargets.contains(instructions[next].prefixStart),
-           let jumpWhenTrue = FunctionCompiler.popJumpTruth(instructions[next].opcode) {
+        if let jumpWhenTrue = fusableJump(at: next) {
             // r14d = 1 when the item is in the container; `not in` inverts the test.
             asm.test(.r14d, .r14d)
             let containsOp = instruction!
@@ -2896,6 +2891,30 @@ final class FunctionCompiler {
         missOrError(missed, .globalMiss)
     }
 
+    /// The end of an inline one-argument call that makes an int (`len(x)`, `int(x)`):
+    /// rcx = the value, boxed (the cached small int, else a new one); the argument and
+    /// the callable released; the result in rax at `called`.
+    private func finishIntOfOneArgument(base: Int, called: Label) {
+        let notSmall = asm.newLabel()
+        let boxed = asm.newLabel()
+        masm.cachedSmallInt(.rcx, into: .rax, notSmall: notSmall)
+        asm.bind(boxed)
+        asm.mov(FrameLayout.scratch, .rax)
+        masm.decrefStackSlot(base + 2)
+        masm.decrefStackSlot(base + 1)
+        asm.mov(.rax, FrameLayout.scratch)
+        asm.jmp(called)
+        let callDepth = depth
+        outOfLine { [self] in
+            asm.bind(notSmall)
+            asm.mov(.rdi, .rcx)
+            masm.callPrepared(.longFromSsize)
+            asm.test(.rax, .rax)
+            asm.jcc(.notEqual, boxed)
+            asm.jmp(errorLabel(depth: callDepth))  // no memory: the arguments are still on the stack
+        }
+    }
+
     private func visitCall(_ oparg: Int) {
         callIndex += 1
         let keywordNames = pendingKeywordNames.map { Int64(Int(bitPattern: $0)) } ?? 0
@@ -2940,25 +2959,7 @@ final class FunctionCompiler {
             asm.bind(size)
             asm.mov(.rcx, .qword(.rdi, offsets.var_size))
             asm.bind(haveSize)
-            // The cached small int, else a new one.
-            let notSmall = asm.newLabel()
-            let boxed = asm.newLabel()
-            masm.cachedSmallInt(.rcx, into: .rax, notSmall: notSmall)
-            asm.bind(boxed)
-            asm.mov(FrameLayout.scratch, .rax)
-            masm.decrefStackSlot(base + 2)
-            masm.decrefStackSlot(base + 1)
-            asm.mov(.rax, FrameLayout.scratch)
-            asm.jmp(called)
-            let callDepth = depth
-            outOfLine { [self] in
-                asm.bind(notSmall)
-                asm.mov(.rdi, .rcx)
-                masm.callPrepared(.longFromSsize)
-                asm.test(.rax, .rax)
-                asm.jcc(.notEqual, boxed)
-                asm.jmp(errorLabel(depth: callDepth))  // no memory: the arguments are still on the stack
-            }
+            finishIntOfOneArgument(base: base, called: called)
         }
         asm.bind(notLen)
         let notIntCall = asm.newLabel()
@@ -2968,8 +2969,6 @@ final class FunctionCompiler {
             // 64-bit int (cvttsd2si; NaN, infinities and the rest give INT64_MIN): what
             // PyNumber_Long and PyLong_FromDouble make. Anything else: the regular call.
             let fromFloat = asm.newLabel()
-            let notSmall = asm.newLabel()
-            let boxed = asm.newLabel()
             asm.mov(.rax, stack(base + 1))
             masm.compareWithConstant(.rax, TypeAddress.long)
             asm.jcc(.notEqual, notIntCall)
@@ -2992,22 +2991,7 @@ final class FunctionCompiler {
             asm.mov(.rax, imm: Int64.min)
             asm.cmp(.rcx, .rax)
             asm.jcc(.equal, notIntCall)
-            masm.cachedSmallInt(.rcx, into: .rax, notSmall: notSmall)
-            asm.bind(boxed)
-            asm.mov(FrameLayout.scratch, .rax)
-            masm.decrefStackSlot(base + 2)
-            masm.decrefStackSlot(base + 1)
-            asm.mov(.rax, FrameLayout.scratch)
-            asm.jmp(called)
-            let callDepth = depth
-            outOfLine { [self] in
-                asm.bind(notSmall)
-                asm.mov(.rdi, .rcx)
-                masm.callPrepared(.longFromSsize)
-                asm.test(.rax, .rax)
-                asm.jcc(.notEqual, boxed)
-                asm.jmp(errorLabel(depth: callDepth))
-            }
+            finishIntOfOneArgument(base: base, called: called)
         }
         asm.bind(notIntCall)
         if oparg == 1 && keywordNames == 0, let append = FunctionCompiler.listAppend {
