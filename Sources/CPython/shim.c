@@ -2900,6 +2900,13 @@ PyObject *pyj_binary_op_same_class(PyObject *v, PyObject *w, int op, int *handle
     if (inplace != NULL && _PyType_Lookup(type, inplace) != NULL) {
         return NULL;
     }
+    // + and * fall back to a sequence's concat or repeat after NotImplemented
+    // (PyNumber_Add, PyNumber_Multiply): not for classes that inherit those.
+    PySequenceMethods *sequence = type->tp_as_sequence;
+    if (sequence != NULL && (sequence->sq_concat != NULL || sequence->sq_repeat != NULL ||
+                             sequence->sq_inplace_concat != NULL || sequence->sq_inplace_repeat != NULL)) {
+        return NULL;
+    }
     PyObject *method = pyj_python_method(type, name);
     if (method == NULL) {
         return NULL;

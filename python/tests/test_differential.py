@@ -357,6 +357,20 @@ COMPARE_CASES = _compare_cases() + [
                 e -= z
             except TypeError as exc:
                 out.append(str(exc))
+            # A list subclass whose __add__ and __mul__ decline; += is still list's.
+            class L(list):
+                def __add__(self, o):
+                    return NotImplemented
+                def __mul__(self, o):
+                    return NotImplemented
+            l1, l2 = L([1]), L([2])
+            for expr in (lambda: l1 + l2, lambda: l1 * l2):
+                try:
+                    out.append(expr())
+                except TypeError as exc:
+                    out.append(str(exc))
+            l1 += l2
+            out.append(l1)
             return out
         """, (), jit_nested=True),
     C("getitem-python-and-list-subclass", """
