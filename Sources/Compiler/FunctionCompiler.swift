@@ -3433,7 +3433,8 @@ final class FunctionCompiler {
     /// What a global name is bound to now, in the frame's globals or else the builtins
     /// (a borrowed look, no code runs: str keys); nil for other names.
     private func globalValue(_ callable: LoadedName) -> Obj? {
-        guard callable.isGlobal, let globals else { return nil }
+        // (An exception already set is not this look's to clear: no hint then.)
+        guard callable.isGlobal, let globals, PyErr_Occurred() == nil else { return nil }
         var value = PyDict_GetItemWithError(globals, callable.name)
         if value == nil, PyErr_Occurred() == nil, let builtins = FunctionCompiler.builtinsDict {
             value = PyDict_GetItemWithError(builtins, callable.name)
