@@ -50,6 +50,10 @@ void pyj_update_direct_calls(void) {
 }
 Py_ssize_t pyj_extra_index = -1;
 
+// GET_AWAITABLE reads a coroutine's frame state where a generator's is, and tests it
+// against FRAME_CREATED (FunctionCompiler.visitGetAwaitable).
+_Static_assert(offsetof(PyCoroObject, cr_frame_state) == offsetof(PyGenObject, gi_frame_state), "frame state");
+_Static_assert(FRAME_CREATED == -2, "FRAME_CREATED");
 // len() reads a str's length where a list's ob_size is (FunctionCompiler.visitCall).
 _Static_assert(offsetof(PyASCIIObject, length) == offsetof(PyVarObject, ob_size), "str length offset");
 
@@ -139,6 +143,7 @@ const PyjOffsets pyj_offsets = {
     .bound_method_function = offsetof(PyMethodObject, im_func),
     .bound_method_self = offsetof(PyMethodObject, im_self),
     .function_defaults = offsetof(PyFunctionObject, func_defaults),
+    .gen_frame_state = offsetof(PyGenObject, gi_frame_state),
     .list_allocated = offsetof(PyListObject, allocated),
 #if PyFloat_MAXFREELIST > 0
     .interp_float_free_list = offsetof(PyInterpreterState, float_state.free_list),

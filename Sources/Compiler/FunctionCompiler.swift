@@ -982,10 +982,7 @@ final class FunctionCompiler {
         case .returnGenerator: visitReturnGenerator()
         case .yieldValue: visitYieldValue()
         case .send: try visitSend()
-        case .getAwaitable:
-            setPrevInstr()
-            masm.callHelper(.getAwaitable, [.threadState, .stackAddress(depth - 1), .immediate(Int64(oparg))])
-            checkStatusResult()
+        case .getAwaitable: visitGetAwaitable(oparg)
         case .getAiter:
             setPrevInstr()
             masm.callHelper(.getAiter, [.threadState, .stackAddress(depth - 1)])
@@ -2580,6 +2577,33 @@ final class FunctionCompiler {
         masm.decrefStackSlot(depth - 2)
         asm.mov(stack(depth - 2), FrameLayout.scratch)
     }
+
+    /// GET_AWAITABLE. A coroutine that has not started (`await f()`) is its own
+    /// awaitable and awaits nothing yet (_PyGen_yf is NULL): the value stays, inline.
+    /// Anything else: _PyCoro_GetAwaitableIter's and the interpreter's checks.
+    private func visitGetAwaitable(_ oparg: Int) {
+        let slow = asm.newLabel()
+        let done = asm.newLabel()
+        asm.mov(.rdi, stack(depth - 1))
+        asm.mov(.rax, .qword(.rdi, offsets.object_type))
+        masm.compareWithConstant(.rax, FunctionCompiler.coroutineType)
+        asm.jcc(.notEqual, slow)
+        asm.cmp(.byte(.rdi, offsets.gen_frame_state), imm: -2)  // FRAME_CREATED
+        asm.jcc(.notEqual, slow)
+        asm.bind(done)
+        let depth = self.depth
+        let unit = instruction.index
+        outOfLine { [self] in
+            asm.bind(slow)
+            masm.setPrevInstr(codeUnit: unit)
+            masm.callHelper(.getAwaitable, [.threadState, .stackAddress(depth - 1), .immediate(Int64(oparg))])
+            asm.test(.eax, .eax)
+            asm.jcc(.notEqual, errorLabel(depth: depth))  // the slot holds NULL then
+            asm.jmp(done)
+        }
+    }
+
+    private static let coroutineType = UInt64(UInt(bitPattern: pyj_coroutine_type()))
 
     /// CONTAINS_OP: PySequence_Contains's answer, then a bool; or, when a POP_JUMP_IF_*
     /// that nothing else jumps to follows, a branch on it (that instruction compiles

@@ -411,6 +411,32 @@ COROUTINE_CASES = [
             finally:
                 outer1.close()
         """),
+    # GET_AWAITABLE on a coroutine not started is inline; a finished one (reuse) and
+    # a closed one go through the helper, and the SEND after raises as it should.
+    C("await-fresh-finished-and-closed", """
+        async def leaf(x):
+            return x
+        async def f(c, d):
+            out = [await leaf(1), await leaf(2)]
+            for coro in (c, d):
+                try:
+                    out.append(await coro)
+                except RuntimeError as e:
+                    out.append(str(e))
+            return out
+        def main():
+            c = leaf(3)
+            try:
+                c.send(None)
+            except StopIteration:
+                pass
+            d = leaf(4)
+            d.close()
+            try:
+                f(c, d).send(None)
+            except StopIteration as e:
+                return e.value
+        """),
     C("coroutine-throw-and-close", """
         class Aw:
             def __await__(self):

@@ -79,6 +79,7 @@ void pyj_find_builtins(void);
 PyObject *pyj_list_append_descriptor(void);
 static inline PyTypeObject *pyj_dict_type(void) { return &PyDict_Type; }
 static inline PyTypeObject *pyj_set_type(void) { return &PySet_Type; }
+static inline PyTypeObject *pyj_coroutine_type(void) { return &PyCoro_Type; }
 static inline PyTypeObject *pyj_bound_method_type(void) { return &PyMethod_Type; }
 static inline PyTypeObject *pyj_frozenset_type(void) { return &PyFrozenSet_Type; }
 static inline PyTypeObject *pyj_unicode_type(void) { return &PyUnicode_Type; }
@@ -126,6 +127,8 @@ typedef struct {
     int32_t set_used, bound_method_function, bound_method_self;
     // PyFunctionObject's positional defaults (a tuple, or NULL)
     int32_t function_defaults;
+    // a generator's or coroutine's frame state (int8_t; FRAME_CREATED is -2)
+    int32_t gen_frame_state;
     // PyListObject's allocated slots
     int32_t list_allocated;
     // rangeiterobject (FOR_ITER over a range)
