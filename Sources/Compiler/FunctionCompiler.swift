@@ -539,18 +539,32 @@ final class FunctionCompiler {
     }
 
     private func visitCheckExcMatch() {
+        callAnswerHelper(.checkExcMatch, [.stackValue(depth - 2), .stackValue(depth - 1)], releasing: 1)
+        boolFromAnswer(trueWhenNonzero: true)
+        asm.mov(stack(depth - 1), FrameLayout.scratch)
+    }
+
+    /// Calls a helper that answers 1, 0, or -1 with an exception set (the top values
+    /// still on the stack for the unwinder); leaves the answer in r14d and releases the
+    /// top `count` values.
+    private func callAnswerHelper(_ helper: Helper, _ arguments: [HelperArgument], releasing count: Int) {
         setPrevInstr()
-        masm.callHelper(.checkExcMatch, [.stackValue(depth - 2), .stackValue(depth - 1)])
+        masm.callHelper(helper, arguments)
         asm.test(.eax, .eax)
         asm.jcc(.sign, errorLabel(depth: depth))
         asm.mov(.r14d, .eax)
-        masm.decrefStackSlot(depth - 1)
-        masm.loadAddress(.rax, FunctionCompiler.trueObject)
-        masm.loadAddress(.rcx, FunctionCompiler.falseObject)
+        for offset in 1...count { masm.decrefStackSlot(depth - offset) }
+    }
+
+    /// r14d = an answer (0 or not): True or False (a new reference) in the scratch
+    /// register, True for a nonzero answer when `trueWhenNonzero`.
+    private func boolFromAnswer(trueWhenNonzero: Bool) {
+        masm.loadAddress(.rax, trueWhenNonzero ? FunctionCompiler.falseObject : FunctionCompiler.trueObject)
+        masm.loadAddress(.rcx, trueWhenNonzero ? FunctionCompiler.trueObject : FunctionCompiler.falseObject)
         asm.test(.r14d, .r14d)
-        asm.cmovcc(.equal, .rax, .rcx)
-        masm.incref(.rax)
-        asm.mov(stack(depth - 1), .rax)
+        asm.cmovcc(.notEqual, .rax, .rcx)
+        asm.mov(FrameLayout.scratch, .rax)  // r14: the answer is used up
+        masm.incref(FrameLayout.scratch)
     }
 
     // MARK: Exits
@@ -2611,13 +2625,7 @@ final class FunctionCompiler {
     private func visitContainsOp(invert: Bool) throws {
         let instructions = decoded.instructions
         let next = position + 1
-        setPrevInstr()
-        masm.callHelper(.containsOp, [.stackValue(depth - 1), .stackValue(depth - 2)])
-        asm.test(.eax, .eax)
-        asm.jcc(.sign, errorLabel(depth: depth))
-        asm.mov(.r14d, .eax)
-        masm.decrefStackSlot(depth - 1)
-        masm.decrefStackSlot(depth - 2)
+        callAnswerHelper(.containsOp, [.stackValue(depth - 1), .stackValue(depth - 2)], releasing: 2)
         if let jumpWhenTrue = fusableJump(at: next) {
             // r14d = 1 when the item is in the container; `not in` inverts the test.
             asm.test(.r14d, .r14d)
@@ -2634,13 +2642,7 @@ final class FunctionCompiler {
             depth = containsDepth
             return
         }
-        if invert { asm.xor(.r14d, imm: 1) }
-        masm.loadAddress(.rax, FunctionCompiler.falseObject)
-        masm.loadAddress(.rcx, FunctionCompiler.trueObject)
-        asm.test(.r14d, .r14d)
-        asm.cmovcc(.notEqual, .rax, .rcx)
-        asm.mov(FrameLayout.scratch, .rax)
-        masm.incref(FrameLayout.scratch)
+        boolFromAnswer(trueWhenNonzero: !invert)
         asm.mov(stack(depth - 2), FrameLayout.scratch)
     }
 
@@ -2649,12 +2651,7 @@ final class FunctionCompiler {
     private func visitUnaryNot() {
         setPrevInstrLazily()
         truthOfStackValue(depth - 1, errorDepth: depth)
-        asm.test(.r14d, .r14d)  // r14 is also the scratch register below
-        masm.loadAddress(.rax, FunctionCompiler.falseObject)
-        masm.loadAddress(.rcx, FunctionCompiler.trueObject)
-        asm.cmovcc(.equal, .rax, .rcx)
-        asm.mov(FrameLayout.scratch, .rax)
-        masm.incref(FrameLayout.scratch)
+        boolFromAnswer(trueWhenNonzero: false)
         masm.decrefStackSlot(depth - 1)
         asm.mov(stack(depth - 1), FrameLayout.scratch)
     }
