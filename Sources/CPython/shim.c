@@ -274,13 +274,18 @@ void pyj_unpack_store_tail(_PyInterpreterFrame *frame, PyObject *sequence, PyObj
 // 1 with the unpacked values, or 0 for anything else (nothing raised).
 // An exact int slice part as a Py_ssize_t, clamped as _PyEval_SliceIndex clamps it:
 // compact ints (at most one 30-bit digit) read directly, others through it.
-static inline int pyj_slice_index(PyObject *v, Py_ssize_t *out) {
+// An exact int of at most one 30-bit digit as its value (1), or 0 for a larger one.
+static inline int pyj_compact_int_value(PyObject *v, Py_ssize_t *out) {
     Py_ssize_t size = Py_SIZE(v);
-    if (size >= -1 && size <= 1) {
-        *out = size * (Py_ssize_t)((PyLongObject *)v)->ob_digit[0];
-        return 1;
+    if (size < -1 || size > 1) {
+        return 0;
     }
-    return _PyEval_SliceIndex(v, out);
+    *out = size * (Py_ssize_t)((PyLongObject *)v)->ob_digit[0];
+    return 1;
+}
+
+static inline int pyj_slice_index(PyObject *v, Py_ssize_t *out) {
+    return pyj_compact_int_value(v, out) || _PyEval_SliceIndex(v, out);
 }
 
 static int pyj_unpack_slice_parts(PyObject *start, PyObject *stop, PyObject *step, Py_ssize_t *pstart,
@@ -2939,9 +2944,8 @@ PyObject *pyj_get_item(PyObject *container, PyObject *key) {
     // A list subclass that keeps list's subscript, with a compact int in range.
     if (PyList_Check(container) && PyLong_CheckExact(key) && type->tp_as_mapping != NULL &&
         type->tp_as_mapping->mp_subscript == PyList_Type.tp_as_mapping->mp_subscript) {
-        Py_ssize_t size = Py_SIZE(key);
-        if (size >= -1 && size <= 1) {
-            Py_ssize_t index = size * (Py_ssize_t)((PyLongObject *)key)->ob_digit[0];
+        Py_ssize_t index;
+        if (pyj_compact_int_value(key, &index)) {
             if (index < 0) {
                 index += PyList_GET_SIZE(container);
             }
@@ -2956,14 +2960,8 @@ PyObject *pyj_get_item(PyObject *container, PyObject *key) {
 // Every other call shape (see pyj_call).
 static PyObject *pyj_call_general(PyThreadState *tstate, PyObject **base, int oparg, PyObject *kwnames,
                                   PyjCallSite *site) {
+    // (A bound method was unpacked by pyj_call, its only caller besides pyj_call_instance.)
     int is_method = base[0] != NULL;
-    if (!is_method && Py_IS_TYPE(base[1], &PyMethod_Type)) {
-        PyObject *callable = base[1];
-        base[0] = Py_NewRef(PyMethod_GET_FUNCTION(callable));
-        base[1] = Py_NewRef(PyMethod_GET_SELF(callable));
-        Py_DECREF(callable);
-        is_method = 1;
-    }
     Py_ssize_t total = oparg + is_method;
     PyObject *function = base[is_method ? 0 : 1];
     PyObject **args = base + (is_method ? 1 : 2);
