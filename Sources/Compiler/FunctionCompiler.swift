@@ -1484,7 +1484,6 @@ final class FunctionCompiler {
     /// COMPARE_OP; fused with a following POP_JUMP_*_IF_TRUE/FALSE when nothing else
     /// jumps to that instruction: int and float comparisons then branch directly.
     private func visitCompareOp(_ oparg: Int) throws {
-        let instructions = decoded.instructions
         let next = position + 1
         guard let condition = Condition(richCompare: oparg) else {
             materializeDeferred()
@@ -1506,19 +1505,11 @@ final class FunctionCompiler {
         release(right)
         deferred = []
         asm.test(.r14b, .r14b)
-        // The jump belongs to the next instruction: its target, and its eval-breaker check.
-        let compare = instruction!
-        let compareDepth = depth
-        instruction = instructions[next]
-        depth = decoded.stackDepthAtStart[next]!
-        try jumpTo(try label(forCodeUnit: instruction.jumpTarget!), when: jumpWhenTrue ? .notEqual : .equal,
-                   depthAtTarget: depth - 1)
+        try emitFusedJump(at: next, when: jumpWhenTrue ? .notEqual : .equal)
         asm.jmp(end)
-        instruction = compare
-        depth = compareDepth
         // Generic: a real COMPARE_OP, then the next instruction's own code tests the result.
         let nextLabel = instructionLabels[next]
-        genericCompare(oparg, generic, left, right, resultSlot: compareDepth - 2, errorDepth: errorDepth,
+        genericCompare(oparg, generic, left, right, resultSlot: depth - 2, errorDepth: errorDepth,
                        continueAt: nextLabel)
         fusedCompareEnd = end
     }
@@ -1613,6 +1604,20 @@ final class FunctionCompiler {
             asm.mov(stack(resultSlot), FrameLayout.scratch)
             asm.jmp(continueAt)
         }
+    }
+
+    /// The conditional jump of the POP_JUMP at `next`, compiled with the instruction
+    /// before it: it belongs to that POP_JUMP (its target, its eval-breaker check).
+    private func emitFusedJump(at next: Int, when condition: Condition) throws {
+        let current = instruction!
+        let currentDepth = depth
+        defer {
+            instruction = current
+            depth = currentDepth
+        }
+        instruction = decoded.instructions[next]
+        depth = decoded.stackDepthAtStart[next]!
+        try jumpTo(try label(forCodeUnit: instruction.jumpTarget!), when: condition, depthAtTarget: depth - 1)
     }
 
     /// For the instruction at `position` if it is a POP_JUMP_IF_TRUE/FALSE that can
@@ -2623,23 +2628,13 @@ final class FunctionCompiler {
     /// that nothing else jumps to follows, a branch on it (that instruction compiles
     /// here and is skipped): no bool is made.
     private func visitContainsOp(invert: Bool) throws {
-        let instructions = decoded.instructions
         let next = position + 1
         callAnswerHelper(.containsOp, [.stackValue(depth - 1), .stackValue(depth - 2)], releasing: 2)
         if let jumpWhenTrue = fusableJump(at: next) {
             // r14d = 1 when the item is in the container; `not in` inverts the test.
             asm.test(.r14d, .r14d)
-            let containsOp = instruction!
-            let containsDepth = depth
-            instruction = instructions[next]
-            position = next
-            depth = decoded.stackDepthAtStart[next]!
-            try jumpTo(try label(forCodeUnit: instruction.jumpTarget!),
-                       when: jumpWhenTrue != invert ? .notEqual : .equal, depthAtTarget: depth - 1)
+            try emitFusedJump(at: next, when: jumpWhenTrue != invert ? .notEqual : .equal)
             skipThrough = next
-            instruction = containsOp
-            position = next - 1
-            depth = containsDepth
             return
         }
         boolFromAnswer(trueWhenNonzero: !invert)
