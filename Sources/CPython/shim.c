@@ -54,6 +54,10 @@ Py_ssize_t pyj_extra_index = -1;
 // against FRAME_CREATED (FunctionCompiler.visitGetAwaitable).
 _Static_assert(offsetof(PyCoroObject, cr_frame_state) == offsetof(PyGenObject, gi_frame_state), "frame state");
 _Static_assert(FRAME_CREATED == -2, "FRAME_CREATED");
+// Compiled code keeps a mark in the padding after use_tracing in its own cframe (and
+// stores use_tracing as a dword to clear it).
+_Static_assert(offsetof(_PyCFrame, use_tracing) == 0 && sizeof(((_PyCFrame *)0)->use_tracing) == 1 &&
+               offsetof(_PyCFrame, current_frame) >= 4, "cframe padding after use_tracing");
 // len() reads a str's length where a list's ob_size is (FunctionCompiler.visitCall).
 _Static_assert(offsetof(PyASCIIObject, length) == offsetof(PyVarObject, ob_size), "str length offset");
 

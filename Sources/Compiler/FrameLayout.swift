@@ -22,4 +22,7 @@ enum FrameLayout {
     static var cframeUseTracing: Mem { .byte(.rsp, offsets.cframe_use_tracing) }
     static var cframeCurrentFrame: Mem { .qword(.rsp, offsets.cframe_current_frame) }
     static var cframePrevious: Mem { .qword(.rsp, offsets.cframe_previous) }
+    /// Padding after use_tracing in our own cframe: non-zero when the direct entry ran,
+    /// so that the way out pops the frame (the shim asserts the padding exists).
+    static var directCallMark: Mem { .byte(.rsp, offsets.cframe_use_tracing + 1) }
 }

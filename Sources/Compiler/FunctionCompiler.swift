@@ -27,6 +27,12 @@ final class FunctionCompiler {
     /// The start of the prologue: the entry the hook and C callers use.
     private let instructionEntry: Label
     private let exitLabel: Label
+    /// After the way out's shared steps: the registers restored and returned.
+    private let registersRestored: Label
+    /// Where the regular and the direct entry meet: the first instruction's code.
+    private let bodyStart: Label
+    /// A direct call's frame release and pop (see `emitDirectFramePop`).
+    private let directFramePop: Label
     private let leaveLabel: Label
     private var pendingKeywordNames: Obj?
     /// Code units of the exception handlers compiled code may dispatch to.
@@ -87,6 +93,9 @@ final class FunctionCompiler {
         returnLabel = masm.asm.newLabel()
         instructionEntry = masm.asm.newLabel()
         exitLabel = masm.asm.newLabel()
+        registersRestored = masm.asm.newLabel()
+        bodyStart = masm.asm.newLabel()
+        directFramePop = masm.asm.newLabel()
         leaveLabel = masm.asm.newLabel()
         handlerDispatch = masm.asm.newLabel()
     }
@@ -335,12 +344,28 @@ final class FunctionCompiler {
     private func emitPrologue() {
         asm.comment("prologue: save registers, recursion check, link the cframe")
         asm.bind(instructionEntry)
+        emitFrameEntry(direct: false)
+        asm.bind(bodyStart)
+        if isGeneratorLike { emitResumeDispatch() }
+        // While running, stacktop is -1 so nobody reads stale slots.
+        asm.mov(masm.stackTop, imm: -1)
+    }
+
+    /// The machine-stack frame and the interpreter's entry protocol, shared by the
+    /// regular entry and the direct one: registers saved, the recursion count taken,
+    /// this code's cframe linked. A direct entry marks its cframe (`directCallMark`),
+    /// so that the exit pops the frame its caller pushed.
+    private func emitFrameEntry(direct: Bool) {
         asm.push(.rbp)
         asm.mov(.rbp, .rsp)
         for register in [Reg64.rbx, .r12, .r13, .r14, .r15] { asm.push(register) }
         asm.sub(.rsp, imm: FrameLayout.cframeSize)
         asm.mov(FrameLayout.threadState, .rdi)
         asm.mov(FrameLayout.frame, .rsi)
+        if direct {
+            asm.mov(FrameLayout.directCallMark, imm: 1)
+            emitDirectFrameSetup()
+        }
 
         // if (tstate->recursion_remaining-- <= 0 && _Py_CheckRecursiveCall(tstate, "")) return NULL;
         let recursionChecked = asm.newLabel()
@@ -353,15 +378,21 @@ final class FunctionCompiler {
             masm.callHelper(.checkRecursiveCall, [.threadState, .immediate(Int64(FunctionCompiler.emptyCString))])
             asm.test(.eax, .eax)
             asm.jcc(.equal, recursionChecked)
-            // The check restored the counter; nothing is linked yet.
+            // The check restored the counter; nothing is linked yet (a direct entry
+            // still pops its frame).
             asm.xor(.eax, .eax)
-            asm.jmp(exitLabel)
+            asm.jmp(direct ? exitLabel : registersRestored)
         }
 
         // cframe.use_tracing = prev->use_tracing; cframe.previous = prev; tstate->cframe = &cframe;
         asm.mov(.rax, .qword(FrameLayout.threadState, offsets.tstate_cframe))
         asm.movzx(.ecx, .byte(.rax, offsets.cframe_use_tracing))
-        asm.mov(FrameLayout.cframeUseTracing, .cl)
+        if direct {
+            asm.mov(FrameLayout.cframeUseTracing, .cl)
+        } else {
+            // A dword store: use_tracing and a clear direct-call mark (padding after it).
+            asm.mov(.dword(.rsp, offsets.cframe_use_tracing), .ecx)
+        }
         asm.mov(FrameLayout.cframePrevious, .rax)
         asm.mov(.qword(FrameLayout.threadState, offsets.tstate_cframe), .rsp)
         // frame->is_entry = true; frame->previous = prev->current_frame; cframe.current_frame = frame;
@@ -373,9 +404,6 @@ final class FunctionCompiler {
         asm.mov(FrameLayout.evalBreaker, .qword(FrameLayout.threadState, offsets.tstate_interp))
         asm.lea(FrameLayout.evalBreaker, .qword(FrameLayout.evalBreaker, offsets.interp_eval_breaker))
         masm.loadAddress(FrameLayout.firstInstruction, view.firstInstruction)
-        if isGeneratorLike { emitResumeDispatch() }
-        // While running, stacktop is -1 so nobody reads stale slots.
-        asm.mov(masm.stackTop, imm: -1)
     }
 
     private func emitEpilogue() {
@@ -387,6 +415,11 @@ final class FunctionCompiler {
         asm.mov(.byte(.rcx, offsets.cframe_use_tracing), .dl)
         asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
         asm.bind(exitLabel)
+        if takesDirectCalls {
+            asm.cmp(FrameLayout.directCallMark, imm: 0)
+            asm.jcc(.notEqual, directFramePop)
+        }
+        asm.bind(registersRestored)
         asm.add(.rsp, imm: FrameLayout.cframeSize)
         for register in [Reg64.r15, .r14, .r13, .r12, .rbx] { asm.pop(register) }
         asm.pop(.rbp)
@@ -412,35 +445,45 @@ final class FunctionCompiler {
 
     /// The entry for direct calls (see `PyjCodeEntry.directEntry`): rdi = thread
     /// state, rsi = a frame reserved at datastack_top whose f_func (a reference),
-    /// f_globals, f_builtins and arguments the caller set. What _PyFrame_InitializeSpecials
-    /// and the NULLing of the other locals would do, with this code's constants; the
-    /// regular entry; then _PyEvalFrameClearAndPop's steps, the locals' count known here.
+    /// f_globals, f_builtins and arguments the caller set. The regular entry's
+    /// protocol with the frame set up first; on every way out (`exitLabel` sees the
+    /// mark), _PyEvalFrameClearAndPop's steps, the locals' count known here.
     private func emitDirectEntry() {
         guard takesDirectCalls else { return }
         let entry = asm.newLabel()
         directEntry = entry
-        asm.comment("direct entry: set up the frame a caller's machine code reserved; run; pop it")
+        asm.comment("direct entry: set up the frame a caller's machine code reserved, run, pop it")
         asm.bind(entry)
-        asm.push(.rbx)
-        asm.push(.r12)
-        asm.sub(.rsp, imm: 8)  // rsp 16-byte aligned at the calls below
-        asm.mov(.rbx, .rsi)
-        asm.mov(.r12, .rdi)
+        emitFrameEntry(direct: true)
+        asm.jmp(bodyStart)
+        emitDirectFramePop()
+    }
+
+    /// What _PyFrame_InitializeSpecials and the NULLing of the other locals would do,
+    /// with this code's constants (rbx = the frame).
+    private func emitDirectFrameSetup() {
         masm.loadAddress(.rax, UInt64(UInt(bitPattern: view.address)))
         masm.incref(.rax)
         asm.mov(.qword(.rbx, offsets.frame_code), .rax)
         asm.xor(.ecx, .ecx)
         asm.mov(.qword(.rbx, offsets.frame_locals), .rcx)
         asm.mov(.qword(.rbx, offsets.frame_frame_obj), .rcx)
-        // stacktop and is_entry: the prologue sets them (nothing sees the frame before).
+        // stacktop and is_entry: the entry protocol sets them (nothing sees the frame before).
         masm.loadAddress(.rax, view.firstInstruction &- 2)
         asm.mov(masm.prevInstr, .rax)
         asm.mov(.byte(.rbx, offsets.frame_owner), imm: 0)  // FRAME_OWNED_BY_THREAD
         for index in view.positionalArgumentCount..<max(view.positionalArgumentCount, view.localsPlusCount) {
             asm.mov(masm.local(index), .rcx)
         }
-        asm.call(instructionEntry)
-        // rax: the result or NULL. A frame object or f_locals: the full clear.
+    }
+
+    /// A direct call's way out, rax = the result or NULL, the cframe unlinked: the
+    /// frame's references released and the frame popped, then the registers restored.
+    private func emitDirectFramePop() {
+        asm.bind(directFramePop)
+        // The result's home while deallocations run (the cframe is unlinked by now).
+        let savedResult = Mem.qword(.rsp, offsets.cframe_previous)
+        // A frame object or f_locals: the full clear.
         let fullClear = asm.newLabel()
         let popped = asm.newLabel()
         asm.mov(.rcx, .qword(.rbx, offsets.frame_frame_obj))
@@ -465,27 +508,24 @@ final class FunctionCompiler {
         release(.qword(.rbx, offsets.frame_code), mayBeNull: false)
         asm.mov(.qword(.r12, offsets.tstate_datastack_top), .rbx)
         asm.bind(popped)
-        asm.add(.rsp, imm: 8)
-        asm.pop(.r12)
-        asm.pop(.rbx)
-        asm.ret()
+        asm.jmp(registersRestored)
         // A deallocation may run Python code: the recursion count is charged meanwhile,
         // as _PyEvalFrameClearAndPop does.
         for (dies, next) in deallocations {
             asm.bind(dies)
-            asm.mov(.qword(.rsp), .rax)
+            asm.mov(savedResult, .rax)
             asm.sub(.dword(.r12, offsets.tstate_recursion_remaining), imm: 1)
             masm.callPrepared(.dealloc)
             asm.add(.dword(.r12, offsets.tstate_recursion_remaining), imm: 1)
-            asm.mov(.rax, .qword(.rsp))
+            asm.mov(.rax, savedResult)
             asm.jmp(next)
         }
         asm.bind(fullClear)
-        asm.mov(.qword(.rsp), .rax)
+        asm.mov(savedResult, .rax)
         asm.mov(.rdi, .r12)
         asm.mov(.rsi, .rbx)
         masm.callPrepared(.clearAndPopFrame)
-        asm.mov(.rax, .qword(.rsp))
+        asm.mov(.rax, savedResult)
         asm.jmp(popped)
     }
 
