@@ -46,6 +46,14 @@ final class FunctionCompiler {
     /// Instructions up to this position compiled with an earlier one (FOR_ITER and its
     /// STORE_FAST): their labels are bound, their visits skipped.
     private var skipThrough = -1
+    /// The STORE_FAST compiled with the current BINARY_OP (see `guardLocalsOwnObject`).
+    private struct FusedLocalStore {
+        let local: Int
+        let position: Int
+        /// Where the code continues once the local holds the result.
+        let stored: Label
+    }
+    private var fusedLocalStore: FusedLocalStore?
     /// Values at the top of the stack whose LOAD_FAST or LOAD_CONST was deferred to the
     /// next instruction, which reads them where they live (bottom first): see `Operand`.
     private var deferred: [Operand] = []
@@ -1211,6 +1219,12 @@ final class FunctionCompiler {
         let notInt = asm.newLabel()
         let haveResult = asm.newLabel()
         let done = asm.newLabel()
+        let stored = asm.newLabel()
+        // `x = a - b`: the STORE_FAST after it compiles with it, so that a float result
+        // can go into the local's own float when only the local holds that.
+        let store = fusableStoreFast(at: position + 1)
+        fusedLocalStore = store.map { FusedLocalStore(local: $0.instruction.oparg, position: $0.position, stored: stored) }
+        defer { fusedLocalStore = nil }
         setPrevInstrLazily()
         // int op int, both compact (one 30-bit digit): no 64-bit overflow below.
         loadTopTwoAsCompactInts(notInt: notInt, generic: generic)
@@ -1221,6 +1235,13 @@ final class FunctionCompiler {
             masm.loadNumberAsDouble(.rdi, into: .xmm0, generic)
             masm.loadNumberAsDouble(.rsi, into: .xmm1, generic)
             emitFloatArithmetic(kind, generic: generic)
+            if let fused = fusedLocalStore {
+                let notOwn = asm.newLabel()
+                guardLocalsOwnObject(fused, type: TypeAddress.float, notOwn: notOwn)
+                asm.movsd(.qword(.rdi, offsets.float_value), .xmm0)
+                finishStoreIntoLocalsOwn(fused)
+                asm.bind(notOwn)
+            }
             reuseTemporary(type: TypeAddress.float, done: done, haveResult: haveResult,
                            store: { [self] object in asm.movsd(.qword(object, offsets.float_value), .xmm0) },
                            box: { [self] in allocateFloat() })
@@ -1230,6 +1251,65 @@ final class FunctionCompiler {
         genericBinary(generic, haveResult, .binaryOp, [.immediate(Int64(oparg))])
         finishBinary(haveResult)
         asm.bind(done)
+        if let store {
+            // The fused STORE_FAST: the local takes the result; its old value is released.
+            let local = store.instruction.oparg
+            asm.mov(.rax, stack(depth - 2))
+            asm.mov(.rdi, masm.local(local))
+            asm.mov(masm.local(local), .rax)
+            masm.withLazyPrevInstr(store.instruction.index) {
+                if isBound(local, at: store.position) { masm.decrefArgumentRegister() } else { masm.xdecrefArgumentRegister() }
+            }
+            asm.bind(stored)
+            skipThrough = store.position
+        }
+    }
+
+    /// The STORE_FAST at `position` if it can compile with the instruction before it:
+    /// reachable, and nothing jumps to it.
+    private func fusableStoreFast(at position: Int) -> (position: Int, instruction: Instruction)? {
+        let instructions = decoded.instructions
+        guard position < instructions.count, reachable[position], instructions[position].opcode == .storeFast else { return nil }
+        let unit = instructions[position].prefixStart
+        guard !decoded.jumpTargets.contains(unit), !handlerTargets.contains(unit) else { return nil }
+        return (position, instructions[position])
+    }
+
+    /// A float or int result whose STORE_FAST into `local` follows can go into the
+    /// local's own object when that is of the result's exact type and nothing references
+    /// it but the local and this operation's operands (its count is 1 plus the operand
+    /// slots holding it): no allocation for the result, no deallocation of the old value
+    /// (`x = a - b`, `s += t`, `i = i + 1` in a loop). Nobody can tell: no other
+    /// reference sees the object change. Jumps to `notOwn` otherwise; leaves the object
+    /// in rdi. Clobbers rax and rdx.
+    private func guardLocalsOwnObject(_ store: FusedLocalStore, type: UInt64, notOwn: Label) {
+        asm.mov(.rdi, masm.local(store.local))
+        if !isBound(store.local, at: store.position) {
+            asm.test(.rdi, .rdi)
+            asm.jcc(.equal, notOwn)
+        }
+        asm.mov(.rax, .qword(.rdi, offsets.object_type))
+        masm.compareWithConstant(.rax, type)
+        asm.jcc(.notEqual, notOwn)
+        asm.mov(.rdx, .qword(.rdi, offsets.object_refcnt))
+        for index in [depth - 2, depth - 1] {
+            guard case .slot = operand(index) else { continue }
+            let other = asm.newLabel()
+            asm.cmp(.rdi, stack(index))
+            asm.jcc(.notEqual, other)
+            asm.sub(.rdx, imm: 1)
+            asm.bind(other)
+        }
+        asm.cmp(.rdx, imm: 1)
+        asm.jcc(.notEqual, notOwn)
+    }
+
+    /// The local's own object (rdi) took the result: the operands are released (exact
+    /// floats and ints: that runs no code) and the fused store is done.
+    private func finishStoreIntoLocalsOwn(_ store: FusedLocalStore) {
+        release(operand(depth - 2))
+        release(operand(depth - 1))
+        asm.jmp(store.stored)
     }
 
     /// The result of the top two values' operation becomes one of them when that one
@@ -1305,6 +1385,20 @@ final class FunctionCompiler {
         // r10 = the value, r11 = its ob_size (-1 or 1), rcx = its magnitude.
         asm.mov(.r10, .rax)
         masm.splitOneDigit(.rax, magnitude: .rcx, size: .r11, tooBig: allocate)
+        if let fused = fusedLocalStore {
+            // Not one of the shared small ints, which hold their own values.
+            let notOwn = asm.newLabel()
+            guardLocalsOwnObject(fused, type: TypeAddress.long, notOwn: notOwn)
+            asm.mov(.rax, .rdi)
+            asm.sub(.rax, .qword(rip: masm.constantLabel(SmallInts.zero)))
+            asm.add(.rax, imm: Int32(-SmallInts.range.lowerBound * SmallInts.stride))
+            asm.cmp(.rax, imm: Int32(SmallInts.range.count * SmallInts.stride))
+            asm.jcc(.below, notOwn)
+            asm.mov(.dword(.rdi, offsets.long_digits), .ecx)
+            asm.mov(.qword(.rdi, offsets.var_size), .r11)
+            finishStoreIntoLocalsOwn(fused)
+            asm.bind(notOwn)
+        }
         reuseTemporary(type: nil, done: done, haveResult: haveResult,
                        store: { [self] object in
                            asm.mov(.dword(object, offsets.long_digits), .ecx)

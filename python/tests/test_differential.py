@@ -1816,6 +1816,157 @@ TEMPORARY_CASES = [
         """, (2000,)),
 ]
 
+# BINARY_OP compiles the STORE_FAST after it: an exact float or int (not a cached
+# small int) that only the target local and the operands hold takes the result in
+# place. Every other holder of the old value must see it unchanged.
+LOCAL_STORE_CASES = [
+    C("local-store-float-kept-elsewhere", """
+        def f(n):
+            x = 1.0
+            kept = []
+            for i in range(n):
+                kept.append(x)
+                x = x * 1.5
+                y = x - 0.25
+                kept.append(y)
+                y = y + y
+            return kept, x, y
+        """, (20,)),
+    C("local-store-float-shared-then-updated", """
+        def f(n):
+            s = 0.5
+            out = []
+            for i in range(n):
+                t = s
+                s += 1.25
+                out.append((t, s, t is s))
+                d = s - t
+                d = d * 2.0
+                out.append(d)
+            return out
+        """, (10,)),
+    C("local-store-int-kept-and-identity", """
+        def f(n):
+            i = 250
+            total = 100000
+            kept = []
+            for _ in range(n):
+                before = i
+                i = i + 1
+                kept.append((before, i, before is i))
+                total = total + i * 3 - 7
+                if total > 100500:
+                    total = total - 499
+                kept.append(total)
+            return kept
+        """, (30,)),
+    C("local-store-small-int-singletons-untouched", """
+        TOP, BOTTOM = 256, -5
+        def f(n):
+            m = 256
+            k = -5
+            for _ in range(n):
+                m = m + 1
+                k = k - 1
+                m = 256
+                k = -5
+            return m, k, 256 + 0, -5 + 0, m is TOP, k is BOTTOM, [x for x in range(250, 260)]
+        """, (5,)),
+    C("local-store-unbound-and-deleted", """
+        def f(a, b):
+            out = []
+            for i in range(3):
+                if i:
+                    del x
+                x = a + b
+                out.append(x)
+                x = x + 0.5
+                out.append(x)
+            return out
+        """, (1.25, 2)),
+    C("local-store-same-local-both-operands", """
+        def f(n):
+            x = 1.5
+            k = 3000
+            out = []
+            for _ in range(n):
+                x = x + x
+                k = k * k % 1000003
+                out.append((x, k))
+            return out
+        """, (8,)),
+    C("local-store-float-subclass-becomes-float", """
+        class F(float):
+            pass
+        class I(int):
+            pass
+        def f(n):
+            x = F(1.5)
+            k = I(100000)
+            out = []
+            for _ in range(n):
+                x = x + 1.0
+                k = k + 1
+                out.append((x, type(x).__name__, k, type(k).__name__))
+            return out
+        """, (3,)),
+    C("local-store-locals-snapshot-untouched", """
+        import sys
+        def f(n):
+            x = 2.5
+            k = 5000
+            snaps = []
+            for _ in range(n):
+                snap = dict(locals())
+                x = x * 3.0
+                k = k + 7
+                snaps.append((snap["x"], snap["k"], sys._getframe().f_locals["x"]))
+            return snaps, x, k
+        """, (4,)),
+    C("local-store-errors-leave-old-value", """
+        def f(vals):
+            x = 1.5
+            k = 7000
+            out = []
+            for v in vals:
+                try:
+                    x = x / v
+                except ZeroDivisionError as e:
+                    out.append(("zero", x, str(e)))
+                try:
+                    k = k // v
+                except (ZeroDivisionError, TypeError) as e:
+                    out.append(("int", k, type(e).__name__))
+                out.append((x, k))
+            return out
+        """, ([2, 0.0, 0, 4.0, 1],)),
+    C("local-store-bools-and-mixed", """
+        def f(n):
+            x = 0.5
+            k = 1000
+            out = []
+            for i in range(n):
+                x = x + True
+                k = k + True
+                x = x - i
+                k = k * 1.0 if i == 2 else k - i
+                out.append((x, k))
+            return out
+        """, (5,)),
+    C("local-store-in-generator", """
+        def g(n):
+            x = 1.0
+            k = 1000
+            for i in range(n):
+                yield x, k
+                x = x * 2.0
+                k = k + 1000
+        def f(n):
+            held = list(g(n))
+            return held
+        """, (6,)),
+]
+
 # FOR_ITER steps range iterators inline and compiles the STORE_FAST after it; the
 # loop variable's int object takes the next value in place when only the local
 # holds it. Anything that keeps a reference to it must see its value unchanged.
@@ -2108,7 +2259,7 @@ ALL_COMPILED = (
     BINARY_CASES + MATMUL_CASES + ARITH_CASES + UNARY_CASES + COMPARE_CASES + IS_CONTAINS_CASES
     + CONTROL_CASES + ITER_CASES + GLOBAL_CASES + ATTR_CASES + CALL_CASES + SUBSCR_CASES
     + BUILD_CASES + UNPACK_CASES + COMPREHENSION_CASES + FSTRING_CASES + EXCEPTION_CASES + PROGRAM_CASES
-    + BOUND_LOCAL_CASES + RELEASE_LINE_CASES + TEMPORARY_CASES + RANGE_LOOP_CASES + LEN_CASES + APPEND_CASES
+    + BOUND_LOCAL_CASES + RELEASE_LINE_CASES + TEMPORARY_CASES + LOCAL_STORE_CASES + RANGE_LOOP_CASES + LEN_CASES + APPEND_CASES
     + SLICE_CASES
 )
 
