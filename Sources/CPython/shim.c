@@ -570,7 +570,8 @@ int pyj_method_dict_check(PyObject *owner, PyObject *name) {
 int pyj_attr_cache_fill_load(PyObject *owner, PyObject *name, uint64_t *entry) {
     entry[3] = 0;
     return instance_value_slot(owner, name, 0, entry) || object_slot(owner, name, 0, entry)
-        || instance_dict_hint(owner, name, 0, entry) || pyj_plain_attr_cache_fill(owner, name, entry);
+        || instance_dict_hint(owner, name, 0, entry) || pyj_class_attr_cache_fill(owner, name, 0, entry)
+        || pyj_module_attr_cache_fill(owner, name, entry);
 }
 
 int pyj_attr_cache_fill_store(PyObject *owner, PyObject *name, uint64_t *entry) {
@@ -588,7 +589,7 @@ typedef struct {
 
 int32_t pyj_staticmethod_callable_offset(void) { return (int32_t)offsetof(pyj_staticmethod, sm_callable); }
 
-int pyj_class_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry) {
+int pyj_class_attr_cache_fill(PyObject *owner, PyObject *name, int for_method, uint64_t *entry) {
     // type_getattro with the metatype exactly `type`: an attribute of `type` itself
     // (a data descriptor would win) is not cached; else the class's MRO decides, and
     // its version tag changes with any assignment to the class or its bases.
@@ -604,6 +605,12 @@ int pyj_class_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry) 
     } else if (Py_TYPE(attr) == &PyStaticMethod_Type
                && PyStaticMethod_Type.tp_basicsize == (Py_ssize_t)sizeof(pyj_staticmethod)) {
         how = 1;  // read at each use: staticmethod.__init__ may replace the callable
+    } else if (for_method && Py_TYPE(attr) == &PyClassMethod_Type
+               && PyClassMethod_Type.tp_basicsize == (Py_ssize_t)sizeof(pyj_staticmethod)) {
+        // cm_descr_get with a plain function inside binds it to the class: LOAD_METHOD
+        // leaves [function, class] instead of a bound method (the function's type is
+        // checked at each use, the callable read then too).
+        how = 2;
     } else {
         return 0;
     }
@@ -612,6 +619,12 @@ int pyj_class_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry) 
     entry[2] = (uint64_t)(uintptr_t)attr;
     entry[3] = 3;
     return 1;
+}
+
+int pyj_is_classmethod_of(PyObject *cls, PyObject *name) {
+    if (Py_TYPE(cls) != &PyType_Type || !PyUnicode_CheckExact(name)) return 0;
+    PyObject *attr = _PyType_Lookup((PyTypeObject *)cls, name);
+    return attr != NULL && Py_TYPE(attr) == &PyClassMethod_Type;
 }
 
 Py_ssize_t pyj_dict_unicode_index(PyObject *dict, PyObject *name);
@@ -633,7 +646,7 @@ int pyj_module_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry)
 }
 
 int pyj_plain_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry) {
-    return pyj_class_attr_cache_fill(owner, name, entry) || pyj_module_attr_cache_fill(owner, name, entry);
+    return pyj_class_attr_cache_fill(owner, name, 1, entry) || pyj_module_attr_cache_fill(owner, name, entry);
 }
 
 int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uint64_t *entry) {

@@ -91,6 +91,9 @@ public final class RuntimeData {
     /// Per attribute site, whether its owner was a global name bound to a class when the
     /// code first compiled (nil: not decided yet): the class path then comes first.
     var ownerIsClass: [Bool?]
+    /// Per LOAD_METHOD site whose owner is such a class, whether the name was a
+    /// classmethod of it then: the call's predicted shape.
+    var classMethodOnClass: [Bool?]
 
     /// Each CALL has an entry per role: the call as the stack holds it, and the call of
     /// a bound method's function with self first (see emitBoundMethodCall).
@@ -133,6 +136,7 @@ public final class RuntimeData {
         self.globalCacheEntries = globalCacheEntries
         self.attributeCacheEntries = attributeCacheEntries
         ownerIsClass = Array(repeating: nil, count: attributeCacheEntries)
+        classMethodOnClass = Array(repeating: nil, count: attributeCacheEntries)
         warmup = .allocate(capacity: 1)
         warmup.initialize(to: 0)
         // Each site has `AttributeCacheEntry.ways` entries (a polymorphic cache).

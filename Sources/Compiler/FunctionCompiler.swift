@@ -54,6 +54,9 @@ final class FunctionCompiler {
         let stored: Label
     }
     private var fusedLocalStore: FusedLocalStore?
+    /// The call shape the last LOAD_METHOD on a global class predicts (true: [function,
+    /// class] for a classmethod), for `trackLoadedNames`; nil for other LOAD_METHODs.
+    private var loadMethodPredictsMethodShape: Bool?
     /// Values at the top of the stack whose LOAD_FAST or LOAD_CONST was deferred to the
     /// next instruction, which reads them where they live (bottom first): see `Operand`.
     private var deferred: [Operand] = []
@@ -191,9 +194,10 @@ final class FunctionCompiler {
         case .loadAttr:
             loadedNameAt[depth - 1] = LoadedName(name: view.names[oparg], isGlobal: false)
         case .loadMethod:
-            // On a class (`Strength.stronger(a, b)`), LOAD_METHOD leaves [NULL, function].
+            // On a class (`Base.__init__(self)`), LOAD_METHOD leaves [NULL, function], but
+            // [function, class] for a classmethod (`Strength.stronger(a, b)`).
             let onClass = owner.map { $0.isGlobal && FunctionCompiler.looksLikeClass($0.name) } ?? false
-            callShapeAt[depth - 1] = !onClass
+            callShapeAt[depth - 1] = loadMethodPredictsMethodShape ?? !onClass
             loadedNameAt[depth - 1] = LoadedName(name: view.names[oparg], isGlobal: false)
         default: break
         }
@@ -1883,9 +1887,10 @@ final class FunctionCompiler {
     /// `type`, with one of the site's class-attribute entries (kind 3, tagged with
     /// PYJ_CLASS_ATTRIBUTE_TAG), leaves the attribute (a new reference) in rax and jumps
     /// to `hit`; anything else falls through to the helper. Clobbers rax, rcx, rdi.
-    private func classAttribute(_ owner: Operand, entry: UInt64, hit: Label) {
+    private func classAttribute(_ owner: Operand, entry: UInt64, hit: Label, boundToClass: Label? = nil) {
         let notFound = asm.newLabel()
         let plain = asm.newLabel()
+        let classMethod = asm.newLabel()
         load(.rdi, owner)
         asm.mov(.rax, .qword(.rdi, offsets.object_type))
         masm.compareWithConstant(.rax, TypeAddress.type)
@@ -1896,12 +1901,28 @@ final class FunctionCompiler {
         asm.mov(.rax, .qword(.rcx, AttributeCacheEntry.objectOffset))
         asm.cmp(.qword(.rcx, AttributeCacheEntry.indexOffset), imm: 0)
         asm.jcc(.equal, plain)
+        asm.cmp(.qword(.rcx, AttributeCacheEntry.indexOffset), imm: 2)
+        asm.jcc(.equal, boundToClass == nil ? notFound : classMethod)
+        // The callable of a staticmethod or classmethod, read now.
         asm.mov(.rax, .qword(.rax, pyj_staticmethod_callable_offset()))
         asm.test(.rax, .rax)
-        asm.jcc(.equal, notFound)  // an uninitialized staticmethod: the helper raises
+        asm.jcc(.equal, notFound)  // an uninitialized one: the helper raises
         asm.bind(plain)
         masm.incref(.rax)
         asm.jmp(hit)
+        if let boundToClass {
+            // A classmethod around a plain function: that function, the class its first
+            // argument (anything else inside binds its own way: the helper's path).
+            asm.bind(classMethod)
+            asm.mov(.rax, .qword(.rax, pyj_staticmethod_callable_offset()))
+            asm.test(.rax, .rax)
+            asm.jcc(.equal, notFound)
+            asm.mov(.rdx, .qword(.rax, offsets.object_type))
+            masm.compareWithConstant(.rdx, FunctionCompiler.functionType)
+            asm.jcc(.notEqual, notFound)
+            masm.incref(.rax)
+            asm.jmp(boundToClass)
+        }
         asm.bind(notFound)
     }
 
@@ -2020,6 +2041,18 @@ final class FunctionCompiler {
         }
     }
 
+    /// Whether the global class `owner` names had a classmethod `name` when the code first
+    /// compiled (recorded): a hint for the call's shape.
+    private func classMethodOnClass(site: Int, owner: LoadedName, name: Int64) -> Bool {
+        if let recorded = data.classMethodOnClass[site] { return recorded }
+        var isClassMethod = false
+        if let value = globalValue(owner), let nameObject = UnsafeMutablePointer<PyObject>(bitPattern: Int(name)) {
+            isClassMethod = pyj_is_classmethod_of(value, nameObject) != 0
+        }
+        data.classMethodOnClass[site] = isClassMethod
+        return isClassMethod
+    }
+
     /// Whether attribute site `site`'s owner is a global name that was bound to a class
     /// (a type whose metatype is exactly `type`) when the code first compiled (recorded).
     private func ownerIsClass(site: Int, owner: LoadedName?) -> Bool {
@@ -2084,11 +2117,43 @@ final class FunctionCompiler {
     /// LOAD_METHOD of a method found on the type, when the instance cannot shadow it
     /// (LOAD_METHOD_WITH_VALUES and LOAD_METHOD_NO_DICT).
     private func visitLoadMethod(_ oparg: Int) {
+        let site = nextAttributeCacheEntry
         let entry = nextAttributeEntry()
         let miss = asm.newLabel()
         let noDict = asm.newLabel()
         let done = asm.newLabel()
         setPrevInstrLazily()
+        let owner = loadedNameAt[depth - 1]
+        if ownerIsClass(site: site, owner: owner) {
+            // A global name that was a class when the code compiled (`Strength.stronger(a,
+            // b)`, `Base.__init__(self)`): its class-attribute entries first, inline.
+            loadMethodPredictsMethodShape = classMethodOnClass(site: site, owner: owner!, name: name(oparg))
+            let classHit = asm.newLabel()
+            let classMethodHit = asm.newLabel()
+            classAttribute(.slot(depth - 1), entry: entry, hit: classHit, boundToClass: classMethodHit)
+            asm.jmp(miss)
+            let depth = self.depth
+            outOfLine { [self] in
+                asm.bind(classHit)
+                asm.mov(FrameLayout.scratch, .rax)
+                masm.decrefStackSlot(depth - 1)
+                asm.mov(stack(depth - 1), imm: 0)
+                asm.mov(stack(depth), FrameLayout.scratch)
+                asm.jmp(done)
+                asm.bind(miss)
+                masm.callHelper(.loadMethodCached, [.stackAddress(depth - 1), .immediate(name(oparg)), .immediate(Int64(bitPattern: entry))])
+                asm.test(.eax, .eax)
+                asm.jcc(.notEqual, errorLabel(depth: depth))
+                asm.jmp(done)
+            }
+            // [function, class]: the class (rdi, its reference moving up) is the first argument.
+            asm.bind(classMethodHit)
+            asm.mov(stack(depth - 1), .rax)
+            asm.mov(stack(depth), .rdi)
+            asm.bind(done)
+            return
+        }
+        loadMethodPredictsMethodShape = nil
         asm.mov(.rdi, stack(depth - 1))
         guardTypeVersion(.rdi, entry: entry, miss)
         asm.mov(.rax, .qword(.rcx, AttributeCacheEntry.keysEntriesOffset))
@@ -2125,9 +2190,15 @@ final class FunctionCompiler {
             asm.bind(miss)
             let classHit = asm.newLabel()
             let notClass = asm.newLabel()
+            let classMethodHit = asm.newLabel()
             moduleAttribute(.slot(depth - 1), entry: entry, name: nameObject, hit: classHit)
-            classAttribute(.slot(depth - 1), entry: entry, hit: classHit)
+            classAttribute(.slot(depth - 1), entry: entry, hit: classHit, boundToClass: classMethodHit)
             asm.jmp(notClass)
+            // [function, class]: the class (rdi, its reference moving up) is the first argument.
+            asm.bind(classMethodHit)
+            asm.mov(stack(depth - 1), .rax)
+            asm.mov(stack(depth), .rdi)
+            asm.jmp(done)
             // [NULL, attribute]: called without self, as _PyObject_GetMethod leaves it.
             asm.bind(classHit)
             asm.mov(FrameLayout.scratch, .rax)

@@ -1305,6 +1305,56 @@ CALL_CASES = [
         def f(a):
             return a.s(1), a.c(2), A.s(3), A.c(4)
         """, "A()"),
+    # LOAD_METHOD of a classmethod on its class (or a subclass) leaves [function, class]
+    # while the classmethod wraps a plain function; anything else binds as
+    # classmethod.__get__ does. Changes to the class or the classmethod between calls.
+    C("load-method-classmethod-on-class", """
+        class Meta(type):
+            def __getattribute__(cls, name):
+                if name == "c":
+                    return lambda *a: ("meta", a)
+                return super().__getattribute__(name)
+        def first(cls, x, y=2):
+            return cls.__name__, x, y
+        class A:
+            wrapped = classmethod(len)
+            class Callable:
+                def __call__(self, *a):
+                    return ("callable", len(a))
+            obj = classmethod(Callable())
+            twice = classmethod(classmethod(lambda cls, x: (cls.__name__, x)))
+        class B(A):
+            pass
+        class M(metaclass=Meta):
+            @classmethod
+            def c(cls, x):
+                return "M", x
+        def other(cls, x, y=9):
+            return "other", cls.__name__, x, y
+        def f():
+            A.c = classmethod(first)
+            out = []
+            for i in range(4):
+                out.append((A.c(i), B.c(i, i), A().c(i), M.c(i), A.obj(i)))
+                try:
+                    out.append(A.wrapped())
+                except TypeError as e:
+                    out.append(("TypeError", str(e)))
+                out.append((A.twice(i), B.twice(i)))
+                if i == 1:
+                    A.c = classmethod(other)
+                if i == 2:
+                    A.__dict__["c"].__init__(lambda cls, x, y=0: ("reinit", cls.__name__, x, y))
+            A.c = classmethod.__new__(classmethod)
+            for i in range(2):
+                try:
+                    A.c(1)
+                except RuntimeError as e:
+                    out.append(("RuntimeError", str(e)))
+            A.c = classmethod(first)
+            bound = B.c
+            return out, type(bound).__name__, bound(5)
+        """, ()),
     C("call-builtin-raises", "def f(s):\n    return int(s)\n", ("12x",)),
     C("call-method-missing", "def f(xs):\n    return xs.push(1)\n", ([],)),
     C("call-many-args", """

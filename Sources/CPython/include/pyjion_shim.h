@@ -189,18 +189,22 @@ int pyj_method_cache_fill(PyObject *owner, PyObject *name, PyObject *method, uin
 // Kind 3: an attribute of a class itself (`Direction.NONE`, `Strength.stronger`). The
 // entry's version is the class's own tp_version_tag with PYJ_CLASS_ATTRIBUTE_TAG set,
 // so it never matches an instance's type; entry[1] says how to get the value from
-// entry[2] (0: itself, 1: a staticmethod's callable).
+// entry[2] (0: itself, 1: a staticmethod's callable, 2: for LOAD_METHOD only, a
+// classmethod's callable, called with the class as its first argument).
 #define PYJ_CLASS_ATTRIBUTE_TAG (1ULL << 32)
-int pyj_class_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry);
+int pyj_class_attr_cache_fill(PyObject *owner, PyObject *name, int for_method, uint64_t *entry);
+// 1 if class `cls` (metatype exactly `type`) has a classmethod `name` through its MRO.
+int pyj_is_classmethod_of(PyObject *cls, PyObject *name);
 // Kind 4: an attribute of a module (`math.sqrt`, `random.random()`), as 3.11's
 // LOAD_ATTR_MODULE / LOAD_METHOD_MODULE: entry[0] is the module dict's keys object
 // with PYJ_MODULE_ATTRIBUTE_TAG set, entry[1] the name's index among its entries.
 #define PYJ_MODULE_ATTRIBUTE_TAG (1ULL << 63)
 int pyj_module_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry);
-// Kind 3 or 4, for LOAD_METHOD's non-method results.
+// Kind 3 or 4, for LOAD_METHOD's non-method results (classmethods of a class included).
 int pyj_plain_attr_cache_fill(PyObject *owner, PyObject *name, uint64_t *entry);
 static inline PyTypeObject *pyj_module_type(void) { return &PyModule_Type; }
-// Offset of a staticmethod's callable (its layout is private to funcobject.c).
+// Offset of a staticmethod's or classmethod's callable (their layouts are private to
+// funcobject.c, and the same).
 int32_t pyj_staticmethod_callable_offset(void);
 // Kind-2 entries (instances with a real __dict__) are read and stored by machine
 // code; LOAD_METHOD asks whether the dict shadows the method: 1 if not, 0 if it does.
