@@ -31,8 +31,6 @@ final class FunctionCompiler {
     private let registersRestored: Label
     /// Where the regular and the direct entry meet: the first instruction's code.
     private let bodyStart: Label
-    /// A direct call's frame release and pop (see `emitDirectFramePop`).
-    private let directFramePop: Label
     private let leaveLabel: Label
     private var pendingKeywordNames: Obj?
     /// Code units of the exception handlers compiled code may dispatch to.
@@ -106,7 +104,6 @@ final class FunctionCompiler {
         exitLabel = masm.asm.newLabel()
         registersRestored = masm.asm.newLabel()
         bodyStart = masm.asm.newLabel()
-        directFramePop = masm.asm.newLabel()
         leaveLabel = masm.asm.newLabel()
         handlerDispatch = masm.asm.newLabel()
     }
@@ -428,8 +425,10 @@ final class FunctionCompiler {
         asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
         asm.bind(exitLabel)
         if takesDirectCalls {
+            // Most runs of such code are direct calls: their frame pop falls through.
             asm.cmp(FrameLayout.directCallMark, imm: 0)
-            asm.jcc(.notEqual, directFramePop)
+            asm.jcc(.equal, registersRestored)
+            emitDirectFramePop()
         }
         asm.bind(registersRestored)
         asm.add(.rsp, imm: FrameLayout.cframeSize)
@@ -468,7 +467,6 @@ final class FunctionCompiler {
         asm.bind(entry)
         emitFrameEntry(direct: true)
         asm.jmp(bodyStart)
-        emitDirectFramePop()
     }
 
     /// What _PyFrame_InitializeSpecials and the NULLing of the other locals would do,
@@ -492,7 +490,6 @@ final class FunctionCompiler {
     /// A direct call's way out, rax = the result or NULL, the cframe unlinked: the
     /// frame's references released and the frame popped, then the registers restored.
     private func emitDirectFramePop() {
-        asm.bind(directFramePop)
         // The result's home while deallocations run (the cframe is unlinked by now).
         let savedResult = Mem.qword(.rsp, offsets.cframe_previous)
         // A frame object or f_locals: the full clear.
@@ -520,25 +517,26 @@ final class FunctionCompiler {
         release(.qword(.rbx, offsets.frame_code), mayBeNull: false)
         asm.mov(.qword(.r12, offsets.tstate_datastack_top), .rbx)
         asm.bind(popped)
-        asm.jmp(registersRestored)
-        // A deallocation may run Python code: the recursion count is charged meanwhile,
-        // as _PyEvalFrameClearAndPop does.
-        for (dies, next) in deallocations {
-            asm.bind(dies)
+        outOfLine(lazyPrevInstr: nil) { [self] in
+            // A deallocation may run Python code: the recursion count is charged
+            // meanwhile, as _PyEvalFrameClearAndPop does.
+            for (dies, next) in deallocations {
+                asm.bind(dies)
+                asm.mov(savedResult, .rax)
+                asm.sub(.dword(.r12, offsets.tstate_recursion_remaining), imm: 1)
+                masm.callPrepared(.dealloc)
+                asm.add(.dword(.r12, offsets.tstate_recursion_remaining), imm: 1)
+                asm.mov(.rax, savedResult)
+                asm.jmp(next)
+            }
+            asm.bind(fullClear)
             asm.mov(savedResult, .rax)
-            asm.sub(.dword(.r12, offsets.tstate_recursion_remaining), imm: 1)
-            masm.callPrepared(.dealloc)
-            asm.add(.dword(.r12, offsets.tstate_recursion_remaining), imm: 1)
+            asm.mov(.rdi, .r12)
+            asm.mov(.rsi, .rbx)
+            masm.callPrepared(.clearAndPopFrame)
             asm.mov(.rax, savedResult)
-            asm.jmp(next)
+            asm.jmp(popped)
         }
-        asm.bind(fullClear)
-        asm.mov(savedResult, .rax)
-        asm.mov(.rdi, .r12)
-        asm.mov(.rsi, .rbx)
-        masm.callPrepared(.clearAndPopFrame)
-        asm.mov(.rax, savedResult)
-        asm.jmp(popped)
     }
 
     // MARK: Exceptions
