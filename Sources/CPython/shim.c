@@ -2089,6 +2089,32 @@ PyObject *pyj_gen_iternext(PyThreadState *tstate, PyObject *gen) {
     return result;
 }
 
+// Releases a generator or coroutine SEND found finished. When that was the last
+// reference and the object is an exact generator or coroutine whose frame is already
+// cleared, without weak references, gen_dealloc's steps that do something for it run
+// here: its finalizer (_PyGen_Finalize) would return at once for a finished frame, so
+// the GC untrack/track/untrack around calling it is skipped. Anything else: _Py_Dealloc.
+static inline void pyj_release_finished_gen(PyObject *o) {
+    if (--o->ob_refcnt != 0) {
+        return;
+    }
+    PyGenObject *gen = (PyGenObject *)o;
+    if ((!PyGen_CheckExact(o) && !PyCoro_CheckExact(o)) || gen->gi_weakreflist != NULL ||
+        gen->gi_frame_state != FRAME_CLEARED) {
+        _Py_Dealloc(o);
+        return;
+    }
+    _PyObject_GC_UNTRACK(gen);
+    if (((PyCodeObject *)gen->gi_code)->co_flags & CO_COROUTINE) {
+        Py_CLEAR(((PyCoroObject *)gen)->cr_origin_or_finalizer);
+    }
+    Py_CLEAR(gen->gi_code);
+    Py_CLEAR(gen->gi_name);
+    Py_CLEAR(gen->gi_qualname);
+    Py_CLEAR(gen->gi_exc_state.exc_value);
+    PyObject_GC_Del(gen);
+}
+
 // SEND with [receiver, value] at `top[-2..-1]`: 0 = yielded (the value's slot holds
 // what was yielded), 1 = returned (the receiver's slot holds the result, the stack is
 // one shorter: jump), -1 = error (the value's slot is empty: one value less).
@@ -2126,7 +2152,7 @@ int pyj_send(PyThreadState *tstate, PyObject **top) {
         return -1;
     }
     if (gen_status == PYGEN_RETURN) {
-        Py_DECREF(receiver);
+        pyj_release_finished_gen(receiver);
         top[-2] = retval;
         return 1;
     }

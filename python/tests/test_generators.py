@@ -856,6 +856,82 @@ def test_coroutine_origin_tracking() -> None:
     assert origins[0][0][2] == "make"
 
 
+def test_finished_delegates_released_by_send() -> None:
+    """A coroutine or generator that SEND finds finished is freed with what it holds:
+    weak references to it fire, its origin record and name are released, and one with
+    a weak reference takes CPython's own deallocation."""
+    import weakref
+    src = textwrap.dedent("""
+        import weakref
+        fired = []
+        async def leaf(x):
+            return x + 1
+        def tracked(d, keep, i):
+            keep.append(weakref.ref(d, lambda r, i=i: fired.append(i)))
+            return d
+        async def awaits_leaves(n, keep):
+            total = 0
+            for i in range(n):
+                if i % 3 == 0:
+                    total += await tracked(leaf(i), keep, i)
+                else:
+                    total += await leaf(i)  # only SEND holds it: freed there
+            return total
+        def inner(i):
+            yield i
+            return i * 2
+        def g(n, keep):
+            total = 0
+            for i in range(n):
+                if i % 2:
+                    total += yield from tracked(inner(i), keep, -i)
+                else:
+                    total += yield from inner(i)
+            return total
+        def run(n):
+            keep = []
+            c = awaits_leaves(n, keep)
+            try:
+                c.send(None)
+            except StopIteration as e:
+                a = e.value
+            b = list(g(n, keep))
+            try:
+                gen = g(n, keep)
+                while True:
+                    next(gen)
+            except StopIteration as e:
+                b.append(e.value)
+            return a, b, sorted(fired), [r() for r in keep]
+        """)
+    results = []
+    namespaces = []  # alive to the end: freeing one would release names too
+    for jit in (True, False):
+        ns: dict[str, Any] = {}
+        namespaces.append(ns)
+        exec(compile(src, "<finished>", "exec"), ns)
+        if jit:
+            pyjion.jit(ns["awaits_leaves"])
+            pyjion.jit(ns["g"])
+        # Each origin record names the function that made the coroutine.
+        name = ns["awaits_leaves"].__code__.co_name
+        gc.collect()
+        before = sys.getrefcount(name)
+        sys.set_coroutine_origin_tracking_depth(3)
+        try:
+            for _ in range(3):
+                out = ns["run"](40)
+        finally:
+            sys.set_coroutine_origin_tracking_depth(0)
+        gc.collect()
+        results.append((out, sys.getrefcount(name) - before))
+        if jit:
+            assert pyjion.info(ns["awaits_leaves"]).compiled and pyjion.info(ns["g"]).compiled
+            assert pyjion.info(ns["awaits_leaves"]).exits == {} and pyjion.info(ns["g"]).exits == {}
+    assert results[0] == results[1]
+    assert results[0][1] == 0  # every origin record and name released
+
+
 def test_await_in_asyncio_task_cancellation() -> None:
     src = textwrap.dedent("""
         import asyncio
