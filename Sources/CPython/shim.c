@@ -2089,20 +2089,16 @@ PyObject *pyj_gen_iternext(PyThreadState *tstate, PyObject *gen) {
     return result;
 }
 
-// Releases a generator or coroutine SEND found finished. When that was the last
-// reference and the object is an exact generator or coroutine whose frame is already
-// cleared, without weak references, gen_dealloc's steps that do something for it run
-// here: its finalizer (_PyGen_Finalize) would return at once for a finished frame, so
-// the GC untrack/track/untrack around calling it is skipped. Anything else: _Py_Dealloc.
-static inline void pyj_release_finished_gen(PyObject *o) {
-    if (--o->ob_refcnt != 0) {
-        return;
-    }
+// Frees `o` (its count just reached 0) the lean way when it is an exact generator or
+// coroutine whose frame is already cleared, without weak references: gen_dealloc's
+// steps that do something for it. Its finalizer (_PyGen_Finalize) would return at
+// once for a finished frame, so the GC untrack/track/untrack around calling it is
+// skipped. 0 for anything else (nothing done).
+static inline int pyj_free_finished_gen(PyObject *o) {
     PyGenObject *gen = (PyGenObject *)o;
     if ((!PyGen_CheckExact(o) && !PyCoro_CheckExact(o)) || gen->gi_weakreflist != NULL ||
         gen->gi_frame_state != FRAME_CLEARED) {
-        _Py_Dealloc(o);
-        return;
+        return 0;
     }
     _PyObject_GC_UNTRACK(gen);
     if (((PyCodeObject *)gen->gi_code)->co_flags & CO_COROUTINE) {
@@ -2113,6 +2109,14 @@ static inline void pyj_release_finished_gen(PyObject *o) {
     Py_CLEAR(gen->gi_qualname);
     Py_CLEAR(gen->gi_exc_state.exc_value);
     PyObject_GC_Del(gen);
+    return 1;
+}
+
+// Machine code's deallocation of anything but a float (MacroAssembler.emitDeallocRoutine).
+void pyj_dealloc(PyObject *o) {
+    if (!pyj_free_finished_gen(o)) {
+        _Py_Dealloc(o);
+    }
 }
 
 // SEND with [receiver, value] at `top[-2..-1]`: 0 = yielded (the value's slot holds
@@ -2152,7 +2156,9 @@ int pyj_send(PyThreadState *tstate, PyObject **top) {
         return -1;
     }
     if (gen_status == PYGEN_RETURN) {
-        pyj_release_finished_gen(receiver);
+        if (--receiver->ob_refcnt == 0) {
+            pyj_dealloc(receiver);  // a finished delegate: the lean way
+        }
         top[-2] = retval;
         return 1;
     }

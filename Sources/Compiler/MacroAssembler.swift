@@ -121,7 +121,7 @@ final class MacroAssembler {
     /// list as float_dealloc would put it there (the commonest death in arithmetic),
     /// anything else to _Py_Dealloc (a tail call). Needs r12 = the thread state.
     func emitDeallocRoutine(floatType: UInt64) {
-        asm.comment("deallocation: floats onto the free list, the rest to _Py_Dealloc")
+        asm.comment("deallocation: floats onto the free list, the rest to pyj_dealloc")
         asm.bind(deallocRoutine)
         let generic = asm.newLabel()
         if offsets.interp_float_free_list >= 0 && offsets.float_max_free_list > 0 {

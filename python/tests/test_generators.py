@@ -857,9 +857,9 @@ def test_coroutine_origin_tracking() -> None:
 
 
 def test_finished_delegates_released_by_send() -> None:
-    """A coroutine or generator that SEND finds finished is freed with what it holds:
-    weak references to it fire, its origin record and name are released, and one with
-    a weak reference takes CPython's own deallocation."""
+    """A coroutine or generator that SEND (or compiled code) releases finished is freed
+    with what it holds: weak references to it fire, its origin record and name are
+    released, and one with a weak reference takes CPython's own deallocation."""
     import weakref
     src = textwrap.dedent("""
         import weakref
@@ -888,8 +888,18 @@ def test_finished_delegates_released_by_send() -> None:
                 else:
                     total += yield from inner(i)
             return total
+        def h(n, keep):
+            total = 0
+            for i in range(n):
+                it = tracked(inner(i), keep, 100 + i) if i % 4 == 0 else inner(i)
+                for v in it:
+                    total += v
+                it = None  # finished: freed by compiled code
+                total += sum(x for x in inner(i))
+            return total
         def run(n):
             keep = []
+            hs = h(n, keep)
             c = awaits_leaves(n, keep)
             try:
                 c.send(None)
@@ -902,7 +912,7 @@ def test_finished_delegates_released_by_send() -> None:
                     next(gen)
             except StopIteration as e:
                 b.append(e.value)
-            return a, b, sorted(fired), [r() for r in keep]
+            return a, b, hs, sorted(fired), [r() for r in keep]
         """)
     results = []
     namespaces = []  # alive to the end: freeing one would release names too
@@ -913,6 +923,7 @@ def test_finished_delegates_released_by_send() -> None:
         if jit:
             pyjion.jit(ns["awaits_leaves"])
             pyjion.jit(ns["g"])
+            pyjion.jit(ns["h"])
         # Each origin record names the function that made the coroutine.
         name = ns["awaits_leaves"].__code__.co_name
         gc.collect()

@@ -306,6 +306,9 @@ PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *
 // the sequence released, the old value deallocated, then the remaining stores, each
 // with prev_instr at its STORE_FAST. `table` is [n, target_0, unit_0, target_1, ...].
 #define PYJ_MAX_FUSED_UNPACK 32
+// _Py_Dealloc, except that a finished exact generator or coroutine without weak
+// references is freed without calling its (no-op) finalizer (see shim.c).
+void pyj_dealloc(PyObject *o);
 void pyj_unpack_store_tail(struct _PyInterpreterFrame *frame, PyObject *sequence, PyObject *dying, int k,
                            const int32_t *table);
 
