@@ -2112,7 +2112,7 @@ static inline int pyj_free_finished_gen(PyObject *o) {
     return 1;
 }
 
-// Machine code's deallocation of anything but a float (MacroAssembler.emitDeallocRoutine).
+// Machine code's deallocation of a generator or coroutine (MacroAssembler.emitDeallocRoutine).
 void pyj_dealloc(PyObject *o) {
     if (!pyj_free_finished_gen(o)) {
         _Py_Dealloc(o);

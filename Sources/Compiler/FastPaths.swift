@@ -11,6 +11,8 @@ enum TypeAddress {
     static let list = UInt64(UInt(bitPattern: pyj_list_type()))
     static let tuple = UInt64(UInt(bitPattern: pyj_tuple_type()))
     static let type = UInt64(UInt(bitPattern: pyj_type_type()))
+    static let generator = UInt64(UInt(bitPattern: pyj_gen_type()))
+    static let coroutine = UInt64(UInt(bitPattern: pyj_coro_type()))
 }
 
 /// CPython's cached small ints (-5 ... 256): the object for v is at `zero + v * stride`.

@@ -118,16 +118,19 @@ final class MacroAssembler {
     private(set) lazy var deallocRoutine = asm.newLabel()
 
     /// rdi = an object whose count reached 0: a float goes on the interpreter's free
-    /// list as float_dealloc would put it there (the commonest death in arithmetic),
-    /// anything else to _Py_Dealloc (a tail call). Needs r12 = the thread state.
+    /// list as float_dealloc would put it there (the commonest death in arithmetic), a
+    /// generator or coroutine to pyj_dealloc (a finished one freed the lean way),
+    /// anything else to _Py_Dealloc (tail calls). Needs r12 = the thread state.
     func emitDeallocRoutine(floatType: UInt64) {
-        asm.comment("deallocation: floats onto the free list, the rest to pyj_dealloc")
+        asm.comment("deallocation: floats onto the free list, generators to pyj_dealloc, the rest to _Py_Dealloc")
         asm.bind(deallocRoutine)
+        let notFloat = asm.newLabel()
         let generic = asm.newLabel()
+        let generator = asm.newLabel()
+        asm.mov(.rax, .qword(.rdi, offsets.object_type))
         if offsets.interp_float_free_list >= 0 && offsets.float_max_free_list > 0 {
-            asm.mov(.rax, .qword(.rdi, offsets.object_type))
             compareWithConstant(.rax, floatType)
-            asm.jcc(.notEqual, generic)
+            asm.jcc(.notEqual, notFloat)
             asm.mov(.rcx, .qword(FrameLayout.threadState, offsets.tstate_interp))
             asm.cmp(.dword(.rcx, offsets.interp_float_numfree), imm: offsets.float_max_free_list)
             asm.jcc(.greaterOrEqual, generic)
@@ -138,8 +141,15 @@ final class MacroAssembler {
             asm.mov(.qword(.rcx, offsets.interp_float_free_list), .rdi)
             asm.ret()
         }
+        asm.bind(notFloat)
+        compareWithConstant(.rax, TypeAddress.generator)
+        asm.jcc(.equal, generator)
+        compareWithConstant(.rax, TypeAddress.coroutine)
+        asm.jcc(.equal, generator)
         asm.bind(generic)
         asm.jmp(.qword(rip: addressLabel(of: .dealloc)))
+        asm.bind(generator)
+        asm.jmp(.qword(rip: addressLabel(of: .deallocGenerator)))
     }
 
     /// The helpers' addresses, one quad each, after the code.

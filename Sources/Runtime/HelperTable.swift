@@ -46,9 +46,9 @@ public enum Helper: CaseIterable {
     case newInstance, constructRest, initReturnedNotNone
     case subscriptSlice, storeSubscriptSlice, checkCallResult
     // CPython's own exports.
-    case checkRecursiveCall, longFromSsize, floatFromDouble
-    // pyjion's deallocation (shim.c): _Py_Dealloc but for finished generators and coroutines.
-    case dealloc
+    case dealloc, checkRecursiveCall, longFromSsize, floatFromDouble
+    // A generator's or coroutine's deallocation (shim.c): a finished one the lean way.
+    case deallocGenerator
 
     public var descriptor: HelperDescriptor { entryForSelf }
 
@@ -93,7 +93,8 @@ public enum Helper: CaseIterable {
     private static let matchClassFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, Obj?, Obj?, Int, Obj?) -> Obj? = pyj_match_class
     private static let checkEgMatchFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafeMutablePointer<UnsafeMutablePointer<PyObject>?>?) -> Int32 = pyj_check_eg_match
     private static let prepReraiseStarFunction: @convention(c) (Obj?, Obj?) -> Obj? = pyj_prep_reraise_star
-    private static let deallocFunction: @convention(c) (Obj?) -> Void = pyj_dealloc
+    private static let deallocFunction: @convention(c) (Obj?) -> Void = _Py_Dealloc
+    private static let deallocGeneratorFunction: @convention(c) (Obj?) -> Void = pyj_dealloc
     private static let containsFunction: @convention(c) (Obj?, Obj?) -> Int32 = PySequence_Contains
     private static let checkRecursiveCallFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafePointer<CChar>?) -> Int32 = _Py_CheckRecursiveCall
 
@@ -133,7 +134,8 @@ public enum Helper: CaseIterable {
         case .buildString: return Helper.entry("buildString", unsafeBitCast(Runtime.buildString, to: UInt64.self), 2, .object)
         case .leaveToInterpreter: return Helper.entry("leaveToInterpreter", unsafeBitCast(Runtime.leaveToInterpreter, to: UInt64.self), 4, .none)
         case .handleEvalBreaker: return Helper.entry("handleEvalBreaker", unsafeBitCast(Runtime.handleEvalBreaker, to: UInt64.self), 1, .status)
-        case .dealloc: return Helper.entry("pyj_dealloc", unsafeBitCast(Helper.deallocFunction, to: UInt64.self), 1, .none)
+        case .dealloc: return Helper.entry("_Py_Dealloc", unsafeBitCast(Helper.deallocFunction, to: UInt64.self), 1, .none)
+        case .deallocGenerator: return Helper.entry("pyj_dealloc", unsafeBitCast(Helper.deallocGeneratorFunction, to: UInt64.self), 1, .none)
         case .loadGlobalCached: return Helper.entry("loadGlobalCached", unsafeBitCast(Runtime.loadGlobalCached, to: UInt64.self), 4, .objectOrMiss)
         case .loadAttrCached: return Helper.entry("loadAttrCached", unsafeBitCast(Runtime.loadAttrCached, to: UInt64.self), 3, .object)
         case .storeAttrCached: return Helper.entry("storeAttrCached", unsafeBitCast(Runtime.storeAttrCached, to: UInt64.self), 4, .status)

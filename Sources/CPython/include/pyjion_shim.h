@@ -307,7 +307,8 @@ PyObject *pyj_call(PyThreadState *tstate, PyObject **base, int oparg, PyObject *
 // with prev_instr at its STORE_FAST. `table` is [n, target_0, unit_0, target_1, ...].
 #define PYJ_MAX_FUSED_UNPACK 32
 // _Py_Dealloc, except that a finished exact generator or coroutine without weak
-// references is freed without calling its (no-op) finalizer (see shim.c).
+// references is freed without calling its (no-op) finalizer (see shim.c). Machine
+// code calls it for generators and coroutines.
 void pyj_dealloc(PyObject *o);
 void pyj_unpack_store_tail(struct _PyInterpreterFrame *frame, PyObject *sequence, PyObject *dying, int k,
                            const int32_t *table);
@@ -415,6 +416,7 @@ PyObject *pyj_return_generator(PyThreadState *tstate, struct _PyInterpreterFrame
 int pyj_send(PyThreadState *tstate, PyObject **top);
 PyObject *pyj_gen_iternext(PyThreadState *tstate, PyObject *gen);
 static inline PyTypeObject *pyj_gen_type(void) { return &PyGen_Type; }
+static inline PyTypeObject *pyj_coro_type(void) { return &PyCoro_Type; }
 static inline PyTypeObject *pyj_list_iter_type(void) { return &PyListIter_Type; }
 // PyRangeIter_Type, or NULL if its layout is not the one pyjion reads inline.
 PyTypeObject *pyj_range_iter_type(void);
