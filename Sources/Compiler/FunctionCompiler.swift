@@ -2133,21 +2133,12 @@ final class FunctionCompiler {
             let depth = self.depth
             outOfLine { [self] in
                 asm.bind(classHit)
-                asm.mov(FrameLayout.scratch, .rax)
-                masm.decrefStackSlot(depth - 1)
-                asm.mov(stack(depth - 1), imm: 0)
-                asm.mov(stack(depth), FrameLayout.scratch)
-                asm.jmp(done)
+                finishClassAttributeForCall(depth: depth, done: done)
                 asm.bind(miss)
-                masm.callHelper(.loadMethodCached, [.stackAddress(depth - 1), .immediate(name(oparg)), .immediate(Int64(bitPattern: entry))])
-                asm.test(.eax, .eax)
-                asm.jcc(.notEqual, errorLabel(depth: depth))
-                asm.jmp(done)
+                loadMethodThroughHelper(depth: depth, name: name(oparg), entry: entry, done: done)
             }
-            // [function, class]: the class (rdi, its reference moving up) is the first argument.
             asm.bind(classMethodHit)
-            asm.mov(stack(depth - 1), .rax)
-            asm.mov(stack(depth), .rdi)
+            finishClassMethodForCall(depth: depth, done: nil)
             asm.bind(done)
             return
         }
@@ -2192,24 +2183,40 @@ final class FunctionCompiler {
             moduleAttribute(.slot(depth - 1), entry: entry, name: nameObject, hit: classHit)
             classAttribute(.slot(depth - 1), entry: entry, hit: classHit, boundToClass: classMethodHit)
             asm.jmp(notClass)
-            // [function, class]: the class (rdi, its reference moving up) is the first argument.
             asm.bind(classMethodHit)
-            asm.mov(stack(depth - 1), .rax)
-            asm.mov(stack(depth), .rdi)
-            asm.jmp(done)
-            // [NULL, attribute]: called without self, as _PyObject_GetMethod leaves it.
+            finishClassMethodForCall(depth: depth, done: done)
             asm.bind(classHit)
-            asm.mov(FrameLayout.scratch, .rax)
-            masm.decrefStackSlot(depth - 1)
-            asm.mov(stack(depth - 1), imm: 0)
-            asm.mov(stack(depth), FrameLayout.scratch)
-            asm.jmp(done)
+            finishClassAttributeForCall(depth: depth, done: done)
             asm.bind(notClass)
-            masm.callHelper(.loadMethodCached, [.stackAddress(depth - 1), .immediate(nameObject), .immediate(Int64(bitPattern: entry))])
-            asm.test(.eax, .eax)
-            asm.jcc(.notEqual, errorLabel(depth: depth))
-            asm.jmp(done)
+            loadMethodThroughHelper(depth: depth, name: nameObject, entry: entry, done: done)
         }
+    }
+
+    /// LOAD_METHOD's [function, class] for a classmethod on its class (rax = the
+    /// function, a new reference; rdi = the class, whose reference moves up); then
+    /// `done`, or the code that follows.
+    private func finishClassMethodForCall(depth: Int, done: Label?) {
+        asm.mov(stack(depth - 1), .rax)
+        asm.mov(stack(depth), .rdi)
+        if let done { asm.jmp(done) }
+    }
+
+    /// LOAD_METHOD's [NULL, attribute] for any other attribute of a class (rax, a new
+    /// reference): called without self, as _PyObject_GetMethod leaves it.
+    private func finishClassAttributeForCall(depth: Int, done: Label) {
+        asm.mov(FrameLayout.scratch, .rax)
+        masm.decrefStackSlot(depth - 1)
+        asm.mov(stack(depth - 1), imm: 0)
+        asm.mov(stack(depth), FrameLayout.scratch)
+        asm.jmp(done)
+    }
+
+    /// LOAD_METHOD by the helper (which fills the site's entries), then `done`.
+    private func loadMethodThroughHelper(depth: Int, name: Int64, entry: UInt64, done: Label) {
+        masm.callHelper(.loadMethodCached, [.stackAddress(depth - 1), .immediate(name), .immediate(Int64(bitPattern: entry))])
+        asm.test(.eax, .eax)
+        asm.jcc(.notEqual, errorLabel(depth: depth))
+        asm.jmp(done)
     }
 
     /// Whether `owner`'s instance dict holds `name`: jumps to `absent` or `present`, or
