@@ -767,6 +767,22 @@ final class FunctionCompiler {
         asm.movzx(.r14d, .r14b)
         asm.jmp(decided)
         asm.bind(general)
+        // No nb_bool, mp_length or sq_length (a plain instance): true, as PyObject_IsTrue
+        // decides it.
+        let callIsTrue = asm.newLabel()
+        for (table, entry) in [(offsets.type_as_number, offsets.number_bool),
+                              (offsets.type_as_mapping, offsets.mapping_length),
+                              (offsets.type_as_sequence, offsets.sequence_length)] {
+            let noTable = asm.newLabel()
+            asm.mov(.rcx, .qword(.rax, table))
+            asm.test(.rcx, .rcx)
+            asm.jcc(.equal, noTable)
+            asm.cmp(.qword(.rcx, entry), imm: 0)
+            asm.jcc(.notEqual, callIsTrue)
+            asm.bind(noTable)
+        }
+        asm.jmp(isTrue)
+        asm.bind(callIsTrue)
         setPrevInstrLazily()
         masm.callHelper(.isTrue, [.stackValue(slot)])
         asm.test(.eax, .eax)

@@ -682,6 +682,43 @@ CONTROL_CASES = [
                     out.append(str(e))
             return out
         """),
+    # Objects whose type has no nb_bool, mp_length or sq_length are true inline; any of
+    # the three (inherited, added to the class later, raising) decides through the call.
+    C("truthiness-of-plain-instances", """
+        import types
+        class P:
+            pass
+        class B:
+            def __bool__(self):
+                return False
+        class L:
+            def __len__(self):
+                return 0
+        class M(dict):
+            pass
+        class S:
+            __slots__ = ("a",)
+        class Later:
+            pass
+        class Raises:
+            def __len__(self):
+                raise KeyError("len")
+        def f():
+            xs = [P(), B(), L(), M(), M(a=1), S(), object(), f, types, type, P, Later(), Raises(), range(0), range(2)]
+            out = []
+            for round in range(3):
+                for x in xs:
+                    try:
+                        out.append(("yes" if x else "no", not x, x and 1))
+                    except KeyError as e:
+                        out.append(str(e))
+                if round == 0:
+                    Later.__bool__ = lambda self: False
+                if round == 1:
+                    del Later.__bool__
+                    Later.__len__ = lambda self: 0
+            return out
+        """),
 ]
 
 ITER_CASES = [

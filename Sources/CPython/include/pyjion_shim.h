@@ -116,6 +116,9 @@ typedef struct {
             float_value, long_digits, type_flags, type_iternext, dict_version, cell_ref, function_annotations, function_code,
             type_version_tag, heaptype_cached_keys, keys_nentries, object_values, object_managed_dict,
             type_richcompare, type_vectorcall;
+    // PyObject_IsTrue's slots: the type's number, mapping and sequence tables and
+    // their nb_bool, mp_length and sq_length
+    int32_t type_as_number, type_as_mapping, type_as_sequence, number_bool, mapping_length, sequence_length;
     // PyDictObject's keys; PyDictKeysObject's kind and index size, and its header size
     // (the index table, then the entries, follow it)
     int32_t dict_keys, dict_values, keys_kind, keys_log2_index_bytes, keys_header_size;
