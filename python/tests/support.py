@@ -1,11 +1,13 @@
 """Helpers for tests that start a child interpreter."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 import dis
 import textwrap
+from types import ModuleType
 from typing import Any
 
 import pyjion
@@ -71,3 +73,16 @@ def fresh_declined() -> Any:
     code[store.offset + 1] = 0
     f.__code__ = f.__code__.replace(co_code=bytes(code))
     return f
+
+
+TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools")
+
+
+def load_tool(filename: str, module_name: str) -> ModuleType:
+    """A script from python/tools loaded as a module (it is not a package)."""
+    spec = importlib.util.spec_from_file_location(module_name, os.path.join(TOOLS, filename))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look the module up
+    spec.loader.exec_module(module)
+    return module

@@ -2,31 +2,15 @@
 synthetic samples at addresses taken from them. No perf run needed."""
 from __future__ import annotations
 
-import importlib.util
 import io
-import os
 import re
-import sys
-from types import ModuleType
 
 import pytest
 
 import pyjion
-from support import fresh
+from support import fresh, load_tool
 
-TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools")
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("pyjion_jitprof_tool", os.path.join(TOOLS, "jitprof.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-jitprof = _load()
+jitprof = load_tool("jitprof.py", "pyjion_jitprof_tool")
 
 
 def _listing() -> tuple[str, object]:

@@ -5,27 +5,13 @@ in the shapes CPython 3.11.7's regrtest prints.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import sys
-from types import ModuleType
 
 import pytest
 
-TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools")
+from support import load_tool
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("pyjion_regrtest_tool", os.path.join(TOOLS, "regrtest.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look the module up
-    spec.loader.exec_module(module)
-    return module
-
-
-rt = _load()
+rt = load_tool("regrtest.py", "pyjion_regrtest_tool")
 R = rt.ModuleResult
 
 CONSOLE = """\
