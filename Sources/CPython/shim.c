@@ -2941,23 +2941,75 @@ static inline PyObject *pyj_python_method(PyTypeObject *type, PyObject *name) {
     return method != NULL && Py_IS_TYPE(method, &PyFunction_Type) ? method : NULL;
 }
 
-PyObject *pyj_binary_op_same_class(PyObject *v, PyObject *w, int op, int *handled) {
+// An operator's or a subscript's Python method, `method` of `type`: the site's
+// machine code calls it directly from now on (BINARY_OP and BINARY_SUBSCR keep the
+// type's version tag, the method, and its compiled code as a PyjCallSite's class
+// fields), when its code is compiled with a direct entry and takes exactly the two
+// operands as positional parameters. A site that sees another type or method is
+// refilled. Borrowed `method`: the type holds it while its version tag stands.
+static void pyj_fill_method_site(PyjCallSite *site, PyTypeObject *type, PyObject *method) {
+    if (site == NULL || !(type->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) || type->tp_version_tag == 0) {
+        return;
+    }
+    PyCodeObject *code = (PyCodeObject *)((PyFunctionObject *)method)->func_code;
+    if (site->classVersion == type->tp_version_tag && site->initFunction == method &&
+        site->init.code == (PyObject *)code) {
+        return;
+    }
+    if (code->co_argcount != 2 || code->co_kwonlyargcount != 0 ||
+        (code->co_flags & (CO_VARARGS | CO_VARKEYWORDS | CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR))) {
+        return;
+    }
+    PyjCodeEntry *record = pyj_code_entry((PyObject *)code);
+    if (record == NULL || record->directEntry == NULL) {
+        return;
+    }
+    PyObject *old = site->init.code;
+    site->init.code = Py_NewRef((PyObject *)code);
+    site->init.record = record;
+    site->init.frameBytes = (int64_t)(pyj_frame_slots(code) * sizeof(PyObject *));
+    site->init.defaulted = 0;
+    site->classVersion = type->tp_version_tag;
+    site->initFunction = method;
+    Py_XDECREF(old);
+}
+
+// binary_op1's TypeError for two operands of one type whose method returned
+// NotImplemented (binop_type_error): NULL.
+PyObject *pyj_same_class_operator_error(PyObject *v, int op) {
+    const char *symbol;
+    switch (op) {
+    case NB_ADD: symbol = "+"; break;
+    case NB_SUBTRACT: symbol = "-"; break;
+    case NB_MULTIPLY: symbol = "*"; break;
+    case NB_TRUE_DIVIDE: symbol = "/"; break;
+    case NB_INPLACE_ADD: symbol = "+="; break;
+    case NB_INPLACE_SUBTRACT: symbol = "-="; break;
+    case NB_INPLACE_MULTIPLY: symbol = "*="; break;
+    case NB_INPLACE_TRUE_DIVIDE: symbol = "/="; break;
+    default: symbol = "?"; break;
+    }
+    const char *name = Py_TYPE(v)->tp_name;
+    PyErr_Format(PyExc_TypeError, "unsupported operand type(s) for %.100s: '%.100s' and '%.100s'", symbol, name, name);
+    return NULL;
+}
+
+PyObject *pyj_binary_op_same_class(PyObject *v, PyObject *w, int op, PyjCallSite *site, int *handled) {
     *handled = 0;
     PyTypeObject *type = Py_TYPE(v);
     if (!Py_IS_TYPE(w, type) || !(type->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
         return NULL;
     }
     PyObject *name, *inplace = NULL;
-    const char *symbol;
     switch (op) {
-    case NB_ADD: name = &_Py_ID(__add__); symbol = "+"; break;
-    case NB_SUBTRACT: name = &_Py_ID(__sub__); symbol = "-"; break;
-    case NB_MULTIPLY: name = &_Py_ID(__mul__); symbol = "*"; break;
-    case NB_TRUE_DIVIDE: name = &_Py_ID(__truediv__); symbol = "/"; break;
-    case NB_INPLACE_ADD: name = &_Py_ID(__add__); inplace = &_Py_ID(__iadd__); symbol = "+="; break;
-    case NB_INPLACE_SUBTRACT: name = &_Py_ID(__sub__); inplace = &_Py_ID(__isub__); symbol = "-="; break;
-    case NB_INPLACE_MULTIPLY: name = &_Py_ID(__mul__); inplace = &_Py_ID(__imul__); symbol = "*="; break;
-    case NB_INPLACE_TRUE_DIVIDE: name = &_Py_ID(__truediv__); inplace = &_Py_ID(__itruediv__); symbol = "/="; break;
+    case NB_ADD: name = &_Py_ID(__add__); break;
+    case NB_SUBTRACT: name = &_Py_ID(__sub__); break;
+    case NB_MULTIPLY: name = &_Py_ID(__mul__); break;
+    case NB_TRUE_DIVIDE: name = &_Py_ID(__truediv__); break;
+    case NB_INPLACE_ADD: name = &_Py_ID(__add__); inplace = &_Py_ID(__iadd__); break;
+    case NB_INPLACE_SUBTRACT: name = &_Py_ID(__sub__); inplace = &_Py_ID(__isub__); break;
+    case NB_INPLACE_MULTIPLY: name = &_Py_ID(__mul__); inplace = &_Py_ID(__imul__); break;
+    case NB_INPLACE_TRUE_DIVIDE: name = &_Py_ID(__truediv__); inplace = &_Py_ID(__itruediv__); break;
     default: return NULL;
     }
     // An in-place operator of a class without the in-place method is the plain one
@@ -2977,23 +3029,23 @@ PyObject *pyj_binary_op_same_class(PyObject *v, PyObject *w, int op, int *handle
         return NULL;
     }
     *handled = 1;
+    pyj_fill_method_site(site, type, method);
     PyObject *result = pyj_call_function2(_PyThreadState_GET(), method, v, w);
     if (result == Py_NotImplemented) {
         // The same type has no reflected method to try (binary_op1): binop_type_error.
         Py_DECREF(result);
-        PyErr_Format(PyExc_TypeError, "unsupported operand type(s) for %.100s: '%.100s' and '%.100s'", symbol,
-                     type->tp_name, type->tp_name);
-        return NULL;
+        return pyj_same_class_operator_error(v, op);
     }
     return result;
 }
 
-PyObject *pyj_get_item(PyObject *container, PyObject *key) {
+PyObject *pyj_get_item(PyObject *container, PyObject *key, PyjCallSite *site) {
     PyTypeObject *type = Py_TYPE(container);
     // An instance of a Python class with a __getitem__ function: slot_mp_subscript
     // calls just that.
     PyObject *method = pyj_python_method(type, &_Py_ID(__getitem__));
     if (method != NULL && type->tp_as_mapping != NULL && type->tp_as_mapping->mp_subscript != NULL) {
+        pyj_fill_method_site(site, type, method);
         return pyj_call_function2(_PyThreadState_GET(), method, container, key);
     }
     // A list subclass that keeps list's subscript, with a compact int in range.

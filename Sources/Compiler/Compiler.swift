@@ -26,8 +26,11 @@ public enum Compiler {
         let globalSites = decoded.instructions.filter { $0.opcode == .loadGlobal }.count
         let attributeSites = decoded.instructions.filter { [.loadAttr, .storeAttr, .loadMethod].contains($0.opcode) }.count
         let callSites = RuntimeData.CallSiteRole.allCases.count * decoded.instructions.filter { $0.opcode == .call }.count
+        let operatorSites = decoded.instructions.filter {
+            $0.opcode == .binarySubscr || ($0.opcode == .binaryOp && ArithmeticKind(binaryOparg: $0.oparg)?.hasFloatPath == true)
+        }.count
         let data = data ?? RuntimeData(globalCacheEntries: globalSites, attributeCacheEntries: attributeSites,
-                                       callSiteEntries: callSites)
+                                       callSiteEntries: callSites, operatorSiteEntries: operatorSites)
         let compiler = FunctionCompiler(view: view, decoded: decoded, data: data, globals: globals,
                                         withLineNumbers: withLineNumbers)
         let code = try compiler.compile()
@@ -85,6 +88,11 @@ public final class RuntimeData {
     /// One per CALL: the compiled callee it calls directly (holding its code object).
     public let callSites: UnsafeMutablePointer<PyjCallSite>
     public let callSiteEntries: Int
+    /// One per BINARY_SUBSCR and per BINARY_OP of + - * / (and their in-place forms): the
+    /// Python method (__getitem__, __add__...) of the operands' class the site calls
+    /// directly, in the class fields (see pyj_fill_method_site).
+    public let operatorSites: UnsafeMutablePointer<PyjCallSite>
+    public let operatorSiteEntries: Int
     /// Per CALL, what its callable was bound to when the code first compiled (nil: not
     /// decided yet); see `CalleeKind`.
     var calleeKinds: [CalleeKind?]
@@ -114,6 +122,10 @@ public final class RuntimeData {
             CallSiteRole.allCases.contains { !callSites[RuntimeData.callSiteIndex(call: call, role: $0)].callees.isEmpty }
         }.count
     }
+    /// The operator sites whose cache names a class's method to call directly.
+    public var directOperatorSiteCount: Int {
+        (0..<operatorSiteEntries).filter { operatorSites[$0].`init`.code != nil }.count
+    }
     /// Read-only tables machine code passes to helpers (fused UNPACK_SEQUENCE stores).
     private var tables: [UnsafeMutablePointer<Int32>] = []
 
@@ -125,14 +137,17 @@ public final class RuntimeData {
         return table
     }
 
-    init(globalCacheEntries: Int, attributeCacheEntries: Int, callSiteEntries: Int) {
+    init(globalCacheEntries: Int, attributeCacheEntries: Int, callSiteEntries: Int, operatorSiteEntries: Int) {
         self.callSiteEntries = callSiteEntries
         calleeKinds = Array(repeating: nil, count: callSiteEntries / CallSiteRole.allCases.count)
         callSites = .allocate(capacity: max(callSiteEntries, 1))
         let empty = PyjCallTarget(code: nil, record: nil, frameBytes: 0, defaulted: 0)
-        callSites.initialize(repeating: PyjCallSite(targets: (empty, empty, empty, empty), methodShape: 0,
-                                                    classVersion: .max, initFunction: nil, init: empty),
-                             count: max(callSiteEntries, 1))
+        let emptySite = PyjCallSite(targets: (empty, empty, empty, empty), methodShape: 0, classVersion: .max,
+                                    initFunction: nil, init: empty)
+        callSites.initialize(repeating: emptySite, count: max(callSiteEntries, 1))
+        self.operatorSiteEntries = operatorSiteEntries
+        operatorSites = .allocate(capacity: max(operatorSiteEntries, 1))
+        operatorSites.initialize(repeating: emptySite, count: max(operatorSiteEntries, 1))
         self.globalCacheEntries = globalCacheEntries
         self.attributeCacheEntries = attributeCacheEntries
         ownerIsClass = Array(repeating: nil, count: attributeCacheEntries)
@@ -156,6 +171,10 @@ public final class RuntimeData {
             for code in callSites[site].callees { Py_DecRef(code) }
         }
         callSites.deallocate()
+        for site in 0..<operatorSiteEntries {
+            for code in operatorSites[site].callees { Py_DecRef(code) }
+        }
+        operatorSites.deallocate()
         for table in tables { table.deallocate() }
         globalCache.deallocate()
         attributeCache.deallocate()
@@ -165,7 +184,7 @@ public final class RuntimeData {
     public var byteCount: Int {
         globalCacheEntries * MemoryLayout<GlobalCacheEntry>.stride
             + attributeCacheEntries * AttributeCacheEntry.ways * MemoryLayout<AttributeCacheEntry>.stride
-            + callSiteEntries * MemoryLayout<PyjCallSite>.stride
+            + (callSiteEntries + operatorSiteEntries) * MemoryLayout<PyjCallSite>.stride
     }
 }
 

@@ -66,6 +66,7 @@ final class FunctionCompiler {
     private var nextAttributeCacheEntry = 0
     /// The ordinal of the CALL being compiled among the code's CALLs (from 0).
     private var callIndex = -1
+    private var nextOperatorSite = 0
     /// Stack slots that may be a CALL's first slot, by depth: false for PUSH_NULL's and
     /// LOAD_GLOBAL's NULL and LOAD_METHOD's on a class ([NULL, callable, ...] expected),
     /// true for LOAD_METHOD's method; a slot another instruction wrote has no entry.
@@ -1230,7 +1231,7 @@ final class FunctionCompiler {
     private func visitBinaryOp(_ oparg: Int) {
         guard let kind = ArithmeticKind(binaryOparg: oparg) else {
             materializeDeferred()
-            replaceTop(2, with: .binaryOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg))])
+            replaceTop(2, with: .binaryOp, [.stackValue(depth - 2), .stackValue(depth - 1), .immediate(Int64(oparg)), .immediate(0)])
             return
         }
         let generic = asm.newLabel()
@@ -1266,7 +1267,15 @@ final class FunctionCompiler {
         } else {
             asm.jmp(generic)
         }
-        genericBinary(generic, haveResult, .binaryOp, [.immediate(Int64(oparg))])
+        if kind.hasFloatPath {
+            // + - * / of two instances of one class: its Python method, called directly.
+            let site = nextOperatorSiteAddress()
+            let helper = asm.newLabel()
+            emitOperatorMethodCall(site: site, binaryOparg: oparg, at: generic, otherwise: helper, haveResult: haveResult)
+            genericBinary(helper, haveResult, .binaryOp, [.immediate(Int64(oparg)), .immediate(Int64(bitPattern: site))])
+        } else {
+            genericBinary(generic, haveResult, .binaryOp, [.immediate(Int64(oparg)), .immediate(0)])
+        }
         finishBinary(haveResult)
         asm.bind(done)
         if let store {
@@ -1597,9 +1606,80 @@ final class FunctionCompiler {
         asm.jcc(.aboveOrEqual, generic)
         asm.mov(.rax, .qword(.rdi, index: .rdx, scale: .x8, offsets.tuple_items))
         masm.incref(.rax)
-        genericBinary(generic, haveResult, .binarySubscr, [])
+        let site = nextOperatorSiteAddress()
+        let helper = asm.newLabel()
+        emitOperatorMethodCall(site: site, binaryOparg: nil, at: generic, otherwise: helper, haveResult: haveResult)
+        genericBinary(helper, haveResult, .binarySubscr, [.immediate(Int64(bitPattern: site))])
         finishBinary(haveResult)
     }
+
+    /// The next BINARY_OP or BINARY_SUBSCR cache (a PyjCallSite's class fields).
+    private func nextOperatorSiteAddress() -> UInt64 {
+        precondition(nextOperatorSite < data.operatorSiteEntries)
+        defer { nextOperatorSite += 1 }
+        return UInt64(UInt(bitPattern: data.operatorSites + nextOperatorSite))
+    }
+
+    /// Out of line at `entry`, for the top two values of BINARY_OP (`binaryOparg`: + - * /
+    /// or an in-place form, on two instances of one class) or BINARY_SUBSCR (nil: the
+    /// container's class): the class's Python method that the site's cache names
+    /// (pyj_fill_method_site: the class's version tag still the cached one, the method
+    /// still of the cached code, compiled with a direct entry), called directly with the
+    /// two values, as slot_nb_* and slot_mp_subscript call it from C. The values stay
+    /// the instruction's (the frame takes references of its own), so NotImplemented
+    /// from an operator's method can still name their class in binary_op1's TypeError.
+    /// Continues at `haveResult` with the result or NULL; anything else goes to
+    /// `otherwise` with nothing done.
+    private func emitOperatorMethodCall(site: UInt64, binaryOparg: Int?, at entry: Label, otherwise helper: Label,
+                                        haveResult: Label) {
+        let values = [operand(depth - 2), operand(depth - 1)]
+        outOfLine { [self] in
+            let notImplemented = asm.newLabel()
+            asm.bind(entry)
+            load(.rdi, values[0])
+            asm.mov(.rax, .qword(.rdi, offsets.object_type))
+            if binaryOparg != nil {
+                load(.rsi, values[1])
+                asm.cmp(.rax, .qword(.rsi, offsets.object_type))
+                asm.jcc(.notEqual, helper)
+            }
+            masm.loadAddress(.rdx, site)
+            asm.mov(.ecx, .dword(.rax, offsets.type_version_tag))
+            asm.cmp(.rcx, .qword(.rdx, FunctionCompiler.siteClassVersionOffset))
+            asm.jcc(.notEqual, helper)
+            asm.mov(.rax, .qword(.rdx, FunctionCompiler.siteInitFunctionOffset))
+            asm.mov(.rcx, .qword(.rax, offsets.function_code))
+            asm.cmp(.rcx, .qword(.rdx, FunctionCompiler.siteInitCodeOffset))
+            asm.jcc(.notEqual, helper)
+            asm.mov(.r10, .qword(.rdx, FunctionCompiler.siteRecordOffset))
+            asm.mov(.r8, .qword(.r10, FunctionCompiler.directEntryOffset))
+            asm.test(.r8, .r8)
+            asm.jcc(.equal, helper)
+            masm.storeLazyPrevInstr()
+            emitDirectFramePush(frameBytes: .qword(.rdx, FunctionCompiler.siteFrameBytesOffset), fail: helper)
+            masm.incref(.rax)  // f_func's reference to the method
+            for (index, value) in values.enumerated() {
+                load(.r9, value)
+                masm.incref(.r9)
+                asm.mov(.qword(.rsi, offsets.frame_localsplus + Int32(8 * index)), .r9)
+            }
+            asm.inc(.qword(.r10, FunctionCompiler.runCountOffset))
+            asm.mov(.rdi, FrameLayout.threadState)
+            asm.call(.r8)
+            if let binaryOparg {
+                masm.compareWithConstant(.rax, FunctionCompiler.notImplementedObject)
+                asm.jcc(.equal, notImplemented)
+                asm.jmp(haveResult)
+                // The class has no reflected method to try (binary_op1): binop_type_error.
+                asm.bind(notImplemented)
+                asm.dec(.qword(.rax, offsets.object_refcnt))  // NotImplemented's count never reaches 0
+                masm.callHelper(.sameClassOperatorError, [argument(values[0]), .immediate(Int64(binaryOparg))])
+            }
+            asm.jmp(haveResult)
+        }
+    }
+
+    private static let notImplementedObject = UInt64(UInt(bitPattern: pyj_not_implemented_borrowed()))
 
     private func visitStoreSubscr() {
         // Stack: [v, container, sub].

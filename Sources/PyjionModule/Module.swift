@@ -128,6 +128,8 @@ private let info: Method = { _, object in
         ("exits", pyCountDict((state?.exits ?? [:]).map { ($0.key.name, $0.value) }.sorted { $0.0 < $1.0 })),
         ("call_sites", pyInt(state?.data?.callCount ?? 0)),
         ("direct_call_sites", pyInt(state?.data?.directCallCount ?? 0)),
+        ("operator_sites", pyInt(state?.data?.operatorSiteEntries ?? 0)),
+        ("direct_operator_sites", pyInt(state?.data?.directOperatorSiteCount ?? 0)),
     ])
 }
 

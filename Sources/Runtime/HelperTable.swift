@@ -43,7 +43,7 @@ public enum Helper: CaseIterable {
     case returnGenerator, send, generatorIterNext, getAwaitable, getAiter, getAnext, getYieldFromIter
     case beforeAsyncWith, endAsyncFor, asyncGenWrap
     case clearAndPopFrame, unpackStoreTail
-    case newInstance, constructRest, initReturnedNotNone
+    case newInstance, constructRest, initReturnedNotNone, sameClassOperatorError
     case subscriptSlice, storeSubscriptSlice, checkCallResult
     // CPython's own exports.
     case dealloc, checkRecursiveCall, longFromSsize, floatFromDouble
@@ -77,6 +77,7 @@ public enum Helper: CaseIterable {
     private static let newInstanceFunction: @convention(c) (UnsafeMutablePointer<PyTypeObject>?) -> Obj? = pyj_new_instance
     private static let constructRestFunction: @convention(c) (UnsafeMutablePointer<PyTypeObject>?, Obj?, UnsafePointer<Obj?>?, Int) -> Obj? = pyj_construct_rest
     private static let initReturnedNotNoneFunction: @convention(c) (Obj?) -> Void = pyj_init_returned_not_none
+    private static let sameClassOperatorErrorFunction: @convention(c) (Obj?, Int32) -> Obj? = pyj_same_class_operator_error
     private static let subscriptSliceFunction: @convention(c) (Obj?, Obj?, Obj?, Obj?) -> Obj? = pyj_subscript_slice
     private static let storeSubscriptSliceFunction: @convention(c) (Obj?, Obj?, Obj?, Obj?, Obj?) -> Int32 = pyj_store_subscript_slice
     private static let checkCallResultFunction: @convention(c) (ThreadState, Slot, Obj?) -> Obj? = pyj_check_call_result
@@ -101,7 +102,7 @@ public enum Helper: CaseIterable {
     /// The table: an exhaustive switch, so every helper has exactly one entry.
     private var entryForSelf: HelperDescriptor {
         switch self {
-        case .binaryOp: return Helper.entry("binaryOp", unsafeBitCast(Runtime.binaryOp, to: UInt64.self), 3, .object)
+        case .binaryOp: return Helper.entry("binaryOp", unsafeBitCast(Runtime.binaryOp, to: UInt64.self), 4, .object)
         case .unaryOp: return Helper.entry("unaryOp", unsafeBitCast(Runtime.unaryOp, to: UInt64.self), 2, .object)
         case .compareOp: return Helper.entry("compareOp", unsafeBitCast(Runtime.compareOp, to: UInt64.self), 3, .object)
         // CONTAINS_OP (container, item): 1, 0, or -1 with an exception set.
@@ -112,7 +113,7 @@ public enum Helper: CaseIterable {
         case .deleteAttr: return Helper.entry("deleteAttr", unsafeBitCast(Runtime.deleteAttr, to: UInt64.self), 2, .status)
         // PRECALL + CALL (shim.c): direct entry into compiled functions, builtins, vectorcall.
         case .call: return Helper.entry("pyj_call", unsafeBitCast(Helper.callFunction, to: UInt64.self), 5, .object)
-        case .binarySubscr: return Helper.entry("binarySubscr", unsafeBitCast(Runtime.binarySubscr, to: UInt64.self), 2, .object)
+        case .binarySubscr: return Helper.entry("binarySubscr", unsafeBitCast(Runtime.binarySubscr, to: UInt64.self), 3, .object)
         case .storeSubscr: return Helper.entry("storeSubscr", unsafeBitCast(Runtime.storeSubscr, to: UInt64.self), 3, .status)
         case .deleteSubscr: return Helper.entry("deleteSubscr", unsafeBitCast(Runtime.deleteSubscr, to: UInt64.self), 2, .status)
         case .buildSlice: return Helper.entry("buildSlice", unsafeBitCast(Runtime.buildSlice, to: UInt64.self), 3, .object)
@@ -197,6 +198,8 @@ public enum Helper: CaseIterable {
         case .newInstance: return Helper.entry("pyj_new_instance", unsafeBitCast(Helper.newInstanceFunction, to: UInt64.self), 1, .object)
         case .constructRest: return Helper.entry("pyj_construct_rest", unsafeBitCast(Helper.constructRestFunction, to: UInt64.self), 4, .object)
         case .initReturnedNotNone: return Helper.entry("pyj_init_returned_not_none", unsafeBitCast(Helper.initReturnedNotNoneFunction, to: UInt64.self), 1, .none)
+        // A same-class operator's method returned NotImplemented (v, op): NULL, TypeError set.
+        case .sameClassOperatorError: return Helper.entry("pyj_same_class_operator_error", unsafeBitCast(Helper.sameClassOperatorErrorFunction, to: UInt64.self), 2, .object)
         // BUILD_SLICE with the subscript after it, without the slice object when it can.
         case .subscriptSlice: return Helper.entry("pyj_subscript_slice", unsafeBitCast(Helper.subscriptSliceFunction, to: UInt64.self), 4, .object)
         case .storeSubscriptSlice: return Helper.entry("pyj_store_subscript_slice", unsafeBitCast(Helper.storeSubscriptSliceFunction, to: UInt64.self), 5, .status)

@@ -15,10 +15,11 @@ public typealias StackPointer = UnsafeMutablePointer<Obj?>
 
 // MARK: - Numbers and comparisons
 
-/// BINARY_OP: object. `op` is the NB_* oparg (0...25).
-let binaryOp: @convention(c) (Obj, Obj, Int32) -> Obj? = { a, b, op in
+/// BINARY_OP: object. `op` is the NB_* oparg (0...25); `site` (may be nil) the
+/// instruction's cache for a Python method of the operands' class.
+let binaryOp: @convention(c) (Obj, Obj, Int32, UnsafeMutablePointer<PyjCallSite>?) -> Obj? = { a, b, op, site in
     var handled: Int32 = 0
-    let result = pyj_binary_op_same_class(a, b, op, &handled)
+    let result = pyj_binary_op_same_class(a, b, op, site, &handled)
     if handled != 0 { return result }
     switch op {
     case 0: return PyNumber_Add(a, b)
@@ -234,7 +235,11 @@ let deleteAttr: @convention(c) (Obj, Obj) -> Int32 = { owner, name in PyObject_S
 // MARK: - Subscripts and containers
 
 /// BINARY_SUBSCR: object.
-let binarySubscr: @convention(c) (Obj, Obj) -> Obj? = { container, sub in pyj_get_item(container, sub) }
+/// BINARY_SUBSCR: object. `site` (may be nil): the instruction's cache for a Python
+/// __getitem__.
+let binarySubscr: @convention(c) (Obj, Obj, UnsafeMutablePointer<PyjCallSite>?) -> Obj? = { container, sub, site in
+    pyj_get_item(container, sub, site)
+}
 
 /// STORE_SUBSCR: status. Stack `[v, container, sub]`.
 let storeSubscr: @convention(c) (Obj, Obj, Obj) -> Int32 = { container, sub, v in PyObject_SetItem(container, sub, v) }

@@ -220,6 +220,11 @@ class JitInfo:
     direct_call_sites: int = 0
     """Of those, the sites whose machine code calls a compiled function directly (it
     was called there with exactly its positional parameters)."""
+    operator_sites: int = 0
+    """BINARY_SUBSCR and BINARY_OP (+ - * / and in-place forms) instructions."""
+    direct_operator_sites: int = 0
+    """Of those, the sites whose machine code calls a class's compiled Python method
+    for the operator (``__add__``, ``__getitem__``...) directly."""
 
     def __str__(self) -> str:
         if self.compiled:
@@ -234,6 +239,8 @@ class JitInfo:
         parts = [head, f"runs: {self.run_count}"]
         if self.call_sites:
             parts.append(f"direct call sites: {self.direct_call_sites}/{self.call_sites}")
+        if self.direct_operator_sites:
+            parts.append(f"direct operator sites: {self.direct_operator_sites}/{self.operator_sites}")
         if self.exits:
             listed = ", ".join(f"{k}: {v}" for k, v in sorted(self.exits.items()))
             parts.append(f"exits to interpreter: {listed}")
@@ -264,6 +271,8 @@ def info(obj: object) -> JitInfo:
         exits=dict(d["exits"]),
         call_sites=int(d["call_sites"]),
         direct_call_sites=int(d["direct_call_sites"]),
+        operator_sites=int(d["operator_sites"]),
+        direct_operator_sites=int(d["direct_operator_sites"]),
     )
 
 

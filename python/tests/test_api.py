@@ -277,11 +277,12 @@ def test_info_fields_and_types() -> None:
     names = [fl.name for fl in dataclasses.fields(i)]
     assert names == [
         "compiled", "failed", "reason", "run_count", "compile_count", "code_size", "compile_time_ns", "exits",
-        "call_sites", "direct_call_sites",
+        "call_sites", "direct_call_sites", "operator_sites", "direct_operator_sites",
     ]
     assert type(i.compiled) is bool and type(i.failed) is bool
     assert i.reason is None or isinstance(i.reason, str)
-    for name in ("run_count", "compile_count", "code_size", "compile_time_ns", "call_sites", "direct_call_sites"):
+    for name in ("run_count", "compile_count", "code_size", "compile_time_ns", "call_sites", "direct_call_sites",
+                 "operator_sites", "direct_operator_sites"):
         assert type(getattr(i, name)) is int, name
     assert isinstance(i.exits, dict)
     assert i.compiled and not i.failed and i.reason is None

@@ -181,6 +181,174 @@ def test_dunder_operators_and_getitem_run_compiled() -> None:
     assert pyjion.info(f.__globals__["V"].__getitem__).compiled
 
 
+OPERATOR_SITES_SRC = """
+class V:
+    def __init__(self, x):
+        self.x = x
+    def __add__(self, o):
+        return V(self.x + o.x)
+    def __sub__(self, o):
+        if o.x == 13:
+            raise ValueError("thirteen")
+        return NotImplemented if o.x == 7 else self.x - o.x
+    def __mul__(self, o):
+        return self.x * o.x
+    def __truediv__(self, o):
+        return self.x / o.x
+    def __getitem__(self, i):
+        return self.x + i
+    def __repr__(self):
+        return f"V({self.x})"
+class W(V):
+    pass
+class R(V):
+    def __rsub__(self, o):
+        return ("rsub", o.x, self.x)
+    def __radd__(self, o):
+        return NotImplemented
+def make():
+    return [V(i) for i in range(5)] + [R(5)] + [V(i) for i in range(6, 10)]
+def ops(vs):
+    out = []
+    for i, v in enumerate(vs):
+        w = vs[-1 - i]
+        try:
+            out.append(v - w)
+        except Exception as e:
+            out.append((type(e).__name__, str(e)))
+        try:
+            out.append((v * w, v[i], (v + w) - vs[2], v[i] * 2, v / w))
+        except Exception as e:
+            out.append((type(e).__name__, str(e)))
+        t = v
+        t += W(1)
+        t = t + V(2)
+        t -= V(1) if i % 2 else W(1)
+        out.append(t)
+    return out
+"""
+
+
+def test_operator_and_subscript_sites_call_the_method_directly() -> None:
+    # Each site's cache names the class's method once the helper has called it there;
+    # then the machine code calls it. NotImplemented (binary_op1's TypeError), an
+    # exception from the method, and another class (W) at the same site.
+    # v - w with w an R after the site saw two V: R's reflected method first.
+    interpreted = fresh(OPERATOR_SITES_SRC, "ops")
+    expected = repr(interpreted(interpreted.__globals__["make"]()))
+    with jit_enabled():
+        ops = warmed(OPERATOR_SITES_SRC, "ops", [])
+        vs = ops.__globals__["make"]()
+        assert repr(ops(vs)) == expected
+        info = pyjion.info(ops)
+        # v - w, v * w, v[i], v + w, (...) - vs[2], v / w: the sites that saw V's
+        # methods (vs[...] saw lists, v[i] * 2 ints, t += W(1) two classes).
+        assert info.direct_operator_sites >= 6, info
+        assert repr(ops(vs)) == expected
+
+
+def test_operator_sites_see_the_class_change() -> None:
+    # The method replaced, its code swapped, deleted, given a default parameter or made
+    # a generator between rounds: the site's cache stops matching (the class's version
+    # tag changes, or the function's code is not the cached one) and the helper decides.
+    src = OPERATOR_SITES_SRC + """
+def rounds():
+    out = []
+    def sub2(self, o):
+        return ("sub2", self.x, o.x)
+    for round in range(6):
+        out.append(ops(make()))
+        if round == 0:
+            V.__sub__ = sub2
+        elif round == 1:
+            sub2.__code__ = (lambda self, o: ("lambda", self.x)).__code__
+        elif round == 2:
+            del V.__getitem__
+        elif round == 3:
+            def getitem(self, i, extra=100):
+                return self.x + i + extra
+            V.__getitem__ = getitem
+        elif round == 4:
+            def getitem(self, i):
+                yield i
+            V.__getitem__ = getitem
+    return repr(out)
+"""
+    expected = fresh(src, "rounds")()
+    with jit_enabled():
+        pyjion.config(threshold=0)
+        for _ in range(3):
+            assert fresh(src, "rounds")() == expected
+
+
+def test_operator_method_errors_and_recursion_through_direct_sites() -> None:
+    src = """
+    import sys
+    class Deep:
+        def __init__(self, n):
+            self.n = n
+        def __add__(self, o):
+            return Deep(self.n + 1) + o
+        def __getitem__(self, i):
+            return self[i + 1]
+    class Raising:
+        def __mul__(self, o):
+            return 1 / 0
+        def __getitem__(self, i):
+            return [][i]
+    def f():
+        out = []
+        for i in range(4):
+            for expr in (lambda: Deep(0) + Deep(1), lambda: Deep(0)[0]):
+                try:
+                    expr()
+                except RecursionError:
+                    out.append("recursion")
+            r = Raising()
+            for g in range(3):
+                try:
+                    r * r
+                except ZeroDivisionError as e:
+                    tb = traceback.extract_tb(e.__traceback__)
+                    out.append((g, str(e), [(t.name, t.lineno) for t in tb]))
+                try:
+                    r[g]
+                except IndexError as e:
+                    out.append((g, str(e)))
+        return out
+    import traceback
+    """
+    f = same_as_interpreter(src, "f")
+    assert pyjion.info(f).direct_operator_sites == 2  # r * r and r[g]; the lambdas have the others
+
+
+def test_references_balance_over_operator_sites() -> None:
+    src = """
+    class V:
+        def __add__(self, o):
+            return o
+        def __getitem__(self, k):
+            return k
+    def f(v, token, n):
+        for i in range(n):
+            r = v + v
+            s = v[token]
+            t = (v + token) if False else v
+        return s
+    """
+    token = object()
+    with jit_enabled():
+        pyjion.config(threshold=0)
+        f = fresh(src, "f")
+        v = f.__globals__["V"]()
+        for _ in range(3):
+            f(v, token, 3)
+        before = (sys.getrefcount(token), sys.getrefcount(v))
+        assert f(v, token, 1000) is token
+        assert (sys.getrefcount(token), sys.getrefcount(v)) == before
+        assert pyjion.info(f).direct_operator_sites == 2
+
+
 def test_bound_methods_are_called_directly() -> None:
     src = """
     class Strength:

@@ -16,6 +16,7 @@ static inline void pyj_xincref(PyObject *o) { Py_XINCREF(o); }
 static inline void pyj_xdecref(PyObject *o) { Py_XDECREF(o); }
 static inline PyObject *pyj_none(void) { Py_RETURN_NONE; }          // new reference
 static inline PyObject *pyj_none_borrowed(void) { return Py_None; }
+static inline PyObject *pyj_not_implemented_borrowed(void) { return Py_NotImplemented; }
 static inline PyObject *pyj_true_borrowed(void) { return Py_True; }
 static inline PyObject *pyj_false_borrowed(void) { return Py_False; }
 static inline PyObject *pyj_notimplemented_borrowed(void) { return Py_NotImplemented; }
@@ -65,13 +66,20 @@ static inline void *pyj_object_richcompare(void) { return (void *)PyBaseObject_T
 // v is at pyj_small_ints() + (v + 5) * pyj_long_object_size().
 PyObject *pyj_small_ints(void);
 // builtins.len, with a reference pyjion keeps (its address stays unique), or NULL.
+struct PyjCallSiteTag;
 // BINARY_OP (+ - * / and their in-place forms) on two instances of one Python class
 // whose method for it is a Python function: that called directly (*handled = 1), with
 // binary_op1's TypeError for NotImplemented; else *handled = 0 and nothing done.
-PyObject *pyj_binary_op_same_class(PyObject *v, PyObject *w, int op, int *handled);
-// BINARY_SUBSCR: PyObject_GetItem, with a Python __getitem__ called directly and list
+// `site` (may be NULL) is the instruction's cache, filled for machine code's direct
+// call of the method (see pyj_fill_method_site).
+PyObject *pyj_binary_op_same_class(PyObject *v, PyObject *w, int op, struct PyjCallSiteTag *site, int *handled);
+// binary_op1's TypeError for two operands of `v`'s type whose method for `op`
+// returned NotImplemented: NULL.
+PyObject *pyj_same_class_operator_error(PyObject *v, int op);
+// BINARY_SUBSCR: PyObject_GetItem, with a Python __getitem__ called directly (and the
+// site, which may be NULL, filled as for pyj_binary_op_same_class) and list
 // subclasses' int subscripts inline.
-PyObject *pyj_get_item(PyObject *container, PyObject *key);
+PyObject *pyj_get_item(PyObject *container, PyObject *key, struct PyjCallSiteTag *site);
 PyObject *pyj_builtin_len(void);
 // Finds the builtins some call paths recognize (min, max); at module import.
 void pyj_find_builtins(void);
@@ -267,7 +275,7 @@ typedef struct {
 // the site's slots are expected to hold [function, self, arguments...] (after
 // LOAD_METHOD), 0 for [NULL, function, arguments...]; only a call of that shape
 // fills a way.
-typedef struct {
+typedef struct PyjCallSiteTag {
     PyjCallTarget targets[PYJ_CALL_SITE_WAYS];  // filled in order by pyj_call
     int64_t methodShape;
     // A class the site instantiates (object.__new__, then a compiled __init__ taking
