@@ -138,6 +138,7 @@ const PyjOffsets pyj_offsets = {
     .mapping_length = offsetof(PyMappingMethods, mp_length),
     .sequence_length = offsetof(PySequenceMethods, sq_length),
     .type_vectorcall = offsetof(PyTypeObject, tp_vectorcall),
+    .type_base = offsetof(PyTypeObject, tp_base),
     .heaptype_cached_keys = offsetof(PyHeapTypeObject, ht_cached_keys),
     .keys_nentries = offsetof(PyDictKeysObject, dk_nentries),
     .dict_keys = offsetof(PyDictObject, ma_keys),

@@ -350,6 +350,7 @@ final class FunctionCompiler {
     // MARK: Prologue and epilogue: the frame protocol of _PyEval_EvalFrameDefault
 
     private static let emptyCString = UInt64(UInt(bitPattern: StaticString("").utf8Start))
+    private static let callingPythonObject = UInt64(UInt(bitPattern: StaticString(" while calling a Python object").utf8Start))
 
     private func emitPrologue() {
         asm.comment("prologue: save registers, recursion check, link the cframe")
@@ -1548,6 +1549,8 @@ final class FunctionCompiler {
     private static let frozensetType = UInt64(UInt(bitPattern: pyj_frozenset_type()))
     private static let unicodeType = UInt64(UInt(bitPattern: pyj_unicode_type()))
     private static let listAppend: UInt64? = pyj_list_append_descriptor().map { UInt64(UInt(bitPattern: $0)) }
+    /// Py_TPFLAGS_LIST_SUBCLASS: PyList_Check's test.
+    private static let listSubclassFlag = Int32(1 << 25)
 
     /// UNARY_NEGATIVE with inline paths for compact ints and floats.
     private func visitUnaryNegative() {
@@ -3317,16 +3320,21 @@ final class FunctionCompiler {
         }
         asm.bind(notIntCall)
         if oparg == 1 && keywordNames == 0, let append = FunctionCompiler.listAppend {
-            // list.append(x) with room left: x moves into the list, as
-            // PRECALL_NO_KW_LIST_APPEND and _PyList_AppendTakeRef do.
+            // list.append(x) on a list or an instance of a subclass (PyList_Check) with
+            // room left: x moves into the list, as PRECALL_NO_KW_LIST_APPEND and
+            // _PyList_AppendTakeRef do.
             let appendHere = asm.newLabel()
+            let exactList = asm.newLabel()
             asm.mov(.rax, stack(base))
             asm.cmp(.rax, .qword(rip: masm.constantLabel(append)))
             asm.jcc(.notEqual, notAppend)
             asm.mov(.rdi, stack(base + 1))
             asm.mov(.rax, .qword(.rdi, offsets.object_type))
             masm.compareWithConstant(.rax, TypeAddress.list)
-            asm.jcc(.notEqual, general)
+            asm.jcc(.equal, exactList)
+            asm.test(.dword(.rax, offsets.type_flags), imm: FunctionCompiler.listSubclassFlag)
+            asm.jcc(.equal, general)
+            asm.bind(exactList)
             asm.mov(.rcx, .qword(.rdi, offsets.var_size))
             asm.cmp(.rcx, .qword(.rdi, offsets.list_allocated))
             asm.jcc(.less, appendHere)
@@ -3586,9 +3594,11 @@ final class FunctionCompiler {
         let called = asm.newLabel()
         let recursionLimit = asm.newLabel()
         let depth = self.depth
+        let start = asm.newLabel()
         asm.comment("builtin function or method descriptor")
         // [callable or method, self or callable, arguments...]: rax = the callable,
         // rsi = its arguments, edx = their count.
+        asm.bind(start)
         asm.mov(.rax, stack(base))
         asm.lea(.rsi, stack(base + 1))
         asm.mov(.edx, imm: Int32(oparg + 1))
@@ -3603,13 +3613,15 @@ final class FunctionCompiler {
         asm.jcc(.equal, cFunction)
         masm.compareWithConstant(.rcx, FunctionCompiler.methodDescriptorType)
         asm.jcc(.notEqual, notDescriptor)
-        // A method descriptor: self is the first argument, of exactly its type.
+        // A method descriptor: self is the first argument, of exactly its type (or of a
+        // subclass: `subclassSelf`).
+        let subclassSelf = asm.newLabel()
         asm.test(.edx, .edx)
         asm.jcc(.equal, general)
         asm.mov(.rdi, .qword(.rsi))
         asm.mov(.rcx, .qword(.rdi, offsets.object_type))
         asm.cmp(.rcx, .qword(.rax, offsets.method_descriptor_type))
-        asm.jcc(.notEqual, general)
+        asm.jcc(.notEqual, subclassSelf)
         asm.mov(.r8, .qword(.rax, offsets.method_descriptor_method_def))
         asm.add(.rsi, imm: 8)
         asm.dec(.edx)
@@ -3694,7 +3706,98 @@ final class FunctionCompiler {
             asm.bind(recursionLimit)
             asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
             asm.jmp(general)
+            emitSubclassMethodDescriptorCall(at: subclassSelf, general: general, called: called, start: start,
+                                             error: errorLabel(depth: depth))
         }
+    }
+
+    /// Out of line at `entry`, for a method descriptor (rax) whose self (rdi; rcx its
+    /// type) is not exactly of the descriptor's type: a class with that type among its
+    /// first bases (`OrderedCollection(list)`'s append and pop) takes the call as the
+    /// descriptor's vectorcall would make it (method_vectorcall_*: descr_check's
+    /// isinstance, then the function inside the recursion count, for every flag);
+    /// anything else goes to `general`. rsi = the arguments with self, edx = their count.
+    /// At the recursion limit _Py_CheckRecursiveCall decides: RecursionError (to `error`,
+    /// every slot still there), or a raised limit (the call again from `start`).
+    private func emitSubclassMethodDescriptorCall(at entry: Label, general: Label, called: Label, start: Label,
+                                                 error: Label) {
+        let isSubclass = asm.newLabel()
+        let notFastcall = asm.newLabel()
+        let notFastcallKeywords = asm.newLabel()
+        let notO = asm.newLabel()
+        let returned = asm.newLabel()
+        let unwind = asm.newLabel()
+        let recursionLimit = asm.newLabel()
+        asm.bind(entry)
+        // tp_base, up to three levels: each is in the MRO, so a match is isinstance.
+        for _ in 0..<3 {
+            asm.mov(.rcx, .qword(.rcx, offsets.type_base))
+            asm.test(.rcx, .rcx)
+            asm.jcc(.equal, general)
+            asm.cmp(.rcx, .qword(.rax, offsets.method_descriptor_type))
+            asm.jcc(.equal, isSubclass)
+        }
+        asm.jmp(general)
+        asm.bind(isSubclass)
+        asm.mov(.r8, .qword(.rax, offsets.method_descriptor_method_def))
+        asm.add(.rsi, imm: 8)
+        asm.dec(.edx)
+        if let append = FunctionCompiler.listAppend {
+            // list.append on a list subclass's instance (a resize) outside the count, as
+            // PRECALL_NO_KW_LIST_APPEND, which takes any PyList_Check self.
+            let notAppend = asm.newLabel()
+            asm.cmp(.rax, .qword(rip: masm.constantLabel(append)))
+            asm.jcc(.notEqual, notAppend)
+            asm.cmp(.edx, imm: 1)
+            asm.jcc(.notEqual, general)
+            asm.mov(.rsi, .qword(.rsi))
+            asm.call(.qword(.r8, offsets.method_def_function))
+            asm.jmp(called)
+            asm.bind(notAppend)
+        }
+        asm.sub(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+        asm.jcc(.less, recursionLimit)
+        asm.mov(.ecx, .dword(.r8, offsets.method_def_flags))
+        asm.cmp(.ecx, imm: FunctionCompiler.methFastcall)
+        asm.jcc(.notEqual, notFastcall)
+        asm.call(.qword(.r8, offsets.method_def_function))
+        asm.jmp(returned)
+        asm.bind(notFastcall)
+        asm.cmp(.ecx, imm: FunctionCompiler.methFastcall | FunctionCompiler.methKeywords)
+        asm.jcc(.notEqual, notFastcallKeywords)
+        asm.xor(.ecx, .ecx)
+        asm.call(.qword(.r8, offsets.method_def_function))
+        asm.jmp(returned)
+        asm.bind(notFastcallKeywords)
+        asm.cmp(.ecx, imm: FunctionCompiler.methO)
+        asm.jcc(.notEqual, notO)
+        asm.cmp(.edx, imm: 1)
+        asm.jcc(.notEqual, unwind)
+        asm.mov(.rsi, .qword(.rsi))
+        asm.call(.qword(.r8, offsets.method_def_function))
+        asm.jmp(returned)
+        asm.bind(notO)
+        asm.cmp(.ecx, imm: FunctionCompiler.methNoargs)
+        asm.jcc(.notEqual, unwind)
+        asm.test(.edx, .edx)
+        asm.jcc(.notEqual, unwind)
+        asm.xor(.esi, .esi)
+        asm.call(.qword(.r8, offsets.method_def_function))
+        asm.bind(returned)
+        asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+        asm.jmp(called)
+        // Arguments the function's flags do not take: the regular call raises what it
+        // raises.
+        asm.bind(unwind)
+        asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+        asm.jmp(general)
+        // Too deep (method_enter_call's count): RecursionError, or the limit was raised.
+        asm.bind(recursionLimit)
+        masm.callHelper(.checkRecursiveCall, [.threadState, .immediate(Int64(FunctionCompiler.callingPythonObject))])
+        asm.test(.eax, .eax)
+        asm.jcc(.notEqual, error)
+        asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+        asm.jmp(start)
     }
 
     /// pyj_call_exact's conditions for a direct call (everything compiled may run,

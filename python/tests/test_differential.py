@@ -977,6 +977,98 @@ SLICE_CASES = [
 ]
 
 CALL_CASES = [
+    # Methods of builtin types called on instances of subclasses (descr_check's
+    # isinstance): METH_O, METH_FASTCALL, METH_FASTCALL|METH_KEYWORDS and METH_NOARGS
+    # descriptors, wrong argument counts, a descriptor applied to another type, a
+    # subclass that overrides one of them, two levels of subclassing, a mixin first.
+    C("builtin-methods-on-subclass-instances", """
+        class OC(list):
+            pass
+        class Deeper(OC):
+            pass
+        class Mixin:
+            def extra(self):
+                return "extra"
+        class Mixed(Mixin, list):
+            pass
+        class Own(list):
+            def append(self, x):
+                list.append(self, ("own", x))
+        class D(dict):
+            pass
+        class S(str):
+            pass
+        def f(n):
+            out = []
+            for cls in (OC, Deeper, Mixed, Own, list):
+                todo = cls()
+                for i in range(n):
+                    todo.append(i)
+                    todo.insert(0, -i)
+                    todo.extend((i, i))
+                out.append((type(todo).__name__, todo.pop(), todo.pop(0), todo.index(0), todo.count(1),
+                            todo.copy(), len(todo)))
+                todo.sort(reverse=True)
+                todo.sort()
+                todo.reverse()
+                out.append(todo[:4])
+                todo.clear()
+                # (inline: lambdas would run interpreted)
+                try:
+                    todo.append()
+                except TypeError as e:
+                    out.append(str(e))
+                try:
+                    todo.append(1, 2)
+                except TypeError as e:
+                    out.append(str(e))
+                try:
+                    todo.pop(99)
+                except IndexError as e:
+                    out.append(str(e))
+                try:
+                    todo.copy(1)
+                except TypeError as e:
+                    out.append(str(e))
+                try:
+                    todo.index(7)
+                except ValueError as e:
+                    out.append(str(e))
+                try:
+                    list.append(5, 1)
+                except TypeError as e:
+                    out.append(str(e))
+                try:
+                    cls.pop(Mixin())
+                except TypeError as e:
+                    out.append(str(e))
+            d = D(a=1)
+            s = S("abc")
+            for i in range(n):
+                out.append((d.get("a"), d.get("b", i), list(d.keys()), s.upper(), s.startswith("a"), s.find("c")))
+            out.append(Mixed().extra())
+            return out
+        """, (4,)),
+    # At the recursion limit: list.append on a list subclass's instance outside the
+    # recursion count (PRECALL_NO_KW_LIST_APPEND takes any PyList_Check self), other
+    # descriptors inside it (their vectorcall's method_enter_call), as the interpreter.
+    C("builtin-method-on-subclass-at-the-recursion-limit", """
+        class OC(list):
+            pass
+        todo = OC()
+        def f(n):
+            todo.append(n)
+            return f(n + 1)
+        """, (0,)),
+    C("builtin-method-on-subclass-at-the-recursion-limit-counted", """
+        class OC(list):
+            pass
+        todo = OC([1])
+        def f(n):
+            todo.insert(0, n)
+            todo.pop()
+            return f(n + 1)
+        """, (0,)),
     # Builtin classes called through their own vectorcall (PRECALL_BUILTIN_CLASS),
     # results, errors and tracebacks as the interpreter's.
     C("builtin-class-calls", """

@@ -349,6 +349,58 @@ def test_references_balance_over_operator_sites() -> None:
         assert pyjion.info(f).direct_operator_sites == 2
 
 
+SUBCLASS_METHODS_SRC = """
+import traceback
+class OC(list):
+    pass
+class Fake:
+    append = list.append
+    pop = list.pop
+shared = OC([1])
+empties = []
+def fresh_append(n):
+    empties[n].append(n)  # the first append resizes: list.append's function, outside the count
+    return fresh_append(n + 1)
+def counted(n):
+    shared.insert(0, n)  # method_vectorcall_FASTCALL's count
+    shared.pop()
+    return counted(n + 1)
+def outcome(fn):
+    out = []
+    for i in range(3):
+        try:
+            fn(0)
+        except RecursionError as e:
+            tb = traceback.extract_tb(e.__traceback__)
+            out.append((len(tb), tb[-1].lineno, str(e)))
+    return out
+def fake():
+    out = []
+    f = Fake()
+    for i in range(3):
+        try:
+            f.append(i)
+        except TypeError as e:
+            out.append(str(e))
+        try:
+            f.pop()
+        except TypeError as e:
+            out.append(str(e))
+    return out
+def main():
+    empties[:] = [OC() for i in range(5000)]
+    return [outcome(fresh_append), outcome(counted), fake()]
+"""
+
+
+def test_builtin_methods_of_list_subclasses_at_the_recursion_limit() -> None:
+    # Where RecursionError is raised (which line, how deep, which message) as the
+    # interpreter has it: list.append on a PyList_Check self is outside the count
+    # (PRECALL_NO_KW_LIST_APPEND), other descriptors on a subclass's instance inside it
+    # (method_vectorcall_*). A descriptor on a class that is no list is a TypeError.
+    same_as_interpreter(SUBCLASS_METHODS_SRC, "main")
+
+
 def test_bound_methods_are_called_directly() -> None:
     src = """
     class Strength:

@@ -123,7 +123,7 @@ typedef struct {
     int32_t object_refcnt, object_type, var_size, list_items, tuple_items,
             float_value, long_digits, type_flags, type_iternext, dict_version, cell_ref, function_annotations, function_code,
             type_version_tag, heaptype_cached_keys, keys_nentries, object_values, object_managed_dict,
-            type_richcompare, type_vectorcall;
+            type_richcompare, type_vectorcall, type_base;
     // PyObject_IsTrue's slots: the type's number, mapping and sequence tables and
     // their nb_bool, mp_length and sq_length
     int32_t type_as_number, type_as_mapping, type_as_sequence, number_bool, mapping_length, sequence_length;
