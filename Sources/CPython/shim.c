@@ -2942,6 +2942,90 @@ static inline PyObject *pyj_python_method(PyTypeObject *type, PyObject *name) {
     return method != NULL && Py_IS_TYPE(method, &PyFunction_Type) ? method : NULL;
 }
 
+// ---- MAKE_FUNCTION -------------------------------------------------------------
+// PyFunction_New's two lookups in the globals (__name__ for __module__, and
+// __builtins__: _PyEval_BuiltinsFromGlobals), remembered for one globals dict while
+// its PEP 509 version stands (any change to the dict gives it a new version, and no
+// two dicts ever share one): a closure or generator expression made in a loop skips
+// them. Borrowed: the dict holds both while its version stands. Builtins that come
+// from the running frame (no __builtins__ in the globals) are not remembered.
+static PyObject *pyj_function_globals = NULL;
+static uint64_t pyj_function_globals_version = 0;
+static PyObject *pyj_function_module = NULL;
+static PyObject *pyj_function_builtins = NULL;
+
+// PyFunction_New(code, globals) (PyFunction_NewWithQualName with the code's qualname),
+// field for field, with the lookups above: a new function, or NULL with an exception.
+PyObject *pyj_function_new(PyObject *code_object, PyObject *globals) {
+    PyThreadState *tstate = _PyThreadState_GET();
+    PyCodeObject *code = (PyCodeObject *)code_object;
+    PyObject *module, *builtins;
+    uint64_t version = ((PyDictObject *)globals)->ma_version_tag;
+    if (globals == pyj_function_globals && version == pyj_function_globals_version) {
+        module = pyj_function_module;
+        builtins = pyj_function_builtins;
+    } else {
+        module = PyDict_GetItemWithError(globals, &_Py_ID(__name__));
+        if (module == NULL && _PyErr_Occurred(tstate)) {
+            return NULL;
+        }
+        // _PyEval_BuiltinsFromGlobals
+        builtins = PyDict_GetItemWithError(globals, &_Py_ID(__builtins__));
+        int from_globals = builtins != NULL;
+        if (builtins != NULL) {
+            if (PyModule_Check(builtins)) {
+                builtins = _PyModule_GetDict(builtins);
+            }
+        } else {
+            if (PyErr_Occurred()) {
+                return NULL;
+            }
+            _PyInterpreterFrame *frame = tstate->cframe->current_frame;  // _PyEval_GetBuiltins
+            builtins = frame != NULL ? frame->f_builtins : tstate->interp->builtins;
+        }
+        if (builtins == NULL) {
+            return NULL;
+        }
+        // The lookups ran no code (str keys), so the version read above still stands.
+        if (from_globals) {
+            pyj_function_globals = globals;
+            pyj_function_globals_version = version;
+            pyj_function_module = module;
+            pyj_function_builtins = builtins;
+        } else {
+            pyj_function_globals = NULL;
+        }
+    }
+    PyObject *doc = Py_None;
+    if (PyTuple_GET_SIZE(code->co_consts) >= 1) {
+        doc = PyTuple_GET_ITEM(code->co_consts, 0);
+        if (!PyUnicode_Check(doc)) {
+            doc = Py_None;
+        }
+    }
+    PyFunctionObject *op = PyObject_GC_New(PyFunctionObject, &PyFunction_Type);
+    if (op == NULL) {
+        return NULL;
+    }
+    op->func_globals = Py_NewRef(globals);
+    op->func_builtins = Py_NewRef(builtins);
+    op->func_name = Py_NewRef(code->co_name);
+    op->func_qualname = Py_NewRef(code->co_qualname);
+    op->func_code = Py_NewRef(code_object);
+    op->func_defaults = NULL;
+    op->func_kwdefaults = NULL;
+    op->func_closure = NULL;
+    op->func_doc = Py_NewRef(doc);
+    op->func_dict = NULL;
+    op->func_weakreflist = NULL;
+    op->func_module = Py_XNewRef(module);
+    op->func_annotations = NULL;
+    op->vectorcall = _PyFunction_Vectorcall;
+    op->func_version = 0;
+    _PyObject_GC_TRACK(op);
+    return (PyObject *)op;
+}
+
 // An operator's or a subscript's Python method, `method` of `type`: the site's
 // machine code calls it directly from now on (BINARY_OP and BINARY_SUBSCR keep the
 // type's version tag, the method, and its compiled code as a PyjCallSite's class

@@ -417,7 +417,7 @@ let makeFunction: @convention(c) (StackPointer, Int32, Obj) -> Obj? = { base, fl
     let annotations = flags & 0x04 != 0 ? next() : nil
     let closure = flags & 0x08 != 0 ? next() : nil
     let code = next()
-    guard let function = PyFunction_New(code, globals) else { return nil }
+    guard let function = pyj_function_new(code, globals) else { return nil }
     func failed() -> Obj? { decref(function); return nil }
     if let closure, PyFunction_SetClosure(function, closure) != 0 { return failed() }
     if let annotations {

@@ -1758,6 +1758,41 @@ EXCEPTION_CASES = [
 ]
 
 PROGRAM_CASES = [
+    # Functions made in a loop (MAKE_FUNCTION: the globals' __name__ and __builtins__
+    # remembered while the globals' version stands): every attribute as the
+    # interpreter makes it, also after __name__ or __builtins__ change or go away
+    # between iterations, with a docstring, defaults, a closure and annotations.
+    C("functions-made-in-a-loop-see-the-globals-change", """
+        import builtins
+        def f(n):
+            g = globals()
+            out = []
+            saved_name, saved_builtins = g["__name__"], g["__builtins__"]
+            try:
+                for i in range(n):
+                    def h(a, b=i, *, c=i + 1) -> int:
+                        "doc"
+                        return a + b + c + i
+                    k = lambda: i
+                    gen = (x * i for x in range(3))
+                    out.append((h.__module__, h.__doc__, h.__name__, h.__qualname__, h.__defaults__,
+                                h.__kwdefaults__, h.__annotations__, h.__builtins__ is builtins.__dict__,
+                                h.__globals__ is g, h(1), k.__module__, k.__doc__, k(), list(gen),
+                                len(h.__closure__), h.__dict__))
+                    if i == 1:
+                        g["__name__"] = "renamed"
+                    elif i == 2:
+                        del g["__name__"]
+                    elif i == 3:
+                        g["__builtins__"] = {"len": len}
+                    elif i == 4:
+                        g["__builtins__"] = builtins
+                    elif i == 5:
+                        g["__name__"] = 42
+            finally:
+                g["__name__"], g["__builtins__"] = saved_name, saved_builtins
+            return out
+        """, (8,)),
     C("bubble-sort", """
         def f(a):
             n = len(a)

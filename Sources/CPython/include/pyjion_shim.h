@@ -67,6 +67,9 @@ static inline void *pyj_object_richcompare(void) { return (void *)PyBaseObject_T
 PyObject *pyj_small_ints(void);
 // builtins.len, with a reference pyjion keeps (its address stays unique), or NULL.
 struct PyjCallSiteTag;
+// MAKE_FUNCTION's PyFunction_New(code, globals), with globals['__name__'] and the
+// builtins looked up once per globals version: a new function, or NULL.
+PyObject *pyj_function_new(PyObject *code, PyObject *globals);
 // BINARY_OP (+ - * / and their in-place forms) on two instances of one Python class
 // whose method for it is a Python function: that called directly (*handled = 1), with
 // binary_op1's TypeError for NotImplemented; else *handled = 0 and nothing done.
