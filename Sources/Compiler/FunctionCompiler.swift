@@ -1885,15 +1885,21 @@ final class FunctionCompiler {
     /// of the site's entries; leaves that entry's address in rcx. Clobbers rax; leaves
     /// the type in rsi.
     private func guardTypeVersion(_ object: Reg64, entry: UInt64, _ miss: Label) {
+        // The first way falls through; the others are scanned out of line (a site that
+        // sees one class, the common case, takes no branch).
         let hit = asm.newLabel()
+        let otherWays = asm.newLabel()
         masm.loadAddress(.rcx, entry)
         asm.mov(.rsi, .qword(object, offsets.object_type))
         asm.mov(.eax, .dword(.rsi, offsets.type_version_tag))
         asm.cmp(.rax, .qword(.rcx, AttributeCacheEntry.typeVersionOffset))
-        asm.jcc(.equal, hit)
-        masm.scanWays(1..<AttributeCacheEntry.ways, for: .rax, in: .rcx, stride: AttributeCacheEntry.stride,
-                      keyOffset: AttributeCacheEntry.typeVersionOffset, found: hit, otherwise: miss)
+        asm.jcc(.notEqual, otherWays)
         asm.bind(hit)
+        outOfLine { [self] in
+            asm.bind(otherWays)
+            masm.scanWays(1..<AttributeCacheEntry.ways, for: .rax, in: .rcx, stride: AttributeCacheEntry.stride,
+                          keyOffset: AttributeCacheEntry.typeVersionOffset, found: hit, otherwise: miss)
+        }
     }
 
     /// Leaves in rax the address of the cached attribute's slot: in the object's values
@@ -1917,11 +1923,19 @@ final class FunctionCompiler {
             asm.cmp(.qword(.rax), imm: 0)
             asm.jcc(.equal, emptyValue ?? miss)
         }
-        asm.jmp(found)
-        asm.bind(memberSlot)
+        asm.bind(found)
+        // The other kinds out of line, back at `found` (the values array falls through).
+        outOfLine { [self] in
+            asm.bind(memberSlot)
+            otherInstanceSlots(object, miss: miss, found: found, forStore: forStore, name: name)
+        }
+    }
+
+    /// instanceValueSlot's kinds other than the values array: rcx = the entry, rdx = its
+    /// index; leaves the slot's address in rax and jumps to `found`, or to `miss`.
+    private func otherInstanceSlots(_ object: Reg64, miss: Label, found: Label, forStore: Bool, name: Int64) {
         // Kind 2, an instance dict: its entry at the hint, if it still holds the name,
-        // has the value (LOAD_ATTR_WITH_HINT, STORE_ATTR_WITH_HINT). Inline: some
-        // classes' instances all have dicts, and every access of theirs comes here.
+        // has the value (LOAD_ATTR_WITH_HINT, STORE_ATTR_WITH_HINT).
         let member = asm.newLabel()
         asm.cmp(.qword(.rcx, AttributeCacheEntry.keysEntriesOffset), imm: 2)
         asm.jcc(.notEqual, member)
@@ -1951,7 +1965,7 @@ final class FunctionCompiler {
         asm.jmp(found)
         asm.bind(member)
         asm.lea(.rax, .qword(object, index: .rdx, scale: .x1))
-        asm.bind(found)
+        asm.jmp(found)
     }
 
     private static let dictVersionCounter = UInt64(UInt(bitPattern: pyj_dict_version_counter_address()))
@@ -2054,19 +2068,18 @@ final class FunctionCompiler {
     /// Leaves in rcx the site's entry whose first word is `tagged` (a tagged class
     /// version or module keys object), or jumps to `notFound`.
     private func findSiteEntry(tagged: Reg64, entry: UInt64, _ notFound: Label) {
+        // The first way falls through; the others are scanned out of line.
         let found = asm.newLabel()
+        let otherWays = asm.newLabel()
         masm.loadAddress(.rcx, entry)
-        for way in 0..<AttributeCacheEntry.ways {
-            let next = asm.newLabel()
-            let offset = Int32(way) * AttributeCacheEntry.stride
-            asm.cmp(tagged, .qword(.rcx, offset + AttributeCacheEntry.typeVersionOffset))
-            asm.jcc(.notEqual, next)
-            if offset != 0 { asm.add(.rcx, imm: offset) }
-            asm.jmp(found)
-            asm.bind(next)
-        }
-        asm.jmp(notFound)
+        asm.cmp(tagged, .qword(.rcx, AttributeCacheEntry.typeVersionOffset))
+        asm.jcc(.notEqual, otherWays)
         asm.bind(found)
+        outOfLine { [self] in
+            asm.bind(otherWays)
+            masm.scanWays(1..<AttributeCacheEntry.ways, for: tagged, in: .rcx, stride: AttributeCacheEntry.stride,
+                          keyOffset: AttributeCacheEntry.typeVersionOffset, found: found, otherwise: notFound)
+        }
     }
 
     static let classAttributeTag = UInt64(1) << 32
