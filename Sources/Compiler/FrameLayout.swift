@@ -18,6 +18,13 @@ enum FrameLayout {
     static let firstInstruction = Reg64.r15
     static let argumentRegisters: [Reg64] = [.rdi, .rsi, .rdx, .rcx, .r8, .r9]
     static let cframeSize: Int32 = 24
+    /// The registers the regular entry saves (and restores, in reverse, on its way out).
+    static let savedRegisters: [Reg64] = [.rbx, .r12, .r13, .r14, .r15]
+    /// A direct entry's: its caller is compiled code of this thread and interpreter, so
+    /// r12 and r13 already hold what they must and stay untouched. The cframe's space
+    /// grows by their 16 bytes: `rsp` ends where the regular entry leaves it.
+    static let directSavedRegisters: [Reg64] = [.rbx, .r14, .r15]
+    static let directCframeSpace: Int32 = cframeSize + 16
 
     static var cframeUseTracing: Mem { .byte(.rsp, offsets.cframe_use_tracing) }
     static var cframeCurrentFrame: Mem { .qword(.rsp, offsets.cframe_current_frame) }

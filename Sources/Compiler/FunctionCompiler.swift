@@ -369,9 +369,15 @@ final class FunctionCompiler {
     private func emitFrameEntry(direct: Bool) {
         asm.push(.rbp)
         asm.mov(.rbp, .rsp)
-        for register in [Reg64.rbx, .r12, .r13, .r14, .r15] { asm.push(register) }
-        asm.sub(.rsp, imm: FrameLayout.cframeSize)
-        asm.mov(FrameLayout.threadState, .rdi)
+        if direct {
+            // r12 (the thread state) and r13 (the eval breaker's address): the caller's.
+            for register in FrameLayout.directSavedRegisters { asm.push(register) }
+            asm.sub(.rsp, imm: FrameLayout.directCframeSpace)
+        } else {
+            for register in FrameLayout.savedRegisters { asm.push(register) }
+            asm.sub(.rsp, imm: FrameLayout.cframeSize)
+            asm.mov(FrameLayout.threadState, .rdi)
+        }
         asm.mov(FrameLayout.frame, .rsi)
         if direct {
             asm.mov(FrameLayout.directCallMark, imm: 1)
@@ -412,8 +418,10 @@ final class FunctionCompiler {
         asm.mov(.qword(FrameLayout.frame, offsets.frame_previous), .rcx)
         asm.mov(FrameLayout.cframeCurrentFrame, FrameLayout.frame)
         // The eval breaker's address and the instruction base stay in registers.
-        asm.mov(FrameLayout.evalBreaker, .qword(FrameLayout.threadState, offsets.tstate_interp))
-        asm.lea(FrameLayout.evalBreaker, .qword(FrameLayout.evalBreaker, offsets.interp_eval_breaker))
+        if !direct {
+            asm.mov(FrameLayout.evalBreaker, .qword(FrameLayout.threadState, offsets.tstate_interp))
+            asm.lea(FrameLayout.evalBreaker, .qword(FrameLayout.evalBreaker, offsets.interp_eval_breaker))
+        }
         masm.loadAddress(FrameLayout.firstInstruction, view.firstInstruction)
     }
 
@@ -427,14 +435,19 @@ final class FunctionCompiler {
         asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
         asm.bind(exitLabel)
         if takesDirectCalls {
-            // Most runs of such code are direct calls: their frame pop falls through.
+            // Most runs of such code are direct calls: their frame pop falls through,
+            // then the direct entry's registers come back.
             asm.cmp(FrameLayout.directCallMark, imm: 0)
             asm.jcc(.equal, registersRestored)
             emitDirectFramePop()
+            asm.add(.rsp, imm: FrameLayout.directCframeSpace)
+            for register in FrameLayout.directSavedRegisters.reversed() { asm.pop(register) }
+            asm.pop(.rbp)
+            asm.ret()
         }
         asm.bind(registersRestored)
         asm.add(.rsp, imm: FrameLayout.cframeSize)
-        for register in [Reg64.r15, .r14, .r13, .r12, .rbx] { asm.pop(register) }
+        for register in FrameLayout.savedRegisters.reversed() { asm.pop(register) }
         asm.pop(.rbp)
         asm.ret()
 
