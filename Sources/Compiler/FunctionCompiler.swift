@@ -3615,8 +3615,6 @@ final class FunctionCompiler {
         let cFunction = asm.newLabel()
         let notDescriptor = asm.newLabel()
         let dispatch = asm.newLabel()
-        let notFastcall = asm.newLabel()
-        let notO = asm.newLabel()
         let called = asm.newLabel()
         let recursionLimit = asm.newLabel()
         let depth = self.depth
@@ -3669,39 +3667,7 @@ final class FunctionCompiler {
         asm.mov(.rdi, .qword(.rax, offsets.cfunction_self))
         // rdi = self, rsi = arguments, edx = count, r8 = the PyMethodDef.
         asm.bind(dispatch)
-        asm.mov(.ecx, .dword(.r8, offsets.method_def_flags))
-        asm.cmp(.ecx, imm: FunctionCompiler.methFastcall)
-        asm.jcc(.notEqual, notFastcall)
-        asm.call(.qword(.r8, offsets.method_def_function))
-        asm.jmp(called)
-        asm.bind(notFastcall)
-        // METH_FASTCALL | METH_KEYWORDS (sum, sorted, print, ...): no keyword names.
-        let notFastcallKeywords = asm.newLabel()
-        asm.cmp(.ecx, imm: FunctionCompiler.methFastcall | FunctionCompiler.methKeywords)
-        asm.jcc(.notEqual, notFastcallKeywords)
-        asm.xor(.ecx, .ecx)
-        asm.call(.qword(.r8, offsets.method_def_function))
-        asm.jmp(called)
-        asm.bind(notFastcallKeywords)
-        asm.cmp(.ecx, imm: FunctionCompiler.methO)
-        asm.jcc(.notEqual, notO)
-        asm.cmp(.edx, imm: 1)
-        asm.jcc(.notEqual, general)
-        asm.mov(.rsi, .qword(.rsi))
-        let callChecked = asm.newLabel()
-        asm.bind(callChecked)
-        asm.sub(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
-        asm.jcc(.less, recursionLimit)
-        asm.call(.qword(.r8, offsets.method_def_function))
-        asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
-        asm.jmp(called)
-        asm.bind(notO)
-        asm.cmp(.ecx, imm: FunctionCompiler.methNoargs)
-        asm.jcc(.notEqual, general)
-        asm.test(.edx, .edx)
-        asm.jcc(.notEqual, general)
-        asm.xor(.esi, .esi)
-        asm.jmp(callChecked)
+        emitMethodDefCall(done: called, mismatch: general, countingOneOrNone: recursionLimit)
         // rax: the result, or NULL with every slot still there for the unwinder. A NULL
         // without an exception, or a result with one, is a SystemError (as the
         // generic call path's _Py_CheckFunctionResult makes it).
@@ -3748,9 +3714,6 @@ final class FunctionCompiler {
     private func emitSubclassMethodDescriptorCall(at entry: Label, general: Label, called: Label, start: Label,
                                                  error: Label) {
         let isSubclass = asm.newLabel()
-        let notFastcall = asm.newLabel()
-        let notFastcallKeywords = asm.newLabel()
-        let notO = asm.newLabel()
         let returned = asm.newLabel()
         let unwind = asm.newLabel()
         let recursionLimit = asm.newLabel()
@@ -3783,32 +3746,7 @@ final class FunctionCompiler {
         }
         asm.sub(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
         asm.jcc(.less, recursionLimit)
-        asm.mov(.ecx, .dword(.r8, offsets.method_def_flags))
-        asm.cmp(.ecx, imm: FunctionCompiler.methFastcall)
-        asm.jcc(.notEqual, notFastcall)
-        asm.call(.qword(.r8, offsets.method_def_function))
-        asm.jmp(returned)
-        asm.bind(notFastcall)
-        asm.cmp(.ecx, imm: FunctionCompiler.methFastcall | FunctionCompiler.methKeywords)
-        asm.jcc(.notEqual, notFastcallKeywords)
-        asm.xor(.ecx, .ecx)
-        asm.call(.qword(.r8, offsets.method_def_function))
-        asm.jmp(returned)
-        asm.bind(notFastcallKeywords)
-        asm.cmp(.ecx, imm: FunctionCompiler.methO)
-        asm.jcc(.notEqual, notO)
-        asm.cmp(.edx, imm: 1)
-        asm.jcc(.notEqual, unwind)
-        asm.mov(.rsi, .qword(.rsi))
-        asm.call(.qword(.r8, offsets.method_def_function))
-        asm.jmp(returned)
-        asm.bind(notO)
-        asm.cmp(.ecx, imm: FunctionCompiler.methNoargs)
-        asm.jcc(.notEqual, unwind)
-        asm.test(.edx, .edx)
-        asm.jcc(.notEqual, unwind)
-        asm.xor(.esi, .esi)
-        asm.call(.qword(.r8, offsets.method_def_function))
+        emitMethodDefCall(done: returned, mismatch: unwind, countingOneOrNone: nil)
         asm.bind(returned)
         asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
         asm.jmp(called)
@@ -3824,6 +3762,55 @@ final class FunctionCompiler {
         asm.jcc(.notEqual, error)
         asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
         asm.jmp(start)
+    }
+
+    /// The call of a PyMethodDef's function (r8) as its flags take it, rdi = self, rsi =
+    /// the arguments, edx = their count: METH_FASTCALL, METH_FASTCALL|METH_KEYWORDS (no
+    /// keyword names), METH_O (one argument), METH_NOARGS (none); then `done` with the
+    /// result in rax. Other flags or counts go to `mismatch` with nothing done. With
+    /// `recursionLimit`, METH_O and METH_NOARGS calls (only those, as the evaluator's
+    /// PRECALL_NO_KW_*_O and _NOARGS) run inside the recursion count, going there when
+    /// it is used up.
+    private func emitMethodDefCall(done: Label, mismatch: Label, countingOneOrNone recursionLimit: Label?) {
+        let notFastcall = asm.newLabel()
+        let notFastcallKeywords = asm.newLabel()
+        let notO = asm.newLabel()
+        let callOneOrNone = asm.newLabel()
+        asm.mov(.ecx, .dword(.r8, offsets.method_def_flags))
+        asm.cmp(.ecx, imm: FunctionCompiler.methFastcall)
+        asm.jcc(.notEqual, notFastcall)
+        asm.call(.qword(.r8, offsets.method_def_function))
+        asm.jmp(done)
+        asm.bind(notFastcall)
+        // METH_FASTCALL | METH_KEYWORDS (sum, sorted, print, ...): no keyword names.
+        asm.cmp(.ecx, imm: FunctionCompiler.methFastcall | FunctionCompiler.methKeywords)
+        asm.jcc(.notEqual, notFastcallKeywords)
+        asm.xor(.ecx, .ecx)
+        asm.call(.qword(.r8, offsets.method_def_function))
+        asm.jmp(done)
+        asm.bind(notFastcallKeywords)
+        asm.cmp(.ecx, imm: FunctionCompiler.methO)
+        asm.jcc(.notEqual, notO)
+        asm.cmp(.edx, imm: 1)
+        asm.jcc(.notEqual, mismatch)
+        asm.mov(.rsi, .qword(.rsi))
+        asm.bind(callOneOrNone)
+        if let recursionLimit {
+            asm.sub(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+            asm.jcc(.less, recursionLimit)
+            asm.call(.qword(.r8, offsets.method_def_function))
+            asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+        } else {
+            asm.call(.qword(.r8, offsets.method_def_function))
+        }
+        asm.jmp(done)
+        asm.bind(notO)
+        asm.cmp(.ecx, imm: FunctionCompiler.methNoargs)
+        asm.jcc(.notEqual, mismatch)
+        asm.test(.edx, .edx)
+        asm.jcc(.notEqual, mismatch)
+        asm.xor(.esi, .esi)
+        asm.jmp(callOneOrNone)
     }
 
     /// pyj_call_exact's conditions for a direct call (everything compiled may run,
