@@ -1659,18 +1659,8 @@ final class FunctionCompiler {
                 asm.cmp(.rax, .qword(.rsi, offsets.object_type))
                 asm.jcc(.notEqual, helper)
             }
-            masm.loadAddress(.rdx, site)
             asm.mov(.ecx, .dword(.rax, offsets.type_version_tag))
-            asm.cmp(.rcx, .qword(.rdx, FunctionCompiler.siteClassVersionOffset))
-            asm.jcc(.notEqual, helper)
-            asm.mov(.rax, .qword(.rdx, FunctionCompiler.siteInitFunctionOffset))
-            asm.mov(.rcx, .qword(.rax, offsets.function_code))
-            asm.cmp(.rcx, .qword(.rdx, FunctionCompiler.siteInitCodeOffset))
-            asm.jcc(.notEqual, helper)
-            asm.mov(.r10, .qword(.rdx, FunctionCompiler.siteRecordOffset))
-            asm.mov(.r8, .qword(.r10, FunctionCompiler.directEntryOffset))
-            asm.test(.r8, .r8)
-            asm.jcc(.equal, helper)
+            loadSiteClassMethod(site: site, otherwise: helper)
             masm.storeLazyPrevInstr()
             emitDirectFramePush(frameBytes: .qword(.rdx, FunctionCompiler.siteFrameBytesOffset), fail: helper)
             masm.incref(.rax)  // f_func's reference to the method
@@ -1693,6 +1683,25 @@ final class FunctionCompiler {
             }
             asm.jmp(haveResult)
         }
+    }
+
+    /// With ecx the version tag of a class: whether the site's class fields (filled by
+    /// pyj_call_class for an instantiation, pyj_fill_method_site for an operator) still
+    /// name that class, and a method of the cached code with its direct entry. Then
+    /// rax = the method (borrowed: the class holds it while its tag stands), rdx = the
+    /// site, r10 = the code's record and r8 = its direct entry; else jumps to `otherwise`.
+    private func loadSiteClassMethod(site: UInt64, otherwise: Label) {
+        masm.loadAddress(.rdx, site)
+        asm.cmp(.rcx, .qword(.rdx, FunctionCompiler.siteClassVersionOffset))
+        asm.jcc(.notEqual, otherwise)
+        asm.mov(.rax, .qword(.rdx, FunctionCompiler.siteInitFunctionOffset))
+        asm.mov(.rcx, .qword(.rax, offsets.function_code))
+        asm.cmp(.rcx, .qword(.rdx, FunctionCompiler.siteInitCodeOffset))
+        asm.jcc(.notEqual, otherwise)
+        asm.mov(.r10, .qword(.rdx, FunctionCompiler.siteRecordOffset))
+        asm.mov(.r8, .qword(.r10, FunctionCompiler.directEntryOffset))
+        asm.test(.r8, .r8)
+        asm.jcc(.equal, otherwise)
     }
 
     private static let notImplementedObject = UInt64(UInt(bitPattern: pyj_not_implemented_borrowed()))
@@ -3951,17 +3960,7 @@ final class FunctionCompiler {
         // Still the same class and __init__, and still callable directly?
         asm.mov(.rax, stack(base + 1))
         asm.mov(.ecx, .dword(.rax, offsets.type_version_tag))
-        masm.loadAddress(.rdx, site)
-        asm.cmp(.rcx, .qword(.rdx, FunctionCompiler.siteClassVersionOffset))
-        asm.jcc(.notEqual, changed)
-        asm.mov(.rax, .qword(.rdx, FunctionCompiler.siteInitFunctionOffset))
-        asm.mov(.rcx, .qword(.rax, offsets.function_code))
-        asm.cmp(.rcx, .qword(.rdx, FunctionCompiler.siteInitCodeOffset))
-        asm.jcc(.notEqual, changed)
-        asm.mov(.r10, .qword(.rdx, FunctionCompiler.siteRecordOffset))
-        asm.mov(.r8, .qword(.r10, FunctionCompiler.directEntryOffset))
-        asm.test(.r8, .r8)
-        asm.jcc(.equal, changed)
+        loadSiteClassMethod(site: site, otherwise: changed)
         emitDirectFramePush(frameBytes: .qword(.rdx, FunctionCompiler.siteFrameBytesOffset), fail: changed)
         masm.incref(.rax)  // f_func's reference to __init__
         asm.mov(.rax, FrameLayout.scratch)
