@@ -155,6 +155,13 @@ const PyjOffsets pyj_offsets = {
     .bound_method_self = offsetof(PyMethodObject, im_self),
     .function_defaults = offsetof(PyFunctionObject, func_defaults),
     .gen_frame_state = offsetof(PyGenObject, gi_frame_state),
+    .gen_code = offsetof(PyGenObject, gi_code),
+    .gen_iframe = offsetof(PyGenObject, gi_iframe),
+    .gen_exc_state = offsetof(PyGenObject, gi_exc_state),
+    .gen_exc_previous_item = offsetof(PyGenObject, gi_exc_state) + offsetof(_PyErr_StackItem, previous_item),
+    .tstate_exc_info = offsetof(PyThreadState, exc_info),
+    .code_extra_size = offsetof(PyjCodeExtra, ce_size),
+    .code_extra_items = offsetof(PyjCodeExtra, ce_extras),
     .list_allocated = offsetof(PyListObject, allocated),
 #if PyFloat_MAXFREELIST > 0
     .interp_float_free_list = offsetof(PyInterpreterState, float_state.free_list),
@@ -2171,6 +2178,28 @@ int pyj_send(PyThreadState *tstate, PyObject **top) {
     }
     top[-1] = retval;
     return 0;
+}
+
+int pyj_send_finish(PyThreadState *tstate, PyObject **top, PyObject *result) {
+    // pyj_gen_send_compiled's end for a frame that returned or raised (the frame state,
+    // exc_info and frame->previous are restored by the machine code), then pyj_send's.
+    PyGenObject *gen = (PyGenObject *)top[-2];
+    if (result == NULL && PyErr_ExceptionMatches(PyExc_StopIteration)) {
+        const char *msg = PyCoro_CheckExact(gen) ? "coroutine raised StopIteration" : "generator raised StopIteration";
+        _PyErr_FormatFromCause(PyExc_RuntimeError, "%s", msg);
+    }
+    // The generator cannot run again: release its frame.
+    Py_CLEAR(gen->gi_exc_state.exc_value);
+    gen->gi_frame_state = FRAME_CLEARED;
+    pyj_frame_clear(tstate, (_PyInterpreterFrame *)gen->gi_iframe);
+    if (result == NULL) {
+        return -1;
+    }
+    if (--((PyObject *)gen)->ob_refcnt == 0) {
+        pyj_dealloc((PyObject *)gen);  // a finished delegate: the lean way
+    }
+    top[-2] = result;
+    return 1;
 }
 
 // gen_is_coroutine (genobject.c).

@@ -2721,11 +2721,129 @@ final class FunctionCompiler {
     private func visitSend() throws {
         let target = try label(forCodeUnit: instruction.jumpTarget!)
         setPrevInstr()
-        masm.callHelper(.send, [.threadState, .stackAddress(depth)])
-        asm.test(.eax, .eax)
-        asm.jcc(.sign, errorLabel(depth: depth - 1))
-        asm.jcc(.notEqual, target)
+        let general = asm.newLabel()
+        let yielded = asm.newLabel()
+        if pyj_extra_index >= 0 {
+            emitSendToCompiledDelegate(general: general, yielded: yielded, returned: target)
+        } else {
+            asm.jmp(general)
+        }
+        let depth = self.depth
+        outOfLine { [self] in
+            asm.bind(general)
+            masm.callHelper(.send, [.threadState, .stackAddress(depth)])
+            asm.test(.eax, .eax)
+            asm.jcc(.sign, errorLabel(depth: depth - 1))
+            asm.jcc(.notEqual, target)
+            asm.jmp(yielded)
+        }
+        asm.bind(yielded)
     }
+
+    /// SEND to an exact generator or coroutine whose code is compiled, while everything
+    /// compiled may run and nothing traces: pyj_send and pyj_gen_send_compiled inline
+    /// (gen_send_ex2's steps), the delegate's machine code called directly. A yield
+    /// leaves its value in the sent value's slot (then `yielded`); a return or an error
+    /// ends in pyj_send_finish (then `returned`, or the error path). Anything else goes
+    /// to `general` with nothing done.
+    private func emitSendToCompiledDelegate(general: Label, yielded: Label, returned: Label) {
+        let receiver = stack(depth - 2)
+        let value = stack(depth - 1)
+        let isDelegate = asm.newLabel()
+        let resumable = asm.newLabel()
+        let stillExecuting = asm.newLabel()
+        let finish = asm.newLabel()
+        let gen = FrameLayout.scratch  // the delegate, across its machine code's call
+        let frameState = offsets.gen_iframe + pyj_gen_frame_state_from_frame
+        asm.mov(.rdi, receiver)
+        asm.mov(.rax, .qword(.rdi, offsets.object_type))
+        masm.compareWithConstant(.rax, TypeAddress.generator)
+        asm.jcc(.equal, isDelegate)
+        masm.compareWithConstant(.rax, TypeAddress.coroutine)
+        asm.jcc(.notEqual, general)
+        asm.bind(isDelegate)
+        // pyj_resume_entry's conditions: no tracer or profiler, everything compiled may
+        // run with pyjion's hook installed, room on the C stack, compiled code.
+        asm.cmp(FrameLayout.cframeUseTracing, imm: 0)
+        asm.jcc(.notEqual, general)
+        asm.cmp(.qword(FrameLayout.threadState, offsets.tstate_c_tracefunc), imm: 0)
+        asm.jcc(.notEqual, general)
+        asm.mov(.r9, .qword(FrameLayout.threadState, offsets.tstate_interp))
+        asm.mov(.r9, .qword(.r9, offsets.interp_eval_frame))
+        masm.loadAddress(.r11, FunctionCompiler.directEvalFrameAddress)  // mode 2 and the hook, in one
+        asm.cmp(.r9, .qword(.r11, 0))
+        asm.jcc(.notEqual, general)
+        asm.cmp(.rsp, .qword(threadLocal: FunctionCompiler.stackFloorOffset))
+        asm.jcc(.belowOrEqual, general)
+        // The record in the code's co_extra (pyj_code_entry), and its machine code.
+        let index = Int32(pyj_extra_index)
+        asm.mov(.rcx, .qword(.rdi, offsets.gen_code))
+        asm.mov(.rcx, .qword(.rcx, offsets.code_extra))
+        asm.test(.rcx, .rcx)
+        asm.jcc(.equal, general)
+        asm.cmp(.qword(.rcx, offsets.code_extra_size), imm: index)
+        asm.jcc(.lessOrEqual, general)
+        asm.mov(.r10, .qword(.rcx, offsets.code_extra_items + 8 * index))
+        asm.test(.r10, .r10)
+        asm.jcc(.equal, general)
+        asm.mov(.r8, .qword(.r10, FunctionCompiler.recordEntryOffset))
+        asm.test(.r8, .r8)
+        asm.jcc(.equal, general)
+        // Suspended, or not started yet and sent None (anything else raises: the helper).
+        asm.cmp(.byte(.rdi, frameState), imm: -1)  // FRAME_SUSPENDED
+        asm.jcc(.equal, resumable)
+        asm.cmp(.byte(.rdi, frameState), imm: -2)  // FRAME_CREATED
+        asm.jcc(.notEqual, general)
+        asm.mov(.rax, value)
+        masm.compareWithConstant(.rax, FunctionCompiler.noneObject)
+        asm.jcc(.notEqual, general)
+        asm.bind(resumable)
+        // The sent value moves onto the delegate's stack (_PyFrame_StackPush).
+        asm.lea(.rsi, .qword(.rdi, offsets.gen_iframe))
+        asm.movsxd(.rax, .dword(.rsi, offsets.frame_stacktop))
+        asm.mov(.rdx, value)
+        asm.mov(.qword(.rsi, index: .rax, scale: .x8, offsets.frame_localsplus), .rdx)
+        asm.inc(.dword(.rsi, offsets.frame_stacktop))
+        asm.mov(value, imm: 0)
+        // The exception state chained; executing. (frame->previous: the delegate's
+        // entry links it to the cframe's current frame, this one.)
+        asm.mov(.rax, .qword(FrameLayout.threadState, offsets.tstate_exc_info))
+        asm.mov(.qword(.rdi, offsets.gen_exc_previous_item), .rax)
+        asm.lea(.rax, .qword(.rdi, offsets.gen_exc_state))
+        asm.mov(.qword(FrameLayout.threadState, offsets.tstate_exc_info), .rax)
+        asm.mov(.byte(.rdi, frameState), imm: 0)  // FRAME_EXECUTING
+        asm.inc(.qword(.r10, FunctionCompiler.runCountOffset))
+        asm.mov(gen, .rdi)
+        asm.mov(.rdi, FrameLayout.threadState)
+        asm.call(.r8)
+        // Back: a frame that did not yield is completed; the exception state and
+        // frame->previous restored.
+        asm.mov(.rdi, gen)
+        asm.cmp(.byte(.rdi, frameState), imm: 0)
+        asm.jcc(.notEqual, stillExecuting)
+        asm.mov(.byte(.rdi, frameState), imm: 1)  // FRAME_COMPLETED
+        asm.bind(stillExecuting)
+        asm.mov(.rcx, .qword(.rdi, offsets.gen_exc_previous_item))
+        asm.mov(.qword(FrameLayout.threadState, offsets.tstate_exc_info), .rcx)
+        asm.mov(.qword(.rdi, offsets.gen_exc_previous_item), imm: 0)
+        asm.mov(.qword(.rdi, offsets.gen_iframe + offsets.frame_previous), imm: 0)
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, finish)
+        asm.cmp(.byte(.rdi, frameState), imm: -1)  // FRAME_SUSPENDED: it yielded
+        asm.jcc(.notEqual, finish)
+        asm.mov(value, .rax)
+        asm.jmp(yielded)
+        let depth = self.depth
+        outOfLine { [self] in
+            asm.bind(finish)
+            masm.callHelper(.sendFinish, [.threadState, .stackAddress(depth), .register(.rax)])
+            asm.test(.eax, .eax)
+            asm.jcc(.sign, errorLabel(depth: depth - 1))
+            asm.jmp(returned)
+        }
+    }
+
+    private static let recordEntryOffset = Int32(MemoryLayout<PyjCodeEntry>.offset(of: \PyjCodeEntry.entry)!)
 
     /// MATCH_CLASS: [subject, type, names] -> [attributes or None]. As the evaluator does,
     /// the type and names are released before the error check, so an error leaves only

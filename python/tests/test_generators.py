@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import pyjion
-from difftest import DiffPair, nested_code
+from difftest import DiffPair, Program, nested_code
 from support import fresh
 
 
@@ -345,6 +345,83 @@ GENERATOR_CASES = [
                 out.append(x)
             return out
         """),
+    # SEND to a compiled delegate (machine code resumes it when everything compiled
+    # may run): what the delegate sees of its caller (sys.exc_info() through the chained
+    # exception state, its gi_running, its frame's f_back), an exception's __context__,
+    # StopIteration raised inside (RuntimeError), a delegate already running, the
+    # return value, a first send of None and of another value, throw() into it.
+    C("send-to-compiled-delegates", """
+        import sys
+        def inner(me_box):
+            got = yield (sys.exc_info()[0], me_box[0].gi_running, sys._getframe(1).f_code.co_name)
+            if got == "raise":
+                raise KeyError("inner")
+            if got == "stop":
+                raise StopIteration("inner stop")
+            if got == "reenter":
+                next(me_box[1])
+            if got == "self":
+                yield from via(me_box[0])  # SEND to a delegate that is running
+            return got
+        def via(g):
+            return (yield from g)
+        def handling():
+            try:
+                raise KeyError("k")
+            except KeyError:
+                yield sys.exc_info()[0]
+            yield sys.exc_info()[0]
+        def around(box):
+            try:
+                raise ValueError("v")
+            except ValueError:
+                box.append(handling())
+                yield from box[0]
+                yield sys.exc_info()[0]  # its own, after the delegate's except block
+            yield sys.exc_info()[0]
+        def exception_states():
+            # Suspended in its except block, the delegate's own exception state holds
+            # the exception it handles (gen_traverse shows it), not its caller's.
+            import gc
+            box = []
+            a = around(box)
+            first = next(a)
+            held = sorted(type(r).__name__ for r in gc.get_referents(box[0]) if isinstance(r, BaseException))
+            return [getattr(first, "__name__", first), held] + [getattr(x, "__name__", x) for x in a]
+        def middle(box):
+            try:
+                raise ValueError("outer")
+            except ValueError:
+                r = yield from inner(box)
+            return ("middle", r)
+        def f(mode):
+            box = [None, None]
+            g = inner(box)
+            box[0] = g
+            out = []
+            m = middle(box)
+            box[1] = m
+            out.append(next(m))
+            try:
+                m.send(mode)
+            except StopIteration as e:
+                out.append(("returned", e.value))
+            except Exception as e:
+                out.append((type(e).__name__, str(e), repr(e.__context__), repr(e.__cause__)))
+            return out
+        def main():
+            out = [f(mode) for mode in ("value", "raise", "stop", "reenter", "self")]
+            out.append(exception_states())
+            def plain():
+                x = yield from inner([None])
+                return x
+            p = plain()
+            try:
+                p.send(1)
+            except TypeError as e:
+                out.append(str(e))
+            return out
+        """, ()),
 ]
 
 
@@ -709,6 +786,23 @@ def test_coroutines_compiled(src: str, args: Any, opts: dict[str, Any]) -> None:
 @pytest.mark.parametrize("src, args, opts", ASYNC_GENERATOR_CASES)
 def test_async_generators_compiled(src: str, args: Any, opts: dict[str, Any]) -> None:
     check_generator_case(src, args, opts)
+
+
+@pytest.mark.parametrize("src, args, opts", GENERATOR_CASES + COROUTINE_CASES + ASYNC_GENERATOR_CASES)
+def test_cases_with_everything_compiled(src: str, args: Any, opts: dict[str, Any]) -> None:
+    """The same cases in global mode (every function compiled at its first call): SEND
+    to a compiled delegate runs inline there, and generators made by direct calls."""
+    src = textwrap.dedent(src)
+    want = Program(src, (), "main").call(args, None)  # the interpreter
+    pyjion.enable()
+    pyjion.config(threshold=0)
+    try:
+        program = Program(src, (), "main")
+        for n in range(3):
+            got = program.call(args, None)
+            assert got == want, f"call {n + 1}:\n  pyjion : {got.describe()}\n  cpython: {want.describe()}\n{src}"
+    finally:
+        pyjion.disable()
 
 
 # ---------------------------------------------------------------- frames others see

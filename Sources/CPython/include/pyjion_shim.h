@@ -141,8 +141,11 @@ typedef struct {
     int32_t set_used, bound_method_function, bound_method_self;
     // PyFunctionObject's positional defaults (a tuple, or NULL)
     int32_t function_defaults;
-    // a generator's or coroutine's frame state (int8_t; FRAME_CREATED is -2)
-    int32_t gen_frame_state;
+    // a generator's or coroutine's frame state (int8_t; FRAME_CREATED is -2), code,
+    // embedded frame and exception state (and its previous_item); the thread state's
+    // exc_info; a code object's co_extra block (_PyCodeObjectExtra: size, then items)
+    int32_t gen_frame_state, gen_code, gen_iframe, gen_exc_state, gen_exc_previous_item, tstate_exc_info,
+            code_extra_size, code_extra_items;
     // PyListObject's allocated slots
     int32_t list_allocated;
     // rangeiterobject (FOR_ITER over a range)
@@ -429,6 +432,11 @@ PyObject *pyj_return_generator(PyThreadState *tstate, struct _PyInterpreterFrame
 // resumed directly (gen_send_ex2's steps, then its machine code), without the hook.
 int pyj_send(PyThreadState *tstate, PyObject **top);
 PyObject *pyj_gen_iternext(PyThreadState *tstate, PyObject *gen);
+// SEND's end in C after machine code resumed a compiled generator or coroutine
+// (top[-2]) that did not yield: `result` is what its frame returned (NULL: it raised).
+// As pyj_send: 1 = returned (the receiver's slot holds the result), -1 = error. The
+// sent value has moved into the frame; its slot is NULL already.
+int pyj_send_finish(PyThreadState *tstate, PyObject **top, PyObject *result);
 static inline PyTypeObject *pyj_gen_type(void) { return &PyGen_Type; }
 static inline PyTypeObject *pyj_coro_type(void) { return &PyCoro_Type; }
 static inline PyTypeObject *pyj_list_iter_type(void) { return &PyListIter_Type; }
