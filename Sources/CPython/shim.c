@@ -2180,10 +2180,9 @@ int pyj_send(PyThreadState *tstate, PyObject **top) {
     return 0;
 }
 
-int pyj_send_finish(PyThreadState *tstate, PyObject **top, PyObject *result) {
-    // pyj_gen_send_compiled's end for a frame that returned or raised (the frame state,
-    // exc_info and frame->previous are restored by the machine code), then pyj_send's.
-    PyGenObject *gen = (PyGenObject *)top[-2];
+// pyj_gen_send_compiled's end for a frame that returned or raised, after machine code
+// restored the frame state, exc_info and frame->previous.
+static void pyj_gen_finished(PyThreadState *tstate, PyGenObject *gen, PyObject *result) {
     if (result == NULL && PyErr_ExceptionMatches(PyExc_StopIteration)) {
         const char *msg = PyCoro_CheckExact(gen) ? "coroutine raised StopIteration" : "generator raised StopIteration";
         _PyErr_FormatFromCause(PyExc_RuntimeError, "%s", msg);
@@ -2192,6 +2191,18 @@ int pyj_send_finish(PyThreadState *tstate, PyObject **top, PyObject *result) {
     Py_CLEAR(gen->gi_exc_state.exc_value);
     gen->gi_frame_state = FRAME_CLEARED;
     pyj_frame_clear(tstate, (_PyInterpreterFrame *)gen->gi_iframe);
+}
+
+PyObject *pyj_gen_next_finish(PyThreadState *tstate, PyObject *gen, PyObject *result) {
+    pyj_gen_finished(tstate, (PyGenObject *)gen, result);
+    Py_XDECREF(result);
+    return NULL;
+}
+
+int pyj_send_finish(PyThreadState *tstate, PyObject **top, PyObject *result) {
+    // pyj_gen_send_compiled's end, then pyj_send's.
+    PyGenObject *gen = (PyGenObject *)top[-2];
+    pyj_gen_finished(tstate, gen, result);
     if (result == NULL) {
         return -1;
     }

@@ -2747,21 +2747,48 @@ final class FunctionCompiler {
     /// ends in pyj_send_finish (then `returned`, or the error path). Anything else goes
     /// to `general` with nothing done.
     private func emitSendToCompiledDelegate(general: Label, yielded: Label, returned: Label) {
-        let receiver = stack(depth - 2)
         let value = stack(depth - 1)
-        let isDelegate = asm.newLabel()
+        let hasYielded = asm.newLabel()
+        let finish = asm.newLabel()
+        emitCompiledGeneratorResume(receiver: stack(depth - 2), sent: value, general: general, yielded: hasYielded,
+                                    finished: finish)
+        asm.bind(hasYielded)
+        asm.mov(value, .rax)
+        asm.jmp(yielded)
+        let depth = self.depth
+        outOfLine { [self] in
+            asm.bind(finish)
+            masm.callHelper(.sendFinish, [.threadState, .stackAddress(depth), .register(.rax)])
+            asm.test(.eax, .eax)
+            asm.jcc(.sign, errorLabel(depth: depth - 1))
+            asm.jmp(returned)
+        }
+    }
+
+    /// gen_send_ex2's steps in machine code for an exact generator or coroutine (loaded
+    /// from `receiver`) whose code is compiled, while everything compiled may run with
+    /// pyjion's hook installed, nothing traces and the C stack has room: the value in
+    /// `sent` (its reference; the slot is cleared) or None (nil: next()) pushed onto its
+    /// stack, the exception state chained, its machine code called, the state and
+    /// exc_info restored. Then rax = the yielded value at `yielded`, or rax = what the
+    /// frame returned (NULL: it raised) at `finished` with the generator in
+    /// FrameLayout.scratch. A generator that is running, finished, or not started and
+    /// sent something else than None goes to `general` with nothing done, as does any
+    /// other receiver.
+    private func emitCompiledGeneratorResume(receiver: Mem, sent: Mem?, general: Label, yielded: Label,
+                                             finished: Label) {
+        let isGenerator = asm.newLabel()
         let resumable = asm.newLabel()
         let stillExecuting = asm.newLabel()
-        let finish = asm.newLabel()
-        let gen = FrameLayout.scratch  // the delegate, across its machine code's call
+        let gen = FrameLayout.scratch  // across its machine code's call
         let frameState = offsets.gen_iframe + pyj_gen_frame_state_from_frame
         asm.mov(.rdi, receiver)
         asm.mov(.rax, .qword(.rdi, offsets.object_type))
         masm.compareWithConstant(.rax, TypeAddress.generator)
-        asm.jcc(.equal, isDelegate)
+        asm.jcc(.equal, isGenerator)
         masm.compareWithConstant(.rax, TypeAddress.coroutine)
         asm.jcc(.notEqual, general)
-        asm.bind(isDelegate)
+        asm.bind(isGenerator)
         // pyj_resume_entry's conditions: no tracer or profiler, everything compiled may
         // run with pyjion's hook installed, room on the C stack, compiled code.
         asm.cmp(FrameLayout.cframeUseTracing, imm: 0)
@@ -2794,18 +2821,25 @@ final class FunctionCompiler {
         asm.jcc(.equal, resumable)
         asm.cmp(.byte(.rdi, frameState), imm: -2)  // FRAME_CREATED
         asm.jcc(.notEqual, general)
-        asm.mov(.rax, value)
-        masm.compareWithConstant(.rax, FunctionCompiler.noneObject)
-        asm.jcc(.notEqual, general)
+        if let sent {
+            asm.mov(.rax, sent)
+            masm.compareWithConstant(.rax, FunctionCompiler.noneObject)
+            asm.jcc(.notEqual, general)
+        }
         asm.bind(resumable)
-        // The sent value moves onto the delegate's stack (_PyFrame_StackPush).
+        // The sent value moves onto the generator's stack (_PyFrame_StackPush).
         asm.lea(.rsi, .qword(.rdi, offsets.gen_iframe))
         asm.movsxd(.rax, .dword(.rsi, offsets.frame_stacktop))
-        asm.mov(.rdx, value)
+        if let sent {
+            asm.mov(.rdx, sent)
+            asm.mov(sent, imm: 0)
+        } else {
+            masm.loadAddress(.rdx, FunctionCompiler.noneObject)
+            masm.incref(.rdx)
+        }
         asm.mov(.qword(.rsi, index: .rax, scale: .x8, offsets.frame_localsplus), .rdx)
         asm.inc(.dword(.rsi, offsets.frame_stacktop))
-        asm.mov(value, imm: 0)
-        // The exception state chained; executing. (frame->previous: the delegate's
+        // The exception state chained; executing. (frame->previous: the generator's
         // entry links it to the cframe's current frame, this one.)
         asm.mov(.rax, .qword(FrameLayout.threadState, offsets.tstate_exc_info))
         asm.mov(.qword(.rdi, offsets.gen_exc_previous_item), .rax)
@@ -2828,19 +2862,10 @@ final class FunctionCompiler {
         asm.mov(.qword(.rdi, offsets.gen_exc_previous_item), imm: 0)
         asm.mov(.qword(.rdi, offsets.gen_iframe + offsets.frame_previous), imm: 0)
         asm.test(.rax, .rax)
-        asm.jcc(.equal, finish)
+        asm.jcc(.equal, finished)
         asm.cmp(.byte(.rdi, frameState), imm: -1)  // FRAME_SUSPENDED: it yielded
-        asm.jcc(.notEqual, finish)
-        asm.mov(value, .rax)
+        asm.jcc(.notEqual, finished)
         asm.jmp(yielded)
-        let depth = self.depth
-        outOfLine { [self] in
-            asm.bind(finish)
-            masm.callHelper(.sendFinish, [.threadState, .stackAddress(depth), .register(.rax)])
-            asm.test(.eax, .eax)
-            asm.jcc(.sign, errorLabel(depth: depth - 1))
-            asm.jmp(returned)
-        }
     }
 
     private static let recordEntryOffset = Int32(MemoryLayout<PyjCodeEntry>.offset(of: \PyjCodeEntry.entry)!)
@@ -3235,8 +3260,20 @@ final class FunctionCompiler {
         asm.bind(stored)
         let depth = self.depth
         outOfLine { [self] in
-            // A generator: a compiled one resumes without the hook.
+            // A generator: a compiled one resumes in machine code, or through
+            // pyj_gen_iternext without the hook; one that finished ends the loop (its
+            // return value goes, as gen_iternext's StopIteration would).
+            let throughHelper = asm.newLabel()
+            let finished = asm.newLabel()
             asm.bind(generator)
+            if pyj_extra_index >= 0 {
+                emitCompiledGeneratorResume(receiver: stack(depth - 1), sent: nil, general: throughHelper,
+                                            yielded: haveNext, finished: finished)
+                asm.bind(finished)
+                masm.callHelper(.generatorNextFinish, [.threadState, .register(FrameLayout.scratch), .register(.rax)])
+                asm.jmp(haveNext)
+            }
+            asm.bind(throughHelper)
             masm.callHelper(.generatorIterNext, [.threadState, .stackValue(depth - 1)])
             asm.jmp(haveNext)
         }

@@ -40,7 +40,7 @@ public enum Helper: CaseIterable {
     case loadName, storeName, deleteName, loadClassDeref, setupAnnotations, printExpression
     case importName, importFrom, storeGlobal, deleteGlobal, loadBuildClass, getLength
     case methodDictCheck
-    case returnGenerator, send, sendFinish, generatorIterNext, getAwaitable, getAiter, getAnext, getYieldFromIter
+    case returnGenerator, send, sendFinish, generatorIterNext, generatorNextFinish, getAwaitable, getAiter, getAnext, getYieldFromIter
     case beforeAsyncWith, endAsyncFor, asyncGenWrap
     case clearAndPopFrame, unpackStoreTail
     case newInstance, constructRest, initReturnedNotNone, sameClassOperatorError
@@ -83,6 +83,7 @@ public enum Helper: CaseIterable {
     private static let checkCallResultFunction: @convention(c) (ThreadState, Slot, Obj?) -> Obj? = pyj_check_call_result
     private static let sendFunction: @convention(c) (ThreadState, Slot) -> Int32 = pyj_send
     private static let sendFinishFunction: @convention(c) (ThreadState, Slot, Obj?) -> Int32 = pyj_send_finish
+    private static let generatorNextFinishFunction: @convention(c) (ThreadState, Obj?, Obj?) -> Obj? = pyj_gen_next_finish
     private static let generatorIterNextFunction: @convention(c) (ThreadState, Obj?) -> Obj? = pyj_gen_iternext
     private static let getAwaitableFunction: @convention(c) (ThreadState, Slot, Int32) -> Int32 = pyj_get_awaitable
     private static let getAiterFunction: @convention(c) (ThreadState, Slot) -> Int32 = pyj_get_aiter
@@ -183,6 +184,8 @@ public enum Helper: CaseIterable {
         case .send: return Helper.entry("pyj_send", unsafeBitCast(Helper.sendFunction, to: UInt64.self), 2, .none)
         // (tstate, top, result): 1 returned, -1 error, after machine code resumed a delegate that did not yield.
         case .sendFinish: return Helper.entry("pyj_send_finish", unsafeBitCast(Helper.sendFinishFunction, to: UInt64.self), 3, .none)
+        // (tstate, generator, result): NULL, FOR_ITER's end after machine code resumed a generator that did not yield.
+        case .generatorNextFinish: return Helper.entry("pyj_gen_next_finish", unsafeBitCast(Helper.generatorNextFinishFunction, to: UInt64.self), 3, .object)
         // tp_iternext's contract: NULL is exhaustion or an error.
         case .generatorIterNext: return Helper.entry("pyj_gen_iternext", unsafeBitCast(Helper.generatorIterNextFunction, to: UInt64.self), 2, .none)
         case .getAwaitable: return Helper.entry("pyj_get_awaitable", unsafeBitCast(Helper.getAwaitableFunction, to: UInt64.self), 3, .status)

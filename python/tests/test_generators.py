@@ -379,6 +379,33 @@ GENERATOR_CASES = [
                 yield from box[0]
                 yield sys.exc_info()[0]  # its own, after the delegate's except block
             yield sys.exc_info()[0]
+        def counting(n, box):
+            for i in range(n):
+                yield (i, box[0].gi_running, sys._getframe(1).f_code.co_name, sys.exc_info()[0])
+            if n == 2:
+                raise StopIteration("in the generator")
+            if n == 3:
+                raise KeyError("in the generator")
+            return "done"
+        def loop(n):
+            # FOR_ITER over a compiled generator (resumed in machine code there): the
+            # return value ends the loop, StopIteration inside is a RuntimeError, an
+            # exhausted generator yields nothing.
+            out = []
+            box = []
+            g = counting(n, box)
+            box.append(g)
+            try:
+                try:
+                    raise ValueError("handled by the loop")
+                except ValueError:
+                    for x in g:
+                        out.append(x)
+            except Exception as e:
+                out.append((type(e).__name__, str(e), repr(e.__cause__)))
+            for x in g:
+                out.append(("again", x))
+            return out
         def exception_states():
             # Suspended in its except block, the delegate's own exception state holds
             # the exception it handles (gen_traverse shows it), not its caller's.
@@ -412,6 +439,7 @@ GENERATOR_CASES = [
         def main():
             out = [f(mode) for mode in ("value", "raise", "stop", "reenter", "self")]
             out.append(exception_states())
+            out.append([loop(n) for n in range(5)])
             def plain():
                 x = yield from inner([None])
                 return x
@@ -803,6 +831,52 @@ def test_cases_with_everything_compiled(src: str, args: Any, opts: dict[str, Any
             assert got == want, f"call {n + 1}:\n  pyjion : {got.describe()}\n  cpython: {want.describe()}\n{src}"
     finally:
         pyjion.disable()
+
+
+def test_references_balance_over_machine_code_resumption() -> None:
+    """Each resumption by compiled FOR_ITER or SEND pushes a value the generator's
+    frame owns (None for next()): None's count and the sent objects' come back."""
+    src = """
+    def gen(n):
+        for i in range(n):
+            yield i
+    def relay(n, token):
+        total = 0
+        it = gen(n)
+        for x in it:
+            total += x
+        return total + (yield from echo(n, token))
+    def echo(n, token):
+        for i in range(n):
+            got = yield token
+        return 0
+    def run(n, token):
+        r = relay(n, token)
+        next(r)
+        out = 0
+        try:
+            for i in range(n):
+                r.send(token)
+        except StopIteration as e:
+            out = e.value
+        return out
+    """
+    token = object()
+    pyjion.enable()
+    pyjion.config(threshold=0)
+    try:
+        run = fresh(src, "run")
+        for _ in range(3):
+            run(10, token)
+        gc.collect()
+        before = (sys.getrefcount(None), sys.getrefcount(token))
+        assert run(10000, token) == sum(range(10000))
+        gc.collect()
+        after = (sys.getrefcount(None), sys.getrefcount(token))
+    finally:
+        pyjion.disable()
+    assert abs(after[0] - before[0]) < 100, (before, after)
+    assert after[1] == before[1]
 
 
 # ---------------------------------------------------------------- frames others see

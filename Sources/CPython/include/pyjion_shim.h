@@ -437,6 +437,11 @@ PyObject *pyj_gen_iternext(PyThreadState *tstate, PyObject *gen);
 // As pyj_send: 1 = returned (the receiver's slot holds the result), -1 = error. The
 // sent value has moved into the frame; its slot is NULL already.
 int pyj_send_finish(PyThreadState *tstate, PyObject **top, PyObject *result);
+// FOR_ITER's end in C after machine code resumed a compiled generator that did not
+// yield: `result` is what its frame returned (NULL: it raised). NULL, with the
+// exception set when it raised (gen_iternext's StopIteration for a return value is
+// not made: the loop ends either way).
+PyObject *pyj_gen_next_finish(PyThreadState *tstate, PyObject *gen, PyObject *result);
 static inline PyTypeObject *pyj_gen_type(void) { return &PyGen_Type; }
 static inline PyTypeObject *pyj_coro_type(void) { return &PyCoro_Type; }
 static inline PyTypeObject *pyj_list_iter_type(void) { return &PyListIter_Type; }
