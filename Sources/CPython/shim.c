@@ -1987,6 +1987,29 @@ static void pyj_frame_clear(PyThreadState *tstate, _PyInterpreterFrame *frame) {
     Py_DECREF(frame->f_code);
 }
 
+// gen_send_ex2's end for a frame that returned `result` or raised (NULL), after the
+// frame state, exc_info and frame->previous are restored (by pyj_gen_send_compiled or
+// by machine code): StopIteration raised inside becomes RuntimeError, and the frame is
+// released, since the generator cannot run again.
+static void pyj_gen_finished(PyThreadState *tstate, PyGenObject *gen, PyObject *result) {
+    if (result == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_StopIteration)) {
+            const char *msg = "generator raised StopIteration";
+            if (PyCoro_CheckExact(gen)) {
+                msg = "coroutine raised StopIteration";
+            } else if (PyAsyncGen_CheckExact(gen)) {
+                msg = "async generator raised StopIteration";
+            }
+            _PyErr_FormatFromCause(PyExc_RuntimeError, "%s", msg);
+        } else if (PyAsyncGen_CheckExact(gen) && PyErr_ExceptionMatches(PyExc_StopAsyncIteration)) {
+            _PyErr_FormatFromCause(PyExc_RuntimeError, "%s", "async generator raised StopAsyncIteration");
+        }
+    }
+    Py_CLEAR(gen->gi_exc_state.exc_value);
+    gen->gi_frame_state = FRAME_CLEARED;
+    pyj_frame_clear(tstate, (_PyInterpreterFrame *)gen->gi_iframe);
+}
+
 // gen_send_ex2 (genobject.c) without throw or close, for a generator or coroutine
 // whose code has machine code that may run now: the frame runs `entry` directly,
 // where the interpreter would call _PyEval_EvalFrame and so the hook. `arg` NULL is
@@ -2047,23 +2070,8 @@ static inline __attribute__((always_inline)) PySendResult pyj_gen_send_compiled(
         if (result == Py_None && !PyAsyncGen_CheckExact(gen) && !arg) {
             Py_CLEAR(result);
         }
-    } else {
-        if (PyErr_ExceptionMatches(PyExc_StopIteration)) {
-            const char *msg = "generator raised StopIteration";
-            if (PyCoro_CheckExact(gen)) {
-                msg = "coroutine raised StopIteration";
-            } else if (PyAsyncGen_CheckExact(gen)) {
-                msg = "async generator raised StopIteration";
-            }
-            _PyErr_FormatFromCause(PyExc_RuntimeError, "%s", msg);
-        } else if (PyAsyncGen_CheckExact(gen) && PyErr_ExceptionMatches(PyExc_StopAsyncIteration)) {
-            _PyErr_FormatFromCause(PyExc_RuntimeError, "%s", "async generator raised StopAsyncIteration");
-        }
     }
-    // The generator cannot run again: release its frame.
-    Py_CLEAR(gen->gi_exc_state.exc_value);
-    gen->gi_frame_state = FRAME_CLEARED;
-    pyj_frame_clear(tstate, frame);
+    pyj_gen_finished(tstate, gen, result);
     *presult = result;
     return result ? PYGEN_RETURN : PYGEN_ERROR;
 }
@@ -2178,19 +2186,6 @@ int pyj_send(PyThreadState *tstate, PyObject **top) {
     }
     top[-1] = retval;
     return 0;
-}
-
-// pyj_gen_send_compiled's end for a frame that returned or raised, after machine code
-// restored the frame state, exc_info and frame->previous.
-static void pyj_gen_finished(PyThreadState *tstate, PyGenObject *gen, PyObject *result) {
-    if (result == NULL && PyErr_ExceptionMatches(PyExc_StopIteration)) {
-        const char *msg = PyCoro_CheckExact(gen) ? "coroutine raised StopIteration" : "generator raised StopIteration";
-        _PyErr_FormatFromCause(PyExc_RuntimeError, "%s", msg);
-    }
-    // The generator cannot run again: release its frame.
-    Py_CLEAR(gen->gi_exc_state.exc_value);
-    gen->gi_frame_state = FRAME_CLEARED;
-    pyj_frame_clear(tstate, (_PyInterpreterFrame *)gen->gi_iframe);
 }
 
 PyObject *pyj_gen_next_finish(PyThreadState *tstate, PyObject *gen, PyObject *result) {
