@@ -2789,19 +2789,11 @@ final class FunctionCompiler {
         masm.compareWithConstant(.rax, TypeAddress.coroutine)
         asm.jcc(.notEqual, general)
         asm.bind(isGenerator)
-        // pyj_resume_entry's conditions: no tracer or profiler, everything compiled may
-        // run with pyjion's hook installed, room on the C stack, compiled code.
-        asm.cmp(FrameLayout.cframeUseTracing, imm: 0)
-        asm.jcc(.notEqual, general)
+        // pyj_resume_entry's conditions (and pyj_send's: no trace function), then
+        // compiled code.
+        guardDirectRun(fail: general)
         asm.cmp(.qword(FrameLayout.threadState, offsets.tstate_c_tracefunc), imm: 0)
         asm.jcc(.notEqual, general)
-        asm.mov(.r9, .qword(FrameLayout.threadState, offsets.tstate_interp))
-        asm.mov(.r9, .qword(.r9, offsets.interp_eval_frame))
-        masm.loadAddress(.r11, FunctionCompiler.directEvalFrameAddress)  // mode 2 and the hook, in one
-        asm.cmp(.r9, .qword(.r11, 0))
-        asm.jcc(.notEqual, general)
-        asm.cmp(.rsp, .qword(threadLocal: FunctionCompiler.stackFloorOffset))
-        asm.jcc(.belowOrEqual, general)
         // The record in the code's co_extra (pyj_code_entry), and its machine code.
         let index = Int32(pyj_extra_index)
         asm.mov(.rcx, .qword(.rdi, offsets.gen_code))
@@ -3984,16 +3976,7 @@ final class FunctionCompiler {
     /// provides that reference), f_globals and f_builtins. Jumps to `fail` with nothing
     /// done. Clobbers r9 and r11.
     private func emitDirectFramePush(frameBytes: Mem, fail: Label) {
-        asm.mov(.r9, .qword(FrameLayout.threadState, offsets.tstate_interp))
-        asm.mov(.r9, .qword(.r9, offsets.interp_eval_frame))
-        masm.loadAddress(.r11, FunctionCompiler.directEvalFrameAddress)  // mode 2 and the hook, in one
-        asm.cmp(.r9, .qword(.r11, 0))
-        asm.jcc(.notEqual, fail)
-        asm.mov(.r9, .qword(FrameLayout.threadState, offsets.tstate_cframe))
-        asm.cmp(.byte(.r9, offsets.cframe_use_tracing), imm: 0)
-        asm.jcc(.notEqual, fail)
-        asm.cmp(.rsp, .qword(threadLocal: FunctionCompiler.stackFloorOffset))
-        asm.jcc(.belowOrEqual, fail)
+        guardDirectRun(fail: fail)
         asm.mov(.rsi, .qword(FrameLayout.threadState, offsets.tstate_datastack_top))
         asm.mov(.r9, frameBytes)
         asm.add(.r9, .rsi)
@@ -4005,6 +3988,23 @@ final class FunctionCompiler {
         asm.mov(.qword(.rsi, offsets.frame_globals), .r9)
         asm.mov(.r9, .qword(.rax, offsets.function_builtins))
         asm.mov(.qword(.rsi, offsets.frame_builtins), .r9)
+    }
+
+    /// Whether compiled code may be entered directly from here (pyj_call_exact's and
+    /// pyj_resume_entry's conditions): everything compiled may run with pyjion's hook
+    /// installed, nothing traces, and the C stack has room; else jumps to `fail`.
+    /// Clobbers r9 and r11.
+    private func guardDirectRun(fail: Label) {
+        asm.mov(.r9, .qword(FrameLayout.threadState, offsets.tstate_interp))
+        asm.mov(.r9, .qword(.r9, offsets.interp_eval_frame))
+        masm.loadAddress(.r11, FunctionCompiler.directEvalFrameAddress)  // mode 2 and the hook, in one
+        asm.cmp(.r9, .qword(.r11, 0))
+        asm.jcc(.notEqual, fail)
+        asm.mov(.r9, .qword(FrameLayout.threadState, offsets.tstate_cframe))
+        asm.cmp(.byte(.r9, offsets.cframe_use_tracing), imm: 0)
+        asm.jcc(.notEqual, fail)
+        asm.cmp(.rsp, .qword(threadLocal: FunctionCompiler.stackFloorOffset))
+        asm.jcc(.belowOrEqual, fail)
     }
 
     private static let typeType = UInt64(UInt(bitPattern: pyj_type_type()))
