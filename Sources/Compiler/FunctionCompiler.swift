@@ -733,6 +733,35 @@ final class FunctionCompiler {
         for offset in (1...inputs).reversed() { masm.decrefStackSlot(depth - offset) }
     }
 
+    /// LIST_APPEND (a list comprehension's list, always an exact list): with room left,
+    /// the item goes into the next slot, taking the stack's reference, as
+    /// `_PyList_AppendTakeRef` does; a full list grows in `PyList_Append`, out of line.
+    private func visitListAppend(_ oparg: Int) {
+        let grow = asm.newLabel()
+        let done = asm.newLabel()
+        let depth = self.depth
+        asm.mov(.rdi, stack(depth - 1 - oparg))
+        asm.mov(.rcx, .qword(.rdi, offsets.var_size))
+        asm.cmp(.rcx, .qword(.rdi, offsets.list_allocated))
+        asm.jcc(.greaterOrEqual, grow)
+        asm.mov(.rdx, .qword(.rdi, offsets.list_items))
+        asm.mov(.rax, stack(depth - 1))
+        asm.mov(.qword(.rdx, index: .rcx, scale: .x8), .rax)
+        asm.inc(.rcx)
+        asm.mov(.qword(.rdi, offsets.var_size), .rcx)
+        asm.bind(done)
+        let unit = instruction.index
+        outOfLine(lazyPrevInstr: nil) { [self] in
+            asm.bind(grow)
+            masm.setPrevInstr(codeUnit: unit)
+            masm.callHelper(.listAppend, [.stackValue(depth - 1 - oparg), .stackValue(depth - 1)])
+            asm.test(.eax, .eax)
+            asm.jcc(.notEqual, errorLabel(depth: depth))
+            masm.decrefStackSlot(depth - 1)
+            asm.jmp(done)
+        }
+    }
+
     /// Calls a helper that consumes `inputs` values on success and returns an object
     /// that takes the lowest of their slots.
     private func buildFromTop(_ inputs: Int, with helper: Helper, _ extra: [HelperArgument]) {
@@ -937,7 +966,7 @@ final class FunctionCompiler {
         case .listExtend: consumeTop(1, with: .listExtend, [.stackValue(depth - 1 - oparg), .stackValue(depth - 1)])
         case .setUpdate: consumeTop(1, with: .setUpdate, [.stackValue(depth - 1 - oparg), .stackValue(depth - 1)])
         case .dictUpdate: consumeTop(1, with: .dictUpdate, [.stackValue(depth - 1 - oparg), .stackValue(depth - 1)])
-        case .listAppend: consumeTop(1, with: .listAppend, [.stackValue(depth - 1 - oparg), .stackValue(depth - 1)])
+        case .listAppend: visitListAppend(oparg)
         case .setAdd: consumeTop(1, with: .setAdd, [.stackValue(depth - 1 - oparg), .stackValue(depth - 1)])
         case .mapAdd:
             consumeTop(2, with: .mapAdd, [.stackValue(depth - 2 - oparg), .stackValue(depth - 2), .stackValue(depth - 1)])

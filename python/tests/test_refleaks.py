@@ -160,6 +160,8 @@ OK_CASES = [
     C("build-containers", "def f(a, b):\n    return [a, b], (a, b), {a, b}, {'k': a, 'j': b}, {a: b}\n", pair(big, Sentinel)),
     C("list-extend-set-update", "def f(a, b):\n    return [a, *[b]], {a, *{b}}, (a, b, *[a]), {**{'k': b}}\n", pair(big, Sentinel)),
     C("comprehensions", "def f(xs):\n    return [x for x in xs], {x: x for x in xs if x is not None}\n", lst_with_sentinel),
+    # LIST_APPEND into free slots and through the list's growth (0, 4, 8, 16, 24, 32, 40, 52, 64 slots)
+    C("comprehension-grows", "def f(xs):\n    return [x for x in xs for _ in range(20)]\n", lst_with_sentinel),
     C("unpack", "def f(t):\n    a, b, c = t\n    x, y = [a, b]\n    return c, x, y\n", lambda: (lambda t, s: ((t,), [t, s, t[0]]))(*(lambda s: ((big(), s, flt()), s))(Sentinel()))),
     C("fstrings", "def f(a, b):\n    return f'{a}-{b!r}-{a:>5}-{b}'\n", pair(Sentinel, big)),
     C("lambda", "def f(a, b):\n    g = lambda z: z\n    return g(a), g(b)\n", pair(Sentinel, big)),
@@ -192,6 +194,7 @@ ERROR_CASES = [
     C("caught-inside-f", "def f(xs, v):\n    try:\n        return xs[10]\n    except IndexError:\n        return v\n", lambda: (lambda xs, v: ((xs, v), [xs, v]))([big()], Sentinel())),
     C("caught-inside-loop", "def f(xs, v):\n    n = 0\n    for i in range(20):\n        try:\n            w = xs[i]\n        except IndexError:\n            n += 1\n    return v, n\n", lambda: (lambda xs, v: ((xs, v), [xs, v, xs[0]]))([big(), big()], Sentinel())),
     C("finally-reraise", "def f(v):\n    try:\n        raise ValueError(v)\n    finally:\n        w = v\n", lambda: (lambda v: ((v,), [v]))(Sentinel()), ValueError),
+    C("comprehension-raises-midway", "def f(xs, v):\n    return [x if x is not v else xs[10] for x in xs for _ in range(7)]\n", lambda: (lambda s: (([big(), flt(), s], s), [s]))(Sentinel()), IndexError),
     C("iter-error", "def f(v):\n    for x in v:\n        pass\n", lambda: (lambda v: ((v,), [v]))(big()), TypeError),
     C("fstring-error", "def f(v, o):\n    return f'{o:>5}{v:q}'\n", lambda: (lambda v, o: ((v, o), [v, o]))(big(), Sentinel()), ValueError),
 ]
@@ -304,6 +307,25 @@ def test_no_refleak(src: str, make: Callable[[], tuple[tuple[Any, ...], list[Any
             return a, w + watched_g
         make = make2
     assert_no_leak(src, make, raises=raises, extra_globals=g)
+
+
+NESTED_CODE_CASES = [p for p in OK_CASES + ERROR_CASES if p.id in (
+    "comprehensions", "comprehension-grows", "comprehension-raises-midway", "lambda")]
+
+
+@pytest.mark.parametrize("src, make, raises", NESTED_CODE_CASES)
+def test_no_refleak_everything_compiled(src: str, make: Callable[[], tuple[tuple[Any, ...], list[Any]]], raises: type[BaseException] | None) -> None:
+    """Cases whose work happens in nested code (a comprehension's or a lambda's code
+    object) in global mode, where that code is compiled too: ``pyjion.jit`` compiles
+    only ``f`` itself."""
+    pyjion.enable()
+    pyjion.config(threshold=0)
+    try:
+        f = assert_no_leak(src, make, raises=raises)
+    finally:
+        pyjion.disable()
+    nested = [c for c in f.__code__.co_consts if hasattr(c, "co_code")]
+    assert nested and all(pyjion.info(c).compiled for c in nested), [str(pyjion.info(c)) for c in nested]
 
 
 def test_harness_detects_a_leak() -> None:
