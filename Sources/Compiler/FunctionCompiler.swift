@@ -478,10 +478,87 @@ final class FunctionCompiler {
         guard takesDirectCalls else { return }
         let entry = asm.newLabel()
         directEntry = entry
+        if let result = trivialResult {
+            emitTrivialDirectEntry(entry, result)
+        }
         asm.comment("direct entry: set up the frame a caller's machine code reserved, run, pop it")
         asm.bind(entry)
         emitFrameEntry(direct: true)
         asm.jmp(bodyStart)
+    }
+
+    /// What a body of `return <argument>` or `return <constant>` returns
+    /// (`def must_be_vector(self): return self`, `def is_point(self): return True`).
+    private enum TrivialResult {
+        case argument(Int)
+        case constant(UInt64)
+    }
+
+    /// The result of code that is exactly RESUME 0; LOAD_FAST of an argument or
+    /// LOAD_CONST; RETURN_VALUE, with no locals but its arguments.
+    private var trivialResult: TrivialResult? {
+        let instructions = decoded.instructions
+        guard instructions.count == 3, instructions[0].opcode == .resume, instructions[0].oparg == 0,
+              instructions[2].opcode == .returnValue,
+              view.localsPlusCount == view.positionalArgumentCount else { return nil }
+        switch instructions[1].opcode {
+        case .loadFast where instructions[1].oparg < view.positionalArgumentCount:
+            return .argument(instructions[1].oparg)
+        case .loadConst:
+            return .constant(UInt64(UInt(bitPattern: constant(instructions[1].oparg))))
+        default:
+            return nil
+        }
+    }
+
+    /// The direct entry of a body that only returns an argument or a constant: the
+    /// result taken and the frame the caller pushed popped as `_PyEvalFrameClearAndPop`
+    /// would pop it, without linking it, since nothing runs that could see it (no
+    /// line, no call, no instruction that can fail; a tracer or profiler keeps calls
+    /// out of the direct path). At the recursion limit, where the call would check
+    /// the recursion, the full entry `entry` runs. rsi = the frame; r12 = the thread
+    /// state. Then as `emitDirectFramePop`: the arguments and f_func released (f_code
+    /// was never set), a deallocation charged one recursion level.
+    private func emitTrivialDirectEntry(_ entry: Label, _ result: TrivialResult) {
+        asm.comment("direct entry of `return \(result)`: the result, the frame popped unlinked")
+        let trivialEntry = asm.newLabel()
+        directEntry = trivialEntry
+        asm.bind(trivialEntry)
+        asm.cmp(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 0)
+        asm.jcc(.lessOrEqual, entry)
+        asm.push(.rbx)
+        asm.sub(.rsp, imm: 16)  // the result's home across a deallocation; rsp 16-aligned
+        asm.mov(.rbx, .rsi)
+        switch result {
+        case .argument(let index): asm.mov(.rax, masm.local(index))
+        case .constant(let address): masm.loadAddress(.rax, address)
+        }
+        masm.incref(.rax)
+        var deallocations: [(Label, Label)] = []
+        for slot in (0..<view.positionalArgumentCount).map({ masm.local($0) }) + [.qword(.rbx, offsets.frame_func)] {
+            let dies = asm.newLabel()
+            let next = asm.newLabel()
+            asm.mov(.rdi, slot)
+            asm.dec(.qword(.rdi, offsets.object_refcnt))
+            asm.jcc(.equal, dies)
+            asm.bind(next)
+            deallocations.append((dies, next))
+        }
+        asm.mov(.qword(FrameLayout.threadState, offsets.tstate_datastack_top), .rbx)
+        asm.add(.rsp, imm: 16)
+        asm.pop(.rbx)
+        asm.ret()
+        outOfLine(lazyPrevInstr: nil) { [self] in
+            for (dies, next) in deallocations {
+                asm.bind(dies)
+                asm.mov(.qword(.rsp), .rax)
+                asm.sub(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+                asm.call(masm.deallocRoutine)
+                asm.add(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 1)
+                asm.mov(.rax, .qword(.rsp))
+                asm.jmp(next)
+            }
+        }
     }
 
     /// What _PyFrame_InitializeSpecials and the NULLing of the other locals would do,

@@ -5,6 +5,7 @@ frame shows must stay as the interpreter has it."""
 from __future__ import annotations
 
 import contextlib
+import io
 import sys
 import traceback
 from typing import Any, Iterator
@@ -535,6 +536,106 @@ def test_references_balance_over_direct_calls() -> None:
         before = sys.getrefcount(token)
         assert caller(token, 1000) is token
         assert sys.getrefcount(token) == before
+
+
+TRIVIAL_CALLEES = """
+import sys
+class Vector:
+    def must_be_vector(self):
+        return self
+    def is_point(self):
+        return False
+    def second(self, a, b):
+        return b
+def pick(a, b=7):
+    return b
+deaths = []
+class Mortal:
+    def __del__(self):
+        deaths.append(sys._getframe(1).f_code.co_name)
+def caller(v, token, n):
+    out = []
+    for i in range(n):
+        out.append((v.must_be_vector() is v, v.is_point(), v.second(i, token) is token,
+                    pick(token), pick(token, i), v.second(Mortal(), Mortal()) is None))
+    return out, deaths
+"""
+
+
+def test_trivial_callees_match_the_interpreter() -> None:
+    """Callees whose body is `return <argument>` or `return <constant>` are entered
+    through a direct entry that takes the result and pops the frame without linking
+    it: the same results, and arguments that die with the frame are finalized with
+    the caller as the running frame, as the interpreter finalizes them."""
+    token = object()
+    expected = fresh(TRIVIAL_CALLEES, "caller")(fresh(TRIVIAL_CALLEES, "Vector")(), token, 3)
+    with jit_enabled():
+        caller = warmed(TRIVIAL_CALLEES, "caller", caller_vector(), token, 3)
+        vector = caller.__globals__["Vector"]()
+        caller.__globals__["deaths"].clear()
+        got = caller(vector, token, 3)
+        assert got == expected
+        listing = io.StringIO()
+        pyjion.dis_native(vector.must_be_vector, file=listing)
+        pyjion.dis_native(caller.__globals__["pick"], file=listing)
+        assert "direct entry of `return argument(0)`" in listing.getvalue()
+        assert "direct entry of `return argument(1)`" in listing.getvalue()
+        info = pyjion.info(caller)
+        assert info.direct_call_sites == 6, str(info)
+
+
+def caller_vector() -> Any:
+    return fresh(TRIVIAL_CALLEES, "Vector")()
+
+
+def test_references_balance_over_trivial_callees() -> None:
+    token = object()
+    with jit_enabled():
+        caller = warmed(TRIVIAL_CALLEES, "caller", caller_vector(), token, 3)
+        vector = caller.__globals__["Vector"]()
+        caller(vector, token, 10)
+        before = (sys.getrefcount(token), sys.getrefcount(vector), sys.getrefcount(caller.__globals__["pick"]))
+        caller(vector, token, 1000)
+        after = (sys.getrefcount(token), sys.getrefcount(vector), sys.getrefcount(caller.__globals__["pick"]))
+        assert after == before
+
+
+def test_trivial_callee_at_the_recursion_limit() -> None:
+    """At the recursion limit a trivial callee raises RecursionError where the
+    interpreter raises it: the depth at which the first call fails is the same."""
+    src = """
+    import sys
+    def ident(x):
+        return x
+    def down(n):
+        if n == 0:
+            return ident(n)
+        return down(n - 1)
+    def first_failing_depth():
+        n = 0
+        while True:
+            try:
+                down(n)
+            except RecursionError:
+                return n
+            n += 1
+    def measure():
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(120)
+        try:
+            for _ in range(3):
+                d = first_failing_depth()
+            return d
+        finally:
+            sys.setrecursionlimit(limit)
+    """
+    expected = fresh(src, "measure")()
+    with jit_enabled():
+        pyjion.config(threshold=0)
+        measure = fresh(src, "measure")
+        assert measure() == expected
+        assert measure() == expected
+        assert pyjion.info(measure.__globals__["ident"]).compiled
 
 
 def test_closures_and_cells_in_direct_callees() -> None:
