@@ -64,6 +64,8 @@ final class FunctionCompiler {
     private let data: RuntimeData
     private var nextGlobalCacheEntry = 0
     private var nextAttributeCacheEntry = 0
+    /// Each LOAD_ATTR's cache entry, by instruction position (for the leaf entry).
+    private var attributeEntryAt: [Int: UInt64] = [:]
     /// The ordinal of the CALL being compiled among the code's CALLs (from 0).
     private var callIndex = -1
     private var nextOperatorSite = 0
@@ -480,6 +482,8 @@ final class FunctionCompiler {
         directEntry = entry
         if let result = trivialResult {
             emitTrivialDirectEntry(entry, result)
+        } else if isReadOnlyLeaf {
+            emitLeafDirectEntry(entry)
         }
         asm.comment("direct entry: set up the frame a caller's machine code reserved, run, pop it")
         asm.bind(entry)
@@ -524,15 +528,30 @@ final class FunctionCompiler {
         let trivialEntry = asm.newLabel()
         directEntry = trivialEntry
         asm.bind(trivialEntry)
-        asm.cmp(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 0)
-        asm.jcc(.lessOrEqual, entry)
-        asm.push(.rbx)
-        asm.sub(.rsp, imm: 16)  // the result's home across a deallocation; rsp 16-aligned
-        asm.mov(.rbx, .rsi)
+        emitUnlinkedEntry(fullEntry: entry)
         switch result {
         case .argument(let index): asm.mov(.rax, masm.local(index))
         case .constant(let address): masm.loadAddress(.rax, address)
         }
+        emitUnlinkedReturn()
+    }
+
+    /// The start of a direct entry that runs without linking its frame (trivial and
+    /// leaf bodies): at the recursion limit, where the call would check the recursion,
+    /// the full entry `fullEntry` runs instead. Then rbx = the frame (rsi), saved.
+    private func emitUnlinkedEntry(fullEntry: Label) {
+        asm.cmp(.dword(FrameLayout.threadState, offsets.tstate_recursion_remaining), imm: 0)
+        asm.jcc(.lessOrEqual, fullEntry)
+        asm.push(.rbx)
+        asm.sub(.rsp, imm: 16)  // the result's home across a deallocation; rsp 16-aligned
+        asm.mov(.rbx, .rsi)
+    }
+
+    /// The way out of an unlinked direct entry, rax = a borrowed result: a reference
+    /// taken to it, then the frame the caller pushed popped as `_PyEvalFrameClearAndPop`
+    /// would pop it (the arguments and f_func released; f_code was never set), a
+    /// deallocation charged one recursion level.
+    private func emitUnlinkedReturn() {
         masm.incref(.rax)
         var deallocations: [(Label, Label)] = []
         for slot in (0..<view.positionalArgumentCount).map({ masm.local($0) }) + [.qword(.rbx, offsets.frame_func)] {
@@ -559,6 +578,213 @@ final class FunctionCompiler {
                 asm.jmp(next)
             }
         }
+    }
+
+    // MARK: Read-only leaf bodies
+
+    /// Opcodes a read-only leaf body may hold: they read arguments, constants and
+    /// instance attributes, compare, test and branch forward, and return.
+    private static let leafOpcodes: Set<Opcode> = [
+        .resume, .nop, .loadFast, .loadConst, .loadAttr, .binarySubscr, .compareOp, .isOp, .unaryNot,
+        .popJumpForwardIfTrue, .popJumpForwardIfFalse, .popJumpForwardIfNone, .popJumpForwardIfNotNone,
+        .jumpIfTrueOrPop, .jumpIfFalseOrPop, .jumpForward, .returnValue,
+    ]
+
+    /// A body that only reads (`return self.holding or (not self.pending and
+    /// self.waiting)`, `return self.cells[i]`): leafOpcodes only, arguments as its only
+    /// locals, forward jumps, at most 64 instructions.
+    private var isReadOnlyLeaf: Bool {
+        let instructions = decoded.instructions
+        guard instructions.count <= 64, view.localsPlusCount == view.positionalArgumentCount else { return false }
+        for (position, instruction) in instructions.enumerated() where reachable[position] {
+            guard FunctionCompiler.leafOpcodes.contains(instruction.opcode) else { return false }
+            switch instruction.opcode {
+            case .resume: guard instruction.oparg == 0 else { return false }
+            case .loadFast: guard instruction.oparg < view.positionalArgumentCount else { return false }
+            case .loadAttr: guard attributeEntryAt[position] != nil else { return false }
+            case .compareOp: guard Condition(richCompare: instruction.oparg) != nil else { return false }
+            default: break
+            }
+        }
+        return true
+    }
+
+    /// The direct entry of a read-only leaf body: the body runs on borrowed values
+    /// (arguments, constants, attributes in their instances' values, list and tuple
+    /// items) in the frame the caller pushed, without linking it, as nothing it does
+    /// can run code or fail: each instruction has only its fast path, for bools, None
+    /// and one-digit ints, and any other case starts the call over through the full
+    /// direct entry (nothing has happened yet: the arguments are in place and no
+    /// reference was taken). A return takes a reference to its value and pops the frame.
+    private func emitLeafDirectEntry(_ entry: Label) {
+        asm.comment("direct entry of a read-only leaf body: run unlinked on borrowed values, else the full entry")
+        let leafEntry = asm.newLabel()
+        let startOver = asm.newLabel()
+        directEntry = leafEntry
+        asm.bind(leafEntry)
+        emitUnlinkedEntry(fullEntry: entry)
+        let instructions = decoded.instructions
+        let labels = instructions.map { _ in asm.newLabel() }
+        func target(_ instruction: Instruction) -> Label { labels[positionOfCodeUnit[instruction.jumpTarget!]!] }
+        let trueObject = FunctionCompiler.trueObject
+        let falseObject = FunctionCompiler.falseObject
+        let noneObject = FunctionCompiler.noneObject
+        /// Branches to `ifTrue` or `ifFalse` on the truth of the object in rax (True,
+        /// False or None); anything else starts over.
+        func truth(ifTrue: Label, ifFalse: Label) {
+            masm.compareWithConstant(.rax, trueObject)
+            asm.jcc(.equal, ifTrue)
+            masm.compareWithConstant(.rax, falseObject)
+            asm.jcc(.equal, ifFalse)
+            masm.compareWithConstant(.rax, noneObject)
+            asm.jcc(.equal, ifFalse)
+            asm.jmp(startOver)
+        }
+        /// rax = True or False by the condition flags.
+        func boolean(_ condition: Condition) {
+            let isTrue = asm.newLabel()
+            let done = asm.newLabel()
+            asm.jcc(condition, isTrue)
+            masm.loadAddress(.rax, falseObject)
+            asm.jmp(done)
+            asm.bind(isTrue)
+            masm.loadAddress(.rax, trueObject)
+            asm.bind(done)
+        }
+        for (position, instruction) in instructions.enumerated() {
+            asm.bind(labels[position])
+            guard reachable[position] else { continue }
+            let depth = decoded.stackDepthAtStart[position]!
+            let oparg = instruction.oparg
+            asm.comment("leaf: \(instruction.byteOffset) \(instruction.opcode.name) \(oparg)")
+            switch instruction.opcode {
+            case .resume, .nop:
+                break
+            case .loadFast:
+                asm.mov(.rax, masm.local(oparg))
+                asm.mov(stack(depth), .rax)
+            case .loadConst:
+                masm.loadAddress(.rax, UInt64(UInt(bitPattern: constant(oparg))))
+                asm.mov(stack(depth), .rax)
+            case .loadAttr:
+                // The site's cache entry for the owner's type (any way, as a method's
+                // self may be of several subclasses), an attribute in the instance's values.
+                let hit = asm.newLabel()
+                let otherWays = asm.newLabel()
+                asm.mov(.rdi, stack(depth - 1))
+                masm.loadAddress(.rcx, attributeEntryAt[position]!)
+                asm.mov(.rsi, .qword(.rdi, offsets.object_type))
+                asm.mov(.eax, .dword(.rsi, offsets.type_version_tag))
+                asm.cmp(.rax, .qword(.rcx, AttributeCacheEntry.typeVersionOffset))
+                asm.jcc(.notEqual, otherWays)
+                asm.bind(hit)
+                outOfLine { [self] in
+                    asm.bind(otherWays)
+                    masm.scanWays(1..<AttributeCacheEntry.ways, for: .rax, in: .rcx, stride: AttributeCacheEntry.stride,
+                                  keyOffset: AttributeCacheEntry.typeVersionOffset, found: hit, otherwise: startOver)
+                }
+                asm.cmp(.qword(.rcx, AttributeCacheEntry.keysEntriesOffset), imm: 0)
+                asm.jcc(.notEqual, startOver)
+                asm.mov(.r8, .qword(.rdi, offsets.object_values))
+                asm.test(.r8, .r8)
+                asm.jcc(.equal, startOver)
+                asm.mov(.rdx, .qword(.rcx, AttributeCacheEntry.indexOffset))
+                asm.mov(.rax, .qword(.r8, index: .rdx, scale: .x8))
+                asm.test(.rax, .rax)
+                asm.jcc(.equal, startOver)
+                asm.mov(stack(depth - 1), .rax)
+            case .binarySubscr:
+                // An exact list's or tuple's item at a non-negative one-digit index.
+                let isTuple = asm.newLabel()
+                let haveItem = asm.newLabel()
+                let checkIndex = asm.newLabel()
+                asm.mov(.rdi, stack(depth - 2))
+                asm.mov(.rsi, stack(depth - 1))
+                asm.mov(.rax, .qword(.rdi, offsets.object_type))
+                masm.compareWithConstant(.rax, TypeAddress.list)
+                asm.jcc(.equal, checkIndex)
+                masm.compareWithConstant(.rax, TypeAddress.tuple)
+                asm.jcc(.notEqual, startOver)
+                asm.bind(checkIndex)
+                masm.guardType(.rsi, TypeAddress.long, startOver)
+                masm.loadCompactIndex(.rsi, into: .rdx, startOver)
+                asm.cmp(.rdx, .qword(.rdi, offsets.var_size))
+                asm.jcc(.aboveOrEqual, startOver)
+                asm.mov(.rax, .qword(.rdi, offsets.object_type))
+                masm.compareWithConstant(.rax, TypeAddress.tuple)
+                asm.jcc(.equal, isTuple)
+                asm.mov(.rax, .qword(.rdi, offsets.list_items))
+                asm.mov(.rax, .qword(.rax, index: .rdx, scale: .x8))
+                asm.jmp(haveItem)
+                asm.bind(isTuple)
+                asm.mov(.rax, .qword(.rdi, index: .rdx, scale: .x8, offsets.tuple_items))
+                asm.bind(haveItem)
+                asm.mov(stack(depth - 2), .rax)
+            case .compareOp:
+                // Two one-digit ints.
+                asm.mov(.rdi, stack(depth - 2))
+                asm.mov(.rsi, stack(depth - 1))
+                masm.guardType(.rdi, TypeAddress.long, startOver)
+                masm.guardType(.rsi, TypeAddress.long, startOver)
+                masm.loadCompactInt(.rdi, into: .rdx, startOver)
+                masm.loadCompactInt(.rsi, into: .r8, startOver)
+                asm.cmp(.rdx, .r8)
+                boolean(Condition(richCompare: oparg)!)
+                asm.mov(stack(depth - 2), .rax)
+            case .isOp:
+                asm.mov(.rdx, stack(depth - 2))
+                asm.cmp(.rdx, stack(depth - 1))
+                boolean(oparg == 0 ? .equal : .notEqual)
+                asm.mov(stack(depth - 2), .rax)
+            case .unaryNot:
+                let isFalse = asm.newLabel()
+                let done = asm.newLabel()
+                asm.mov(.rax, stack(depth - 1))
+                truth(ifTrue: isFalse, ifFalse: done)
+                asm.bind(done)
+                masm.loadAddress(.rax, trueObject)
+                let store = asm.newLabel()
+                asm.jmp(store)
+                asm.bind(isFalse)
+                masm.loadAddress(.rax, falseObject)
+                asm.bind(store)
+                asm.mov(stack(depth - 1), .rax)
+            case .popJumpForwardIfTrue, .popJumpForwardIfFalse:
+                let next = labels[position + 1]
+                asm.mov(.rax, stack(depth - 1))
+                if instruction.opcode == .popJumpForwardIfTrue {
+                    truth(ifTrue: target(instruction), ifFalse: next)
+                } else {
+                    truth(ifTrue: next, ifFalse: target(instruction))
+                }
+            case .popJumpForwardIfNone, .popJumpForwardIfNotNone:
+                asm.mov(.rax, stack(depth - 1))
+                masm.compareWithConstant(.rax, noneObject)
+                asm.jcc(instruction.opcode == .popJumpForwardIfNone ? .equal : .notEqual, target(instruction))
+            case .jumpIfTrueOrPop, .jumpIfFalseOrPop:
+                // The value stays for the jump's target, popped on the fall-through.
+                let next = labels[position + 1]
+                asm.mov(.rax, stack(depth - 1))
+                if instruction.opcode == .jumpIfTrueOrPop {
+                    truth(ifTrue: target(instruction), ifFalse: next)
+                } else {
+                    truth(ifTrue: next, ifFalse: target(instruction))
+                }
+            case .jumpForward:
+                asm.jmp(target(instruction))
+            case .returnValue:
+                asm.mov(.rax, stack(depth - 1))
+                emitUnlinkedReturn()
+            default:
+                preconditionFailure("\(instruction.opcode.name) in a leaf body")
+            }
+        }
+        asm.bind(startOver)
+        asm.mov(.rsi, .rbx)
+        asm.add(.rsp, imm: 16)
+        asm.pop(.rbx)
+        asm.mov(.rdi, FrameLayout.threadState)
+        asm.jmp(entry)
     }
 
     /// What _PyFrame_InitializeSpecials and the NULLing of the other locals would do,
@@ -2227,6 +2453,7 @@ final class FunctionCompiler {
     private func visitLoadAttr(_ oparg: Int) {
         let site = nextAttributeCacheEntry
         let entry = nextAttributeEntry()
+        attributeEntryAt[position] = entry
         let miss = asm.newLabel()
         let haveResult = asm.newLabel()
         let owner = operand(depth - 1)

@@ -638,6 +638,128 @@ def test_trivial_callee_at_the_recursion_limit() -> None:
         assert pyjion.info(measure.__globals__["ident"]).compiled
 
 
+LEAF_CALLEES = """
+import sys, traceback
+class State:
+    def __init__(self, pending, waiting, holding):
+        self.pending = pending
+        self.waiting = waiting
+        self.holding = holding
+        self.cells = [[1, 2], (3,), [4]]
+        self.n = 5
+    def holding_or_waiting(self):
+        return self.holding or (not self.pending and self.waiting)
+    def waiting_with_packet(self):
+        return self.pending and self.waiting and not self.holding
+    def cell(self, i):
+        return self.cells[i]
+    def first_of(self, i):
+        return self.cells[i][0]
+    def bigger(self, k):
+        return self.n > k
+    def same(self, other):
+        return self is other
+    def pick(self, a, b):
+        if a is None:
+            return b
+        return a if self.n >= 5 else b
+class Sub(State):
+    pass
+class Other(State):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.extra = 1
+class Slots:
+    __slots__ = ("pending", "waiting", "holding", "cells", "n")
+    holding_or_waiting = State.holding_or_waiting
+    cell = State.cell
+    def __init__(self, *args):
+        self.pending, self.waiting, self.holding = args
+        self.cells = [[9]]
+        self.n = 1
+class Shadow(State):
+    holding = "class attribute"
+    def __init__(self, *args):
+        super().__init__(*args)
+        del self.holding
+def states():
+    values = [True, False, None, 0, 1, 2**70, "", "s", 1.5, float("nan"), [], [0]]
+    out = []
+    for p in values[:4]:
+        for w in values:
+            for h in (False, True, None, 3):
+                out.append(State(p, w, h))
+    out += [Sub(False, True, False), Other(True, True, False), Slots(False, True, False), Shadow(False, 1, 0)]
+    d = State(False, True, False)
+    d.__dict__["late"] = 1  # a real dict now
+    out.append(d)
+    return out
+def attempt(thunk):
+    try:
+        return ("ok", repr(thunk()))
+    except Exception as e:
+        return (type(e).__name__, str(e), [(fs.name, fs.lineno) for fs in traceback.extract_tb(e.__traceback__)])
+def call_all(objs):
+    # Direct call sites (LOAD_METHOD and CALL), as the leaf entry serves them.
+    results = []
+    for o in objs:
+        results.append([
+            attempt(lambda: o.holding_or_waiting()), attempt(lambda: o.waiting_with_packet()),
+            attempt(lambda: o.cell(0)), attempt(lambda: o.cell(1)), attempt(lambda: o.cell(-1)),
+            attempt(lambda: o.cell(5)), attempt(lambda: o.first_of(1)), attempt(lambda: o.bigger(4)),
+            attempt(lambda: o.bigger(2**65)), attempt(lambda: o.bigger(4.5)), attempt(lambda: o.same(o)),
+            attempt(lambda: o.pick(None, 7)), attempt(lambda: o.pick(1, 2)),
+        ])
+    return results
+def main():
+    objs = states()
+    first = call_all(objs)
+    for o in objs:
+        if hasattr(o, "n"):
+            o.n = -3
+    return first, call_all(objs), call_all(objs)
+"""
+
+
+def test_read_only_leaf_callees_match_the_interpreter() -> None:
+    """Bodies that only read (attributes, items, comparisons, truth tests) run
+    unlinked on borrowed values; every case the fast paths do not take (other truth
+    values, big ints, floats, negative or missing indexes, slots, class attributes,
+    real dicts, several receiver classes) starts the call over through the full
+    entry: the same results, exceptions and tracebacks as the interpreter's."""
+    expected = fresh(LEAF_CALLEES, "main")()
+    with jit_enabled():
+        main = warmed(LEAF_CALLEES, "main")
+        assert main() == expected
+        state = main.__globals__["State"]
+        leaves = [state.holding_or_waiting, state.waiting_with_packet, state.cell, state.first_of, state.bigger,
+                  state.same, state.pick]
+        for f in leaves:
+            listing = io.StringIO()
+            pyjion.dis_native(f, file=listing)
+            assert "direct entry of a read-only leaf body" in listing.getvalue(), f.__name__
+        listing = io.StringIO()
+        pyjion.dis_native(main.__globals__["states"], file=listing)
+        assert "read-only leaf" not in listing.getvalue()
+
+
+def test_references_balance_over_read_only_leaf_callees() -> None:
+    src = LEAF_CALLEES + """
+def loop(o, token, n):
+    for i in range(n):
+        o.holding_or_waiting(); o.cell(0); o.pick(token, 1); o.same(token); o.bigger(i)
+"""
+    token = object()
+    with jit_enabled():
+        loop = warmed(src, "loop", fresh(src, "State")(False, True, False), token, 3)
+        o = loop.__globals__["State"](False, True, False)
+        loop(o, token, 10)
+        watched = (token, o, o.cells, o.cells[0], o.waiting, loop.__globals__["State"].cell)
+        before = [sys.getrefcount(x) for x in watched]
+        loop(o, token, 1000)
+        assert [sys.getrefcount(x) for x in watched] == before
+
+
 def test_closures_and_cells_in_direct_callees() -> None:
     src = """
     def make(k):
