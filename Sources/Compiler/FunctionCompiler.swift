@@ -64,8 +64,10 @@ final class FunctionCompiler {
     private let data: RuntimeData
     private var nextGlobalCacheEntry = 0
     private var nextAttributeCacheEntry = 0
-    /// Each LOAD_ATTR's cache entry, by instruction position (for the leaf entry).
+    /// Each LOAD_ATTR's and LOAD_GLOBAL's cache entry, by instruction position (for
+    /// the leaf entry).
     private var attributeEntryAt: [Int: UInt64] = [:]
+    private var globalEntryAt: [Int: UInt64] = [:]
     /// The ordinal of the CALL being compiled among the code's CALLs (from 0).
     private var callIndex = -1
     private var nextOperatorSite = 0
@@ -582,10 +584,10 @@ final class FunctionCompiler {
 
     // MARK: Read-only leaf bodies
 
-    /// Opcodes a read-only leaf body may hold: they read arguments, constants and
-    /// instance attributes, compare, test and branch forward, and return.
+    /// Opcodes a read-only leaf body may hold: they read arguments, constants, globals,
+    /// instance and class attributes, compare, test and branch forward, and return.
     private static let leafOpcodes: Set<Opcode> = [
-        .resume, .nop, .loadFast, .loadConst, .loadAttr, .binarySubscr, .compareOp, .isOp, .unaryNot,
+        .resume, .nop, .loadFast, .loadConst, .loadGlobal, .loadAttr, .binarySubscr, .compareOp, .isOp, .unaryNot,
         .popJumpForwardIfTrue, .popJumpForwardIfFalse, .popJumpForwardIfNone, .popJumpForwardIfNotNone,
         .jumpIfTrueOrPop, .jumpIfFalseOrPop, .jumpForward, .returnValue,
     ]
@@ -602,6 +604,7 @@ final class FunctionCompiler {
             case .resume: guard instruction.oparg == 0 else { return false }
             case .loadFast: guard instruction.oparg < view.positionalArgumentCount else { return false }
             case .loadAttr: guard attributeEntryAt[position] != nil else { return false }
+            case .loadGlobal: guard instruction.oparg & 1 == 0, globalEntryAt[position] != nil else { return false }
             case .compareOp: guard Condition(richCompare: instruction.oparg) != nil else { return false }
             default: break
             }
@@ -668,21 +671,16 @@ final class FunctionCompiler {
                 asm.mov(stack(depth), .rax)
             case .loadAttr:
                 // The site's cache entry for the owner's type (any way, as a method's
-                // self may be of several subclasses), an attribute in the instance's values.
-                let hit = asm.newLabel()
-                let otherWays = asm.newLabel()
+                // self may be of several subclasses): an attribute in the instance's
+                // values; or, for a class, a plain class attribute (`Direction.FORWARD`).
+                let isClass = asm.newLabel()
+                let haveValue = asm.newLabel()
+                let entry = attributeEntryAt[position]!
                 asm.mov(.rdi, stack(depth - 1))
-                masm.loadAddress(.rcx, attributeEntryAt[position]!)
-                asm.mov(.rsi, .qword(.rdi, offsets.object_type))
-                asm.mov(.eax, .dword(.rsi, offsets.type_version_tag))
-                asm.cmp(.rax, .qword(.rcx, AttributeCacheEntry.typeVersionOffset))
-                asm.jcc(.notEqual, otherWays)
-                asm.bind(hit)
-                outOfLine { [self] in
-                    asm.bind(otherWays)
-                    masm.scanWays(1..<AttributeCacheEntry.ways, for: .rax, in: .rcx, stride: AttributeCacheEntry.stride,
-                                  keyOffset: AttributeCacheEntry.typeVersionOffset, found: hit, otherwise: startOver)
-                }
+                asm.mov(.rax, .qword(.rdi, offsets.object_type))
+                masm.compareWithConstant(.rax, TypeAddress.type)
+                asm.jcc(.equal, isClass)
+                guardTypeVersion(.rdi, entry: entry, startOver)
                 asm.cmp(.qword(.rcx, AttributeCacheEntry.keysEntriesOffset), imm: 0)
                 asm.jcc(.notEqual, startOver)
                 asm.mov(.r8, .qword(.rdi, offsets.object_values))
@@ -692,7 +690,33 @@ final class FunctionCompiler {
                 asm.mov(.rax, .qword(.r8, index: .rdx, scale: .x8))
                 asm.test(.rax, .rax)
                 asm.jcc(.equal, startOver)
+                asm.bind(haveValue)
                 asm.mov(stack(depth - 1), .rax)
+                outOfLine { [self] in
+                    asm.bind(isClass)
+                    asm.mov(.eax, .dword(.rdi, offsets.type_version_tag))
+                    asm.or(.rax, .qword(rip: masm.constantLabel(FunctionCompiler.classAttributeTag)))
+                    findSiteEntry(tagged: .rax, entry: entry, startOver)
+                    asm.cmp(.qword(.rcx, AttributeCacheEntry.indexOffset), imm: 0)  // a plain value
+                    asm.jcc(.notEqual, startOver)
+                    asm.mov(.rax, .qword(.rcx, AttributeCacheEntry.objectOffset))
+                    asm.jmp(haveValue)
+                }
+            case .loadGlobal:
+                // The site's entry while the globals' and builtins' versions stand (the
+                // globals hold the value meanwhile).
+                let entry = globalEntryAt[position]!
+                masm.loadAddress(.rcx, entry)
+                asm.mov(.rax, .qword(FrameLayout.frame, offsets.frame_globals))
+                asm.mov(.rdx, .qword(.rax, offsets.dict_version))
+                asm.cmp(.rdx, .qword(.rcx, GlobalCacheEntry.globalsVersionOffset))
+                asm.jcc(.notEqual, startOver)
+                asm.mov(.rax, .qword(FrameLayout.frame, offsets.frame_builtins))
+                asm.mov(.rdx, .qword(.rax, offsets.dict_version))
+                asm.cmp(.rdx, .qword(.rcx, GlobalCacheEntry.builtinsVersionOffset))
+                asm.jcc(.notEqual, startOver)
+                asm.mov(.rax, .qword(.rcx, GlobalCacheEntry.valueOffset))
+                asm.mov(stack(depth), .rax)
             case .binarySubscr:
                 // An exact list's or tuple's item at a non-negative one-digit index.
                 let isTuple = asm.newLabel()
@@ -3668,6 +3692,7 @@ final class FunctionCompiler {
         precondition(nextGlobalCacheEntry < data.globalCacheEntries)
         let entry = UInt64(UInt(bitPattern: data.globalCache + nextGlobalCacheEntry))
         nextGlobalCacheEntry += 1
+        globalEntryAt[position] = entry
         let miss = asm.newLabel()
         let found = asm.newLabel()
         setPrevInstrLazily()

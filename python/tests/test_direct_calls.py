@@ -711,13 +711,43 @@ def call_all(objs):
             attempt(lambda: o.pick(None, 7)), attempt(lambda: o.pick(1, 2)),
         ])
     return results
+class Direction:
+    NONE = 0
+    FORWARD = 1
+    BACKWARD = -1
+LIMIT = 0
+class Constraint:
+    def __init__(self, direction):
+        self.direction = direction
+        self.v1 = "v1"
+        self.v2 = "v2"
+    def output(self):
+        return self.v2 if self.direction == Direction.FORWARD else self.v1
+    def is_satisfied(self):
+        return self.direction != Direction.NONE
+    def over_limit(self):
+        return self.direction > LIMIT
+def constraints_round():
+    cs = [Constraint(d) for d in (0, 1, -1, None, 2**70)]
+    return [[attempt(lambda: c.output()), attempt(lambda: c.is_satisfied()), attempt(lambda: c.over_limit())]
+            for c in cs]
 def main():
+    global LIMIT
     objs = states()
     first = call_all(objs)
     for o in objs:
         if hasattr(o, "n"):
             o.n = -3
-    return first, call_all(objs), call_all(objs)
+    rounds = [constraints_round()]
+    Direction.FORWARD = -1  # the class's version changes
+    LIMIT = -5  # the globals' version changes
+    rounds.append(constraints_round())
+    del Direction.NONE  # the class attribute is gone: AttributeError from the callee
+    rounds.append(constraints_round())
+    Direction.NONE = 0
+    Direction.FORWARD = 1
+    LIMIT = 0
+    return first, call_all(objs), call_all(objs), rounds, constraints_round()
 """
 
 
@@ -732,8 +762,9 @@ def test_read_only_leaf_callees_match_the_interpreter() -> None:
         main = warmed(LEAF_CALLEES, "main")
         assert main() == expected
         state = main.__globals__["State"]
+        constraint = main.__globals__["Constraint"]
         leaves = [state.holding_or_waiting, state.waiting_with_packet, state.cell, state.first_of, state.bigger,
-                  state.same, state.pick]
+                  state.same, state.pick, constraint.output, constraint.is_satisfied, constraint.over_limit]
         for f in leaves:
             listing = io.StringIO()
             pyjion.dis_native(f, file=listing)
