@@ -582,10 +582,12 @@ final class FunctionCompiler {
         }
     }
 
-    // MARK: Read-only leaf bodies
+    // MARK: Leaf bodies
 
     /// Opcodes a read-only leaf body may hold: they read arguments, constants, globals,
     /// instance and class attributes, compare, test and branch forward, and return.
+    /// (Attribute stores, buffered until the return, were tried: __init__ and setters
+    /// ran no faster, the buffering costing what the frame saved.)
     private static let leafOpcodes: Set<Opcode> = [
         .resume, .nop, .loadFast, .loadConst, .loadGlobal, .loadAttr, .binarySubscr, .compareOp, .isOp, .unaryNot,
         .popJumpForwardIfTrue, .popJumpForwardIfFalse, .popJumpForwardIfNone, .popJumpForwardIfNotNone,
@@ -612,21 +614,21 @@ final class FunctionCompiler {
         return true
     }
 
-    /// The direct entry of a read-only leaf body: the body runs on borrowed values
-    /// (arguments, constants, attributes in their instances' values, list and tuple
-    /// items) in the frame the caller pushed, without linking it, as nothing it does
-    /// can run code or fail: each instruction has only its fast path, for bools, None
-    /// and one-digit ints, and any other case starts the call over through the full
-    /// direct entry (nothing has happened yet: the arguments are in place and no
-    /// reference was taken). A return takes a reference to its value and pops the frame.
+    /// The direct entry of a read-only leaf body: the body runs in the frame the caller
+    /// pushed, without linking it, on borrowed values (arguments, constants, globals,
+    /// attributes, list and tuple items), with only each instruction's fast path (for
+    /// bools, None, one-digit ints and floats), as nothing it does can run code or
+    /// fail; any other case starts the call over through the full direct entry
+    /// (nothing has happened yet: the arguments are in place and no reference was
+    /// taken). A return takes a reference to its value and pops the frame.
     private func emitLeafDirectEntry(_ entry: Label) {
         asm.comment("direct entry of a read-only leaf body: run unlinked on borrowed values, else the full entry")
         let leafEntry = asm.newLabel()
         let startOver = asm.newLabel()
         directEntry = leafEntry
+        let instructions = decoded.instructions
         asm.bind(leafEntry)
         emitUnlinkedEntry(fullEntry: entry)
-        let instructions = decoded.instructions
         let labels = instructions.map { _ in asm.newLabel() }
         func target(_ instruction: Instruction) -> Label { labels[positionOfCodeUnit[instruction.jumpTarget!]!] }
         let trueObject = FunctionCompiler.trueObject
@@ -643,16 +645,44 @@ final class FunctionCompiler {
             asm.jcc(.equal, ifFalse)
             asm.jmp(startOver)
         }
-        /// rax = True or False by the condition flags.
-        func boolean(_ condition: Condition) {
+        /// rax = True or False by the condition flags; `unordered` (a float compare
+        /// with a NaN, parity set) gives its own answer.
+        func boolean(_ condition: Condition, unordered: Bool? = nil) {
             let isTrue = asm.newLabel()
+            let isFalse = asm.newLabel()
             let done = asm.newLabel()
+            if let unordered { asm.jcc(.parity, unordered ? isTrue : isFalse) }
             asm.jcc(condition, isTrue)
+            asm.bind(isFalse)
             masm.loadAddress(.rax, falseObject)
             asm.jmp(done)
             asm.bind(isTrue)
             masm.loadAddress(.rax, trueObject)
             asm.bind(done)
+        }
+        /// rax = the address of the slot of the attribute the site's cache entry
+        /// describes for the object in rdi: a value in the instance's values or a
+        /// `__slots__` member. Starts over for other types and kinds.
+        func attributeSlot(entry: UInt64) {
+            let member = asm.newLabel()
+            let found = asm.newLabel()
+            guardTypeVersion(.rdi, entry: entry, startOver)
+            asm.mov(.rdx, .qword(.rcx, AttributeCacheEntry.indexOffset))
+            asm.cmp(.qword(.rcx, AttributeCacheEntry.keysEntriesOffset), imm: 0)
+            asm.jcc(.notEqual, member)
+            asm.mov(.r8, .qword(.rdi, offsets.object_values))
+            asm.test(.r8, .r8)
+            asm.jcc(.equal, startOver)
+            asm.lea(.rax, .qword(.r8, index: .rdx, scale: .x8))
+            asm.bind(found)
+            outOfLine { [self] in
+                asm.bind(member)
+                asm.cmp(.qword(.rcx, AttributeCacheEntry.keysEntriesOffset), imm: 1)
+                asm.jcc(.notEqual, startOver)
+                asm.lea(.rax, .qword(.rdi, index: .rdx, scale: .x1))
+                asm.xor(.r8d, .r8d)
+                asm.jmp(found)
+            }
         }
         for (position, instruction) in instructions.enumerated() {
             asm.bind(labels[position])
@@ -671,8 +701,8 @@ final class FunctionCompiler {
                 asm.mov(stack(depth), .rax)
             case .loadAttr:
                 // The site's cache entry for the owner's type (any way, as a method's
-                // self may be of several subclasses): an attribute in the instance's
-                // values; or, for a class, a plain class attribute (`Direction.FORWARD`).
+                // self may be of several subclasses): an instance's value or member;
+                // or, for a class, a plain class attribute (`Direction.FORWARD`).
                 let isClass = asm.newLabel()
                 let haveValue = asm.newLabel()
                 let entry = attributeEntryAt[position]!
@@ -680,14 +710,8 @@ final class FunctionCompiler {
                 asm.mov(.rax, .qword(.rdi, offsets.object_type))
                 masm.compareWithConstant(.rax, TypeAddress.type)
                 asm.jcc(.equal, isClass)
-                guardTypeVersion(.rdi, entry: entry, startOver)
-                asm.cmp(.qword(.rcx, AttributeCacheEntry.keysEntriesOffset), imm: 0)
-                asm.jcc(.notEqual, startOver)
-                asm.mov(.r8, .qword(.rdi, offsets.object_values))
-                asm.test(.r8, .r8)
-                asm.jcc(.equal, startOver)
-                asm.mov(.rdx, .qword(.rcx, AttributeCacheEntry.indexOffset))
-                asm.mov(.rax, .qword(.r8, index: .rdx, scale: .x8))
+                attributeSlot(entry: entry)
+                asm.mov(.rax, .qword(.rax))
                 asm.test(.rax, .rax)
                 asm.jcc(.equal, startOver)
                 asm.bind(haveValue)
@@ -745,16 +769,38 @@ final class FunctionCompiler {
                 asm.bind(haveItem)
                 asm.mov(stack(depth - 2), .rax)
             case .compareOp:
-                // Two one-digit ints.
+                // Two one-digit ints, or two floats (a NaN compares as float_richcompare
+                // has it: only != is true).
+                let floats = asm.newLabel()
+                let compared = asm.newLabel()
+                let condition = Condition(richCompare: oparg)!
                 asm.mov(.rdi, stack(depth - 2))
                 asm.mov(.rsi, stack(depth - 1))
-                masm.guardType(.rdi, TypeAddress.long, startOver)
+                masm.guardType(.rdi, TypeAddress.long, floats)
                 masm.guardType(.rsi, TypeAddress.long, startOver)
                 masm.loadCompactInt(.rdi, into: .rdx, startOver)
                 masm.loadCompactInt(.rsi, into: .r8, startOver)
                 asm.cmp(.rdx, .r8)
-                boolean(Condition(richCompare: oparg)!)
+                boolean(condition)
+                asm.bind(compared)
                 asm.mov(stack(depth - 2), .rax)
+                outOfLine { [self] in
+                    asm.bind(floats)
+                    masm.guardType(.rdi, TypeAddress.float, startOver)
+                    masm.guardType(.rsi, TypeAddress.float, startOver)
+                    // a < b as b > a, so that an unordered result reads as false.
+                    let swapped = condition == .less || condition == .lessOrEqual
+                    asm.movsd(.xmm0, .qword(swapped ? .rsi : .rdi, offsets.float_value))
+                    asm.movsd(.xmm1, .qword(swapped ? .rdi : .rsi, offsets.float_value))
+                    asm.ucomisd(.xmm0, .xmm1)
+                    switch condition {
+                    case .less, .greater: boolean(.above, unordered: false)
+                    case .lessOrEqual, .greaterOrEqual: boolean(.aboveOrEqual, unordered: false)
+                    case .equal: boolean(.equal, unordered: false)
+                    default: boolean(.notEqual, unordered: true)
+                    }
+                    asm.jmp(compared)
+                }
             case .isOp:
                 asm.mov(.rdx, stack(depth - 2))
                 asm.cmp(.rdx, stack(depth - 1))
@@ -762,12 +808,12 @@ final class FunctionCompiler {
                 asm.mov(stack(depth - 2), .rax)
             case .unaryNot:
                 let isFalse = asm.newLabel()
-                let done = asm.newLabel()
-                asm.mov(.rax, stack(depth - 1))
-                truth(ifTrue: isFalse, ifFalse: done)
-                asm.bind(done)
-                masm.loadAddress(.rax, trueObject)
+                let isTrue = asm.newLabel()
                 let store = asm.newLabel()
+                asm.mov(.rax, stack(depth - 1))
+                truth(ifTrue: isFalse, ifFalse: isTrue)
+                asm.bind(isTrue)
+                masm.loadAddress(.rax, trueObject)
                 asm.jmp(store)
                 asm.bind(isFalse)
                 masm.loadAddress(.rax, falseObject)

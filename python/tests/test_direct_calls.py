@@ -640,6 +640,7 @@ def test_trivial_callee_at_the_recursion_limit() -> None:
 
 LEAF_CALLEES = """
 import sys, traceback
+deaths = []
 class State:
     def __init__(self, pending, waiting, holding):
         self.pending = pending
@@ -647,6 +648,7 @@ class State:
         self.holding = holding
         self.cells = [[1, 2], (3,), [4]]
         self.n = 5
+        self.f = 1.5
     def holding_or_waiting(self):
         return self.holding or (not self.pending and self.waiting)
     def waiting_with_packet(self):
@@ -657,6 +659,18 @@ class State:
         return self.cells[i][0]
     def bigger(self, k):
         return self.n > k
+    def f_lt(self, k):
+        return self.f < k
+    def f_le(self, k):
+        return self.f <= k
+    def f_eq(self, k):
+        return self.f == k
+    def f_ne(self, k):
+        return self.f != k
+    def f_gt(self, k):
+        return self.f > k
+    def f_ge(self, k):
+        return self.f >= k
     def same(self, other):
         return self is other
     def pick(self, a, b):
@@ -677,6 +691,15 @@ class Slots:
         self.pending, self.waiting, self.holding = args
         self.cells = [[9]]
         self.n = 1
+class Pair:
+    __slots__ = ("a", "b")
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+    def first(self):
+        return self.a
+    def second(self):
+        return self.b
 class Shadow(State):
     holding = "class attribute"
     def __init__(self, *args):
@@ -709,7 +732,8 @@ def call_all(objs):
             attempt(lambda: o.cell(5)), attempt(lambda: o.first_of(1)), attempt(lambda: o.bigger(4)),
             attempt(lambda: o.bigger(2**65)), attempt(lambda: o.bigger(4.5)), attempt(lambda: o.same(o)),
             attempt(lambda: o.pick(None, 7)), attempt(lambda: o.pick(1, 2)),
-        ])
+        ] + [attempt(lambda: (o.f_lt(k), o.f_le(k), o.f_eq(k), o.f_ne(k), o.f_gt(k), o.f_ge(k)))
+             for k in (1.0, 1.5, 2.0, float("nan"), 1)])
     return results
 class Direction:
     NONE = 0
@@ -731,13 +755,70 @@ def constraints_round():
     cs = [Constraint(d) for d in (0, 1, -1, None, 2**70)]
     return [[attempt(lambda: c.output()), attempt(lambda: c.is_satisfied()), attempt(lambda: c.over_limit())]
             for c in cs]
+class Vec:
+    def __init__(self, x, y, z):
+        self.x = x
+        self.y = y
+        self.z = z
+class SVec:
+    __slots__ = ("x", "y", "z")
+    def __init__(self, x, y, z):
+        self.x = x
+        self.y = y
+        self.z = z
+    def maximize(self, other):
+        self.x = self.x if self.x > other.x else other.x
+        self.y = self.y if self.y > other.y else other.y
+        self.z = self.z if self.z > other.z else other.z
+        return self
+class Mortal:
+    def __init__(self, tag):
+        self.tag = tag
+    def __del__(self):
+        deaths.append((self.tag, sys._getframe(1).f_code.co_name))
+class Holder:
+    def __init__(self, v):
+        self.v = v
+        self.w = None
+    def set_both(self, a, b):
+        self.v = a
+        self.w = b
+        return None
+    def set_then_read(self, a, other):
+        self.v = a
+        return other.flag
+def stores_round():
+    nan = float("nan")
+    vs = [Vec(1, 2.5, "s"), Vec(None, Vec(0, 0, 0), [1]), Vec(2**70, -1.0, nan)]
+    out = [(list(vars(v)), v.x, v.y if not isinstance(v.y, Vec) else "vec", repr(v.z)) for v in vs]
+    points = [SVec(1.0, 5.0, nan), SVec(2.0, 1.0, 0.5), SVec(3, 2, 1), SVec(-1.0, 7, 2.0)]
+    acc = SVec(0.0, 0.0, 0.0)
+    for p in points:
+        out.append(attempt(lambda: acc.maximize(p) is acc))
+        out.append((repr(acc.x), repr(acc.y), repr(acc.z)))
+    holders = [Holder(Mortal("a")), Holder(1.5), Holder("str" + str(len(out))), Holder(Mortal("b"))]
+    keep = holders[3].v
+    for h in holders:
+        out.append(attempt(lambda: h.set_both(Mortal("c"), 3)))
+        out.append(attempt(lambda: h.set_both(2.5, h)))
+        out.append(attempt(lambda: h.set_then_read(7, h)))
+        out.append(attempt(lambda: h.set_then_read(8, State(1, 2, 3))))
+        out.append((repr(h.v), h.w is h))
+        h.w = None
+    del keep
+    out.append(list(deaths))
+    deaths.clear()
+    return out
 def main():
     global LIMIT
+    deaths.clear()
     objs = states()
     first = call_all(objs)
     for o in objs:
         if hasattr(o, "n"):
             o.n = -3
+        if isinstance(o, State):
+            o.f = float("nan")
     rounds = [constraints_round()]
     Direction.FORWARD = -1  # the class's version changes
     LIMIT = -5  # the globals' version changes
@@ -747,47 +828,63 @@ def main():
     Direction.NONE = 0
     Direction.FORWARD = 1
     LIMIT = 0
-    return first, call_all(objs), call_all(objs), rounds, constraints_round()
+    pairs = [Pair(True, False), Pair(1, "b"), Pair(None, [])]
+    pair_calls = [[attempt(lambda: p.first()), attempt(lambda: p.second())] for p in pairs]
+    del pairs[0].b
+    pair_calls.append([attempt(lambda: pairs[0].second())])  # AttributeError from the member
+    return (first, call_all(objs), call_all(objs), rounds, constraints_round(), stores_round(), stores_round(),
+            pair_calls)
 """
 
 
 def test_read_only_leaf_callees_match_the_interpreter() -> None:
     """Bodies that only read (attributes, items, comparisons, truth tests) run
-    unlinked on borrowed values; every case the fast paths do not take (other truth
-    values, big ints, floats, negative or missing indexes, slots, class attributes,
-    real dicts, several receiver classes) starts the call over through the full
-    entry: the same results, exceptions and tracebacks as the interpreter's."""
+    unlinked on borrowed values (instance values, `__slots__` members, plain class
+    attributes, globals; int and float comparisons, NaN included); every case the fast
+    paths do not take (other truth values, big ints, an int against a float, negative
+    or missing indexes, shadowed class attributes, real dicts, several receiver
+    classes) starts the call over through the full entry: the same results,
+    exceptions and tracebacks as the interpreter's. Callees that store attributes are
+    not leaves, and run as before (the stores round checks them anyway)."""
     expected = fresh(LEAF_CALLEES, "main")()
     with jit_enabled():
         main = warmed(LEAF_CALLEES, "main")
         assert main() == expected
         state = main.__globals__["State"]
         constraint = main.__globals__["Constraint"]
+        g = main.__globals__
         leaves = [state.holding_or_waiting, state.waiting_with_packet, state.cell, state.first_of, state.bigger,
-                  state.same, state.pick, constraint.output, constraint.is_satisfied, constraint.over_limit]
+                  state.same, state.pick, constraint.output, constraint.is_satisfied, constraint.over_limit,
+                  state.f_lt, state.f_le, state.f_eq, state.f_ne, state.f_gt, state.f_ge, g["Slots"].holding_or_waiting, g["Pair"].first,
+                  g["Pair"].second]
         for f in leaves:
             listing = io.StringIO()
             pyjion.dis_native(f, file=listing)
             assert "direct entry of a read-only leaf body" in listing.getvalue(), f.__name__
         listing = io.StringIO()
         pyjion.dis_native(main.__globals__["states"], file=listing)
-        assert "read-only leaf" not in listing.getvalue()
+        pyjion.dis_native(g["SVec"].maximize, file=listing)  # stores attributes
+        assert "leaf body" not in listing.getvalue()
 
 
 def test_references_balance_over_read_only_leaf_callees() -> None:
     src = LEAF_CALLEES + """
-def loop(o, token, n):
+def loop(o, token, big, n):
+    h = Holder(token)
     for i in range(n):
         o.holding_or_waiting(); o.cell(0); o.pick(token, 1); o.same(token); o.bigger(i)
+        h.set_both(token, o); Vec(token, o, i)
+        SVec(big, 1.5, 2.5).maximize(SVec(0.5, big, 1.0)).maximize(SVec(-1.0, 0.0, big))
 """
     token = object()
+    big = float("1e300")  # a float object of its own, kept and replaced by the stores
     with jit_enabled():
-        loop = warmed(src, "loop", fresh(src, "State")(False, True, False), token, 3)
+        loop = warmed(src, "loop", fresh(src, "State")(False, True, False), token, big, 3)
         o = loop.__globals__["State"](False, True, False)
-        loop(o, token, 10)
-        watched = (token, o, o.cells, o.cells[0], o.waiting, loop.__globals__["State"].cell)
+        loop(o, token, big, 10)
+        watched = (token, big, o, o.cells, o.cells[0], o.waiting, loop.__globals__["State"].cell)
         before = [sys.getrefcount(x) for x in watched]
-        loop(o, token, 1000)
+        loop(o, token, big, 1000)
         assert [sys.getrefcount(x) for x in watched] == before
 
 
