@@ -34,7 +34,8 @@ public enum Compiler {
         let compiler = FunctionCompiler(view: view, decoded: decoded, data: data, globals: globals,
                                         withLineNumbers: withLineNumbers)
         let code = try compiler.compile()
-        return CompiledFunction(code: code, data: data, directEntryOffset: compiler.directEntry.map { code.offset(of: $0) })
+        return CompiledFunction(code: code, data: data, directEntryOffset: compiler.directEntry.map { code.offset(of: $0) },
+                                directEntryKind: compiler.directEntryKind)
     }
 
     /// True if the bytecode has a backward jump: such code compiles at its first call,
@@ -72,6 +73,21 @@ public struct CompiledFunction {
     /// Where the entry for direct calls from machine code starts (`PyjCodeEntry`'s
     /// `directEntry`), or nil for code that is only entered through the hook.
     public let directEntryOffset: Int?
+    /// What that entry does.
+    public let directEntryKind: DirectEntryKind
+}
+
+/// The entry a compiled function has for direct calls from machine code.
+public enum DirectEntryKind: String, Sendable {
+    /// None: the code is only entered through the hook (generators, *args, **kwargs,
+    /// keyword-only parameters).
+    case none
+    /// The frame set up and linked, the body run, the frame popped.
+    case full
+    /// `return <argument>` or `return <constant>`: the result, the frame popped unlinked.
+    case trivial
+    /// A read-only leaf body run unlinked on borrowed values, else the full entry.
+    case leaf
 }
 
 /// Writable memory a compiled function owns beside its code (code pages are never

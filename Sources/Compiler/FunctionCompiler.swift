@@ -89,6 +89,8 @@ final class FunctionCompiler {
     /// The entry for direct calls from machine code (`PyjCodeEntry.directEntry`), when
     /// this code can be called that way.
     private(set) var directEntry: Label?
+    /// What the direct entry does (`pyjion.info(f).direct_entry`).
+    private(set) var directEntryKind = DirectEntryKind.none
     /// The globals of a frame about to run this code (borrowed; only during compile).
     private let globals: Obj?
 
@@ -482,9 +484,12 @@ final class FunctionCompiler {
         guard takesDirectCalls else { return }
         let entry = asm.newLabel()
         directEntry = entry
+        directEntryKind = .full
         if let result = trivialResult {
+            directEntryKind = .trivial
             emitTrivialDirectEntry(entry, result)
         } else if isReadOnlyLeaf {
+            directEntryKind = .leaf
             emitLeafDirectEntry(entry)
         }
         asm.comment("direct entry: set up the frame a caller's machine code reserved, run, pop it")

@@ -18,6 +18,8 @@ final class CodeState {
     var failed = false
     var reason: String?
     var compileTimeNs = 0
+    /// What the entry for direct calls does.
+    var directEntryKind = DirectEntryKind.none
     /// Exits to the interpreter mid-frame, by reason.
     var exits: [ExitReason: Int] = [:]
     /// Has a loop: compiles at its first call (no on-stack replacement in 3.11).
@@ -194,6 +196,7 @@ final class JIT {
             }
             state.block = block
             state.data = compiled.data
+            state.directEntryKind = compiled.directEntryKind
             state.record.pointee.entry = unsafeBitCast(block.address, to: NativeEntry.self)
             state.record.pointee.directEntry = compiled.directEntryOffset.map {
                 unsafeBitCast(block.address + $0, to: NativeEntry.self)

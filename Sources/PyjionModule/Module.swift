@@ -130,6 +130,7 @@ private let info: Method = { _, object in
         ("direct_call_sites", pyInt(state?.data?.directCallCount ?? 0)),
         ("operator_sites", pyInt(state?.data?.operatorSiteEntries ?? 0)),
         ("direct_operator_sites", pyInt(state?.data?.directOperatorSiteCount ?? 0)),
+        ("direct_entry", pyString((state?.entry != nil ? state?.directEntryKind : nil)?.rawValue ?? "none")),
     ])
 }
 

@@ -225,6 +225,13 @@ class JitInfo:
     direct_operator_sites: int = 0
     """Of those, the sites whose machine code calls a class's compiled Python method
     for the operator (``__add__``, ``__getitem__``...) directly."""
+    direct_entry: str = "none"
+    """What a direct call from compiled code enters: ``"full"`` (the frame set up and
+    linked, as the interpreter would), ``"trivial"`` (``return <argument>`` or
+    ``return <constant>``: the result, the frame popped unlinked), ``"leaf"`` (a body
+    that only reads attributes, items and globals, compares and tests, run unlinked on
+    borrowed values, else the full entry), or ``"none"`` (not compiled, or only entered
+    through the hook: generators, ``*args``, ``**kwargs``, keyword-only parameters)."""
 
     def __str__(self) -> str:
         if self.compiled:
@@ -241,6 +248,8 @@ class JitInfo:
             parts.append(f"direct call sites: {self.direct_call_sites}/{self.call_sites}")
         if self.direct_operator_sites:
             parts.append(f"direct operator sites: {self.direct_operator_sites}/{self.operator_sites}")
+        if self.direct_entry in ("trivial", "leaf"):
+            parts.append(f"direct entry: {self.direct_entry}")
         if self.exits:
             listed = ", ".join(f"{k}: {v}" for k, v in sorted(self.exits.items()))
             parts.append(f"exits to interpreter: {listed}")
@@ -273,6 +282,7 @@ def info(obj: object) -> JitInfo:
         direct_call_sites=int(d["direct_call_sites"]),
         operator_sites=int(d["operator_sites"]),
         direct_operator_sites=int(d["direct_operator_sites"]),
+        direct_entry=str(d["direct_entry"]),
     )
 
 

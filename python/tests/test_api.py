@@ -277,7 +277,7 @@ def test_info_fields_and_types() -> None:
     names = [fl.name for fl in dataclasses.fields(i)]
     assert names == [
         "compiled", "failed", "reason", "run_count", "compile_count", "code_size", "compile_time_ns", "exits",
-        "call_sites", "direct_call_sites", "operator_sites", "direct_operator_sites",
+        "call_sites", "direct_call_sites", "operator_sites", "direct_operator_sites", "direct_entry",
     ]
     assert type(i.compiled) is bool and type(i.failed) is bool
     assert i.reason is None or isinstance(i.reason, str)
@@ -285,6 +285,7 @@ def test_info_fields_and_types() -> None:
                  "operator_sites", "direct_operator_sites"):
         assert type(getattr(i, name)) is int, name
     assert isinstance(i.exits, dict)
+    assert i.direct_entry in ("none", "full", "trivial", "leaf")
     assert i.compiled and not i.failed and i.reason is None
     assert i.compile_count == 1 and i.code_size > 0 and i.compile_time_ns > 0
     with pytest.raises(dataclasses.FrozenInstanceError):

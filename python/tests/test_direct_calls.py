@@ -888,6 +888,39 @@ def loop(o, token, big, n):
         assert [sys.getrefcount(x) for x in watched] == before
 
 
+def test_info_names_the_direct_entry() -> None:
+    src = """
+    class A:
+        def __init__(self):
+            self.x = 1
+        def me(self):
+            return self
+        def positive(self):
+            return self.x > 0
+    def star(*args):
+        return args
+    def gen():
+        yield 1
+    def run(a):
+        return a.me(), a.positive(), star(1), list(gen())
+    """
+    with jit_enabled():
+        pyjion.config(threshold=0)
+        run = fresh(src, "run")
+        g = run.__globals__
+        a = g["A"]()
+        for _ in range(3):
+            run(a)
+        kinds = {name: pyjion.info(f).direct_entry for name, f in (
+            ("me", g["A"].me), ("positive", g["A"].positive), ("__init__", g["A"].__init__),
+            ("star", g["star"]), ("gen", g["gen"]), ("run", run))}
+        assert kinds == {"me": "trivial", "positive": "leaf", "__init__": "full", "star": "none", "gen": "none",
+                         "run": "full"}
+        assert "direct entry: leaf" in str(pyjion.info(g["A"].positive))
+        assert "direct entry" not in str(pyjion.info(run))
+    assert pyjion.info(fresh(src, "A").me).direct_entry == "none"  # not compiled
+
+
 def test_closures_and_cells_in_direct_callees() -> None:
     src = """
     def make(k):
