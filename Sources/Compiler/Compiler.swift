@@ -101,6 +101,9 @@ public final class RuntimeData {
     /// RESUMEs and JUMP_BACKWARDs run in machine code: the warm-up CPython's evaluator
     /// would have counted toward quickening (co_warmup) had it run them.
     public let warmup: UnsafeMutablePointer<Int64>
+    /// Calls a leaf direct entry started over through the full entry (a type, a cache
+    /// miss or a value its fast paths do not take).
+    public let leafStartOvers: UnsafeMutablePointer<Int64>
     /// One per CALL: the compiled callee it calls directly (holding its code object).
     public let callSites: UnsafeMutablePointer<PyjCallSite>
     public let callSiteEntries: Int
@@ -170,6 +173,8 @@ public final class RuntimeData {
         classMethodOnClass = Array(repeating: nil, count: attributeCacheEntries)
         warmup = .allocate(capacity: 1)
         warmup.initialize(to: 0)
+        leafStartOvers = .allocate(capacity: 1)
+        leafStartOvers.initialize(to: 0)
         // Each site has `AttributeCacheEntry.ways` entries (a polymorphic cache).
         let entries = max(attributeCacheEntries, 1) * AttributeCacheEntry.ways
         attributeCache = .allocate(capacity: entries)
@@ -195,6 +200,7 @@ public final class RuntimeData {
         globalCache.deallocate()
         attributeCache.deallocate()
         warmup.deallocate()
+        leafStartOvers.deallocate()
     }
 
     public var byteCount: Int {

@@ -590,11 +590,13 @@ final class FunctionCompiler {
     // MARK: Leaf bodies
 
     /// Opcodes a read-only leaf body may hold: they read arguments, constants, globals,
-    /// instance and class attributes, compare, test and branch forward, and return.
+    /// instance and class attributes, take `len()`, compare, test and branch forward,
+    /// and return.
     /// (Attribute stores, buffered until the return, were tried: __init__ and setters
     /// ran no faster, the buffering costing what the frame saved.)
     private static let leafOpcodes: Set<Opcode> = [
         .resume, .nop, .loadFast, .loadConst, .loadGlobal, .loadAttr, .binarySubscr, .compareOp, .isOp, .unaryNot,
+        .precall, .call,
         .popJumpForwardIfTrue, .popJumpForwardIfFalse, .popJumpForwardIfNone, .popJumpForwardIfNotNone,
         .jumpIfTrueOrPop, .jumpIfFalseOrPop, .jumpForward, .returnValue,
     ]
@@ -611,8 +613,11 @@ final class FunctionCompiler {
             case .resume: guard instruction.oparg == 0 else { return false }
             case .loadFast: guard instruction.oparg < view.positionalArgumentCount else { return false }
             case .loadAttr: guard attributeEntryAt[position] != nil else { return false }
-            case .loadGlobal: guard instruction.oparg & 1 == 0, globalEntryAt[position] != nil else { return false }
+            case .loadGlobal: guard globalEntryAt[position] != nil else { return false }
             case .compareOp: guard Condition(richCompare: instruction.oparg) != nil else { return false }
+            case .precall, .call:
+                // `len(x)`: one argument, no keywords (KW_NAMES is not a leaf opcode).
+                guard instruction.oparg == 1, FunctionCompiler.builtinLen != nil else { return false }
             default: break
             }
         }
@@ -745,7 +750,50 @@ final class FunctionCompiler {
                 asm.cmp(.rdx, .qword(.rcx, GlobalCacheEntry.builtinsVersionOffset))
                 asm.jcc(.notEqual, startOver)
                 asm.mov(.rax, .qword(.rcx, GlobalCacheEntry.valueOffset))
-                asm.mov(stack(depth), .rax)
+                if oparg & 1 != 0 {
+                    asm.mov(stack(depth), imm: 0)  // the NULL before a callable
+                    asm.mov(stack(depth + 1), .rax)
+                } else {
+                    asm.mov(stack(depth), .rax)
+                }
+            case .precall:
+                break
+            case .call:
+                // [NULL, builtins.len, x]: an exact list's, tuple's, str's, dict's, set's
+                // or frozenset's size, as CPython's cached int (0...256).
+                let size = asm.newLabel()
+                let haveSize = asm.newLabel()
+                let notDict = asm.newLabel()
+                let setSize = asm.newLabel()
+                // (dis charges PRECALL with popping the argument: CALL starts at [NULL, len].)
+                let base = depth - 2
+                asm.cmp(stack(base), imm: 0)
+                asm.jcc(.notEqual, startOver)
+                asm.mov(.rax, stack(base + 1))
+                asm.cmp(.rax, .qword(rip: masm.constantLabel(FunctionCompiler.builtinLen!)))
+                asm.jcc(.notEqual, startOver)
+                asm.mov(.rdi, stack(base + 2))
+                asm.mov(.rax, .qword(.rdi, offsets.object_type))
+                masm.jump(ifType: .rax, isOneOf: [TypeAddress.list, TypeAddress.tuple, FunctionCompiler.unicodeType],
+                          to: size)
+                masm.compareWithConstant(.rax, FunctionCompiler.dictType)
+                asm.jcc(.notEqual, notDict)
+                asm.mov(.rcx, .qword(.rdi, offsets.dict_used))
+                asm.jmp(haveSize)
+                asm.bind(notDict)
+                masm.jump(ifType: .rax, isOneOf: [FunctionCompiler.setType, FunctionCompiler.frozensetType], to: setSize)
+                asm.jmp(startOver)
+                asm.bind(setSize)
+                asm.mov(.rcx, .qword(.rdi, offsets.set_used))
+                asm.jmp(haveSize)
+                asm.bind(size)
+                asm.mov(.rcx, .qword(.rdi, offsets.var_size))
+                asm.bind(haveSize)
+                asm.cmp(.rcx, imm: Int32(SmallInts.range.upperBound))
+                asm.jcc(.above, startOver)
+                asm.imul(.rax, .rcx, imm: Int32(SmallInts.stride))
+                asm.add(.rax, .qword(rip: masm.constantLabel(SmallInts.zero)))
+                asm.mov(stack(base), .rax)
             case .binarySubscr:
                 // An exact list's or tuple's item at a non-negative one-digit index.
                 let isTuple = asm.newLabel()
@@ -855,6 +903,8 @@ final class FunctionCompiler {
             }
         }
         asm.bind(startOver)
+        masm.loadAddress(.rax, UInt64(UInt(bitPattern: data.leafStartOvers)))
+        asm.inc(.qword(.rax))
         asm.mov(.rsi, .rbx)
         asm.add(.rsp, imm: 16)
         asm.pop(.rbx)

@@ -131,6 +131,7 @@ private let info: Method = { _, object in
         ("operator_sites", pyInt(state?.data?.operatorSiteEntries ?? 0)),
         ("direct_operator_sites", pyInt(state?.data?.directOperatorSiteCount ?? 0)),
         ("direct_entry", pyString((state?.entry != nil ? state?.directEntryKind : nil)?.rawValue ?? "none")),
+        ("leaf_start_overs", pyInt(Int(state?.data?.leafStartOvers.pointee ?? 0))),
     ])
 }
 

@@ -232,6 +232,10 @@ class JitInfo:
     that only reads attributes, items and globals, compares and tests, run unlinked on
     borrowed values, else the full entry), or ``"none"`` (not compiled, or only entered
     through the hook: generators, ``*args``, ``**kwargs``, keyword-only parameters)."""
+    leaf_start_overs: int = 0
+    """Direct calls of a ``"leaf"`` that started over through the full entry (a type, a
+    cache miss or a value its fast paths do not take): a leaf that mostly starts over
+    costs more than a full entry would."""
 
     def __str__(self) -> str:
         if self.compiled:
@@ -248,8 +252,10 @@ class JitInfo:
             parts.append(f"direct call sites: {self.direct_call_sites}/{self.call_sites}")
         if self.direct_operator_sites:
             parts.append(f"direct operator sites: {self.direct_operator_sites}/{self.operator_sites}")
-        if self.direct_entry in ("trivial", "leaf"):
-            parts.append(f"direct entry: {self.direct_entry}")
+        if self.direct_entry == "trivial":
+            parts.append("direct entry: trivial")
+        elif self.direct_entry == "leaf":
+            parts.append(f"direct entry: leaf ({self.leaf_start_overs} started over)")
         if self.exits:
             listed = ", ".join(f"{k}: {v}" for k, v in sorted(self.exits.items()))
             parts.append(f"exits to interpreter: {listed}")
@@ -283,6 +289,7 @@ def info(obj: object) -> JitInfo:
         operator_sites=int(d["operator_sites"]),
         direct_operator_sites=int(d["direct_operator_sites"]),
         direct_entry=str(d["direct_entry"]),
+        leaf_start_overs=int(d["leaf_start_overs"]),
     )
 
 

@@ -700,6 +700,22 @@ class Pair:
         return self.a
     def second(self):
         return self.b
+class Done:
+    def __init__(self, cells):
+        self.cells = cells
+    def already_done(self, i):
+        return len(self.cells[i]) == 1
+    def size(self, x):
+        return len(x)
+class Sized:
+    def __len__(self):
+        deaths.append(("len", sys._getframe(1).f_code.co_name))
+        return 3
+def sizes_round():
+    d = Done([[1], [1, 2], "a", (), {1: 2}, {3}, frozenset(), b"x", Sized(), list(range(300))])
+    out = [attempt(lambda: d.already_done(i)) for i in range(10)]
+    out += [attempt(lambda: d.size(x)) for x in d.cells + [5, None]]
+    return out
 class Shadow(State):
     holding = "class attribute"
     def __init__(self, *args):
@@ -828,12 +844,20 @@ def main():
     Direction.NONE = 0
     Direction.FORWARD = 1
     LIMIT = 0
+    sizes = [sizes_round()]
+    global len
+    len = lambda x: 42  # a global len hides the builtin
+    sizes.append(sizes_round())
+    del len
+    sizes.append(sizes_round())
+    sizes.append(list(deaths))
+    deaths.clear()
     pairs = [Pair(True, False), Pair(1, "b"), Pair(None, [])]
     pair_calls = [[attempt(lambda: p.first()), attempt(lambda: p.second())] for p in pairs]
     del pairs[0].b
     pair_calls.append([attempt(lambda: pairs[0].second())])  # AttributeError from the member
     return (first, call_all(objs), call_all(objs), rounds, constraints_round(), stores_round(), stores_round(),
-            pair_calls)
+            pair_calls, sizes)
 """
 
 
@@ -856,7 +880,7 @@ def test_read_only_leaf_callees_match_the_interpreter() -> None:
         leaves = [state.holding_or_waiting, state.waiting_with_packet, state.cell, state.first_of, state.bigger,
                   state.same, state.pick, constraint.output, constraint.is_satisfied, constraint.over_limit,
                   state.f_lt, state.f_le, state.f_eq, state.f_ne, state.f_gt, state.f_ge, g["Slots"].holding_or_waiting, g["Pair"].first,
-                  g["Pair"].second]
+                  g["Pair"].second, g["Done"].already_done, g["Done"].size]
         for f in leaves:
             listing = io.StringIO()
             pyjion.dis_native(f, file=listing)
@@ -865,6 +889,39 @@ def test_read_only_leaf_callees_match_the_interpreter() -> None:
         pyjion.dis_native(main.__globals__["states"], file=listing)
         pyjion.dis_native(g["SVec"].maximize, file=listing)  # stores attributes
         assert "leaf body" not in listing.getvalue()
+
+
+def test_leaf_callees_take_their_fast_paths() -> None:
+    """A leaf called with what its fast paths take runs them without starting over:
+    the start overs stay at what the first calls (caches still empty) cost."""
+    src = LEAF_CALLEES + """
+def hot(o, c, p, d, n):
+    for i in range(n):
+        o.holding_or_waiting(); o.waiting_with_packet(); o.cell(0); o.first_of(1); o.bigger(4); o.same(o)
+        o.pick(None, 7); o.f_lt(2.0); o.f_ne(1.5)
+        c.output(); c.is_satisfied(); c.over_limit(); p.first(); d.already_done(0); d.size(d.cells)
+"""
+    with jit_enabled():
+        pyjion.config(threshold=0)
+        hot = fresh(src, "hot")
+        g = hot.__globals__
+        args = (g["State"](False, True, False), g["Constraint"](1), g["Pair"](True, False), g["Done"]([[1], [1, 2]]))
+        hot(*args, 3)
+        callees = [g["State"].holding_or_waiting, g["State"].waiting_with_packet, g["State"].cell,
+                   g["State"].first_of, g["State"].bigger, g["State"].same, g["State"].pick, g["State"].f_lt,
+                   g["State"].f_ne, g["Constraint"].output, g["Constraint"].is_satisfied,
+                   g["Constraint"].over_limit, g["Pair"].first, g["Done"].already_done, g["Done"].size]
+        before = {f.__name__: pyjion.info(f).leaf_start_overs for f in callees}
+        hot(*args, 200)
+        after = {f.__name__: pyjion.info(f).leaf_start_overs for f in callees}
+        assert all(pyjion.info(f).direct_entry == "leaf" for f in callees)
+        assert after == before, {name: after[name] - before[name] for name in after}
+        # A value the fast paths do not take starts over, and is counted.
+        o = args[0]
+        o.n = 2**70
+        for _ in range(3):
+            hot(*args, 5)
+        assert pyjion.info(g["State"].bigger).leaf_start_overs >= before["bigger"] + 15
 
 
 def test_references_balance_over_read_only_leaf_callees() -> None:
