@@ -104,6 +104,8 @@ public final class RuntimeData {
     /// Calls a leaf direct entry started over through the full entry (a type, a cache
     /// miss or a value its fast paths do not take).
     public let leafStartOvers: UnsafeMutablePointer<Int64>
+    /// Non-zero once the leaf entry is turned off (it started over on most runs).
+    public let leafOff: UnsafeMutablePointer<Int64>
     /// One per CALL: the compiled callee it calls directly (holding its code object).
     public let callSites: UnsafeMutablePointer<PyjCallSite>
     public let callSiteEntries: Int
@@ -175,6 +177,8 @@ public final class RuntimeData {
         warmup.initialize(to: 0)
         leafStartOvers = .allocate(capacity: 1)
         leafStartOvers.initialize(to: 0)
+        leafOff = .allocate(capacity: 1)
+        leafOff.initialize(to: 0)
         // Each site has `AttributeCacheEntry.ways` entries (a polymorphic cache).
         let entries = max(attributeCacheEntries, 1) * AttributeCacheEntry.ways
         attributeCache = .allocate(capacity: entries)
@@ -201,6 +205,7 @@ public final class RuntimeData {
         attributeCache.deallocate()
         warmup.deallocate()
         leafStartOvers.deallocate()
+        leafOff.deallocate()
     }
 
     public var byteCount: Int {

@@ -488,9 +488,9 @@ final class FunctionCompiler {
         if let result = trivialResult {
             directEntryKind = .trivial
             emitTrivialDirectEntry(entry, result)
-        } else if isReadOnlyLeaf {
+        } else if let region = leafRegion {
             directEntryKind = .leaf
-            emitLeafDirectEntry(entry)
+            emitLeafDirectEntry(entry, region: region)
         }
         asm.comment("direct entry: set up the frame a caller's machine code reserved, run, pop it")
         asm.bind(entry)
@@ -595,33 +595,53 @@ final class FunctionCompiler {
     /// (Attribute stores, buffered until the return, were tried: __init__ and setters
     /// ran no faster, the buffering costing what the frame saved.)
     private static let leafOpcodes: Set<Opcode> = [
-        .resume, .nop, .loadFast, .loadConst, .loadGlobal, .loadAttr, .binarySubscr, .compareOp, .isOp, .unaryNot,
-        .precall, .call,
+        .resume, .nop, .loadFast, .storeFast, .loadConst, .loadGlobal, .loadAttr, .binarySubscr, .compareOp, .isOp,
+        .unaryNot, .precall, .call,
         .popJumpForwardIfTrue, .popJumpForwardIfFalse, .popJumpForwardIfNone, .popJumpForwardIfNotNone,
         .jumpIfTrueOrPop, .jumpIfFalseOrPop, .jumpForward, .returnValue,
     ]
 
-    /// A body that only reads (`return self.holding or (not self.pending and
-    /// self.waiting)`, `return self.cells[i]`): leafOpcodes only, arguments as its only
-    /// locals, forward jumps, at most 64 instructions.
-    private var isReadOnlyLeaf: Bool {
-        let instructions = decoded.instructions
-        guard instructions.count <= 64, view.localsPlusCount == view.positionalArgumentCount else { return false }
-        for (position, instruction) in instructions.enumerated() where reachable[position] {
-            guard FunctionCompiler.leafOpcodes.contains(instruction.opcode) else { return false }
-            switch instruction.opcode {
-            case .resume: guard instruction.oparg == 0 else { return false }
-            case .loadFast: guard instruction.oparg < view.positionalArgumentCount else { return false }
-            case .loadAttr: guard attributeEntryAt[position] != nil else { return false }
-            case .loadGlobal: guard globalEntryAt[position] != nil else { return false }
-            case .compareOp: guard Condition(richCompare: instruction.oparg) != nil else { return false }
-            case .precall, .call:
-                // `len(x)`: one argument, no keywords (KW_NAMES is not a leaf opcode).
-                guard instruction.oparg == 1, FunctionCompiler.builtinLen != nil else { return false }
-            default: break
-            }
+    /// Whether `instruction` (at `position`) has a leaf form: one of leafOpcodes, on
+    /// the locals a leaf may use (arguments read; other locals, which a leaf keeps
+    /// borrowed values in, read and written), with the caches its leaf form reads.
+    private func hasLeafForm(_ instruction: Instruction, at position: Int) -> Bool {
+        guard FunctionCompiler.leafOpcodes.contains(instruction.opcode) else { return false }
+        switch instruction.opcode {
+        case .resume: return instruction.oparg == 0
+        case .loadFast: return instruction.oparg < view.localsPlusCount
+        case .storeFast: return instruction.oparg >= view.positionalArgumentCount && instruction.oparg < view.localsPlusCount
+        case .loadAttr: return attributeEntryAt[position] != nil
+        case .loadGlobal: return globalEntryAt[position] != nil
+        case .compareOp: return Condition(richCompare: instruction.oparg) != nil
+        case .precall, .call:
+            // `len(x)`: one argument, no keywords (KW_NAMES is not a leaf opcode).
+            return instruction.oparg == 1 && FunctionCompiler.builtinLen != nil
+        default: return true
         }
-        return true
+    }
+
+    /// The instructions a leaf entry runs: those reached from the start through
+    /// instructions with a leaf form (the first one without, where a path leaves the
+    /// leaf, starts the call over), when a return is among them and at most 48 are.
+    /// (`return self.holding or ...`, `return len(self.cells[i]) == 1`, and the common
+    /// path of `ref = self.ref; if ref.pos != self.pos: <call, store>; return ref`.)
+    private var leafRegion: Set<Int>? {
+        let instructions = decoded.instructions
+        var region: Set<Int> = []
+        var work = [0]
+        var returns = false
+        while let position = work.popLast() {
+            guard position < instructions.count, region.insert(position).inserted else { continue }
+            let instruction = instructions[position]
+            guard hasLeafForm(instruction, at: position) else { continue }  // starts over
+            if instruction.opcode == .returnValue { returns = true }
+            if let target = instruction.jumpTarget, let targetPosition = positionOfCodeUnit[target] {
+                guard targetPosition > position else { return nil }  // a leaf jumps forward only
+                work.append(targetPosition)
+            }
+            if !FunctionCompiler.endsBlock.contains(instruction.opcode) { work.append(position + 1) }
+        }
+        return returns && region.count <= 48 ? region : nil
     }
 
     /// The direct entry of a read-only leaf body: the body runs in the frame the caller
@@ -631,14 +651,23 @@ final class FunctionCompiler {
     /// fail; any other case starts the call over through the full direct entry
     /// (nothing has happened yet: the arguments are in place and no reference was
     /// taken). A return takes a reference to its value and pops the frame.
-    private func emitLeafDirectEntry(_ entry: Label) {
+    private func emitLeafDirectEntry(_ entry: Label, region: Set<Int>) {
         asm.comment("direct entry of a read-only leaf body: run unlinked on borrowed values, else the full entry")
         let leafEntry = asm.newLabel()
         let startOver = asm.newLabel()
         directEntry = leafEntry
         let instructions = decoded.instructions
         asm.bind(leafEntry)
+        // A leaf that mostly starts over is turned off (see startOver below).
+        masm.loadAddress(.rax, UInt64(UInt(bitPattern: data.leafOff)))
+        asm.cmp(.qword(.rax), imm: 0)
+        asm.jcc(.notEqual, entry)
         emitUnlinkedEntry(fullEntry: entry)
+        // Other locals hold borrowed values while the leaf runs; none is bound yet.
+        if view.localsPlusCount > view.positionalArgumentCount {
+            asm.xor(.eax, .eax)
+            for index in view.positionalArgumentCount..<view.localsPlusCount { asm.mov(masm.local(index), .rax) }
+        }
         let labels = instructions.map { _ in asm.newLabel() }
         func target(_ instruction: Instruction) -> Label { labels[positionOfCodeUnit[instruction.jumpTarget!]!] }
         let trueObject = FunctionCompiler.trueObject
@@ -671,9 +700,10 @@ final class FunctionCompiler {
             asm.bind(done)
         }
         /// rax = the address of the slot of the attribute the site's cache entry
-        /// describes for the object in rdi: a value in the instance's values or a
-        /// `__slots__` member. Starts over for other types and kinds.
-        func attributeSlot(entry: UInt64) {
+        /// describes for the object in rdi: a value in the instance's values, a
+        /// `__slots__` member or a value in a real instance dict. Starts over for other
+        /// types and kinds.
+        func attributeSlot(entry: UInt64, name: Int64) {
             let member = asm.newLabel()
             let found = asm.newLabel()
             guardTypeVersion(.rdi, entry: entry, startOver)
@@ -686,26 +716,36 @@ final class FunctionCompiler {
             asm.lea(.rax, .qword(.r8, index: .rdx, scale: .x8))
             asm.bind(found)
             outOfLine { [self] in
+                // A `__slots__` member, or the entry at the hint in a real instance dict.
                 asm.bind(member)
-                asm.cmp(.qword(.rcx, AttributeCacheEntry.keysEntriesOffset), imm: 1)
-                asm.jcc(.notEqual, startOver)
-                asm.lea(.rax, .qword(.rdi, index: .rdx, scale: .x1))
-                asm.xor(.r8d, .r8d)
-                asm.jmp(found)
+                otherInstanceSlots(.rdi, miss: startOver, found: found, forStore: false, name: name)
             }
         }
         for (position, instruction) in instructions.enumerated() {
             asm.bind(labels[position])
-            guard reachable[position] else { continue }
+            guard region.contains(position) else { continue }
             let depth = decoded.stackDepthAtStart[position]!
             let oparg = instruction.oparg
             asm.comment("leaf: \(instruction.byteOffset) \(instruction.opcode.name) \(oparg)")
+            guard hasLeafForm(instruction, at: position) else {
+                asm.jmp(startOver)  // the leaf ends here: the full entry runs the call
+                continue
+            }
             switch instruction.opcode {
             case .resume, .nop:
                 break
             case .loadFast:
                 asm.mov(.rax, masm.local(oparg))
+                if oparg >= view.positionalArgumentCount {
+                    asm.test(.rax, .rax)
+                    asm.jcc(.equal, startOver)  // unbound: the full entry raises
+                }
                 asm.mov(stack(depth), .rax)
+            case .storeFast:
+                // A borrowed value into a local that is not an argument (the full entry
+                // clears those again, and the leaf's return releases only arguments).
+                asm.mov(.rax, stack(depth - 1))
+                asm.mov(masm.local(oparg), .rax)
             case .loadConst:
                 masm.loadAddress(.rax, UInt64(UInt(bitPattern: constant(oparg))))
                 asm.mov(stack(depth), .rax)
@@ -720,7 +760,7 @@ final class FunctionCompiler {
                 asm.mov(.rax, .qword(.rdi, offsets.object_type))
                 masm.compareWithConstant(.rax, TypeAddress.type)
                 asm.jcc(.equal, isClass)
-                attributeSlot(entry: entry)
+                attributeSlot(entry: entry, name: name(oparg))
                 asm.mov(.rax, .qword(.rax))
                 asm.test(.rax, .rax)
                 asm.jcc(.equal, startOver)
@@ -903,8 +943,28 @@ final class FunctionCompiler {
             }
         }
         asm.bind(startOver)
+        // Counted; past 512, a leaf that started over on more than half of its runs
+        // (the record's count, reached through f_func's code) is turned off (leafOff,
+        // which the leaf entry checks first).
+        let keepOn = asm.newLabel()
         masm.loadAddress(.rax, UInt64(UInt(bitPattern: data.leafStartOvers)))
         asm.inc(.qword(.rax))
+        asm.mov(.rcx, .qword(.rax))
+        asm.cmp(.rcx, imm: 512)
+        asm.jcc(.less, keepOn)
+        asm.mov(.rdx, .qword(FrameLayout.frame, offsets.frame_func))
+        asm.mov(.rdx, .qword(.rdx, offsets.function_code))
+        asm.mov(.rdx, .qword(.rdx, offsets.code_extra))
+        asm.mov(.rdx, .qword(.rdx, offsets.code_extra_items + 8 * Int32(pyj_extra_index)))
+        // startOvers * 2 > runs: more than half started over. (At 60%, go's
+        // Square.find ran 1% slower as a leaf: what its leaf did before starting over
+        // cost what the others saved.)
+        asm.add(.rcx, .rcx)
+        asm.cmp(.rcx, .qword(.rdx, FunctionCompiler.runCountOffset))
+        asm.jcc(.lessOrEqual, keepOn)
+        masm.loadAddress(.rax, UInt64(UInt(bitPattern: data.leafOff)))
+        asm.mov(.qword(.rax), imm: 1)
+        asm.bind(keepOn)
         asm.mov(.rsi, .rbx)
         asm.add(.rsp, imm: 16)
         asm.pop(.rbx)

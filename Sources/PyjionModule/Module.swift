@@ -132,6 +132,7 @@ private let info: Method = { _, object in
         ("direct_operator_sites", pyInt(state?.data?.directOperatorSiteCount ?? 0)),
         ("direct_entry", pyString((state?.entry != nil ? state?.directEntryKind : nil)?.rawValue ?? "none")),
         ("leaf_start_overs", pyInt(Int(state?.data?.leafStartOvers.pointee ?? 0))),
+        ("leaf_off", pyBool((state?.data?.leafOff.pointee ?? 0) != 0)),
     ])
 }
 

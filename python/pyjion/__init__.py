@@ -236,6 +236,9 @@ class JitInfo:
     """Direct calls of a ``"leaf"`` that started over through the full entry (a type, a
     cache miss or a value its fast paths do not take): a leaf that mostly starts over
     costs more than a full entry would."""
+    leaf_off: bool = False
+    """The leaf entry was turned off: past 512 start overs, more than half of the runs
+    had started over; direct calls enter the full entry since."""
 
     def __str__(self) -> str:
         if self.compiled:
@@ -255,7 +258,8 @@ class JitInfo:
         if self.direct_entry == "trivial":
             parts.append("direct entry: trivial")
         elif self.direct_entry == "leaf":
-            parts.append(f"direct entry: leaf ({self.leaf_start_overs} started over)")
+            state = ", turned off" if self.leaf_off else ""
+            parts.append(f"direct entry: leaf ({self.leaf_start_overs} started over{state})")
         if self.exits:
             listed = ", ".join(f"{k}: {v}" for k, v in sorted(self.exits.items()))
             parts.append(f"exits to interpreter: {listed}")
@@ -290,6 +294,7 @@ def info(obj: object) -> JitInfo:
         direct_operator_sites=int(d["direct_operator_sites"]),
         direct_entry=str(d["direct_entry"]),
         leaf_start_overs=int(d["leaf_start_overs"]),
+        leaf_off=bool(d["leaf_off"]),
     )
 
 

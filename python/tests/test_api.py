@@ -278,7 +278,7 @@ def test_info_fields_and_types() -> None:
     assert names == [
         "compiled", "failed", "reason", "run_count", "compile_count", "code_size", "compile_time_ns", "exits",
         "call_sites", "direct_call_sites", "operator_sites", "direct_operator_sites", "direct_entry",
-        "leaf_start_overs",
+        "leaf_start_overs", "leaf_off",
     ]
     assert type(i.compiled) is bool and type(i.failed) is bool
     assert i.reason is None or isinstance(i.reason, str)

@@ -924,6 +924,99 @@ def hot(o, c, p, d, n):
         assert pyjion.info(g["State"].bigger).leaf_start_overs >= before["bigger"] + 15
 
 
+PARTIAL_LEAVES = """
+import sys, traceback
+class Node:
+    def __init__(self, pos):
+        self.pos = pos
+        self.reference = self
+    def find(self):
+        reference = self.reference
+        if reference.pos != self.pos:
+            reference = self.reference = reference.find()
+        return reference
+class Table:
+    def __init__(self):
+        self.tab = [None, "t1", "t2"]
+    def lookup(self, i):
+        t = self.tab[i]
+        if t is None:
+            raise ValueError("no entry %d" % i)
+        return t
+    def maybe(self, flag):
+        if flag:
+            found = self.tab[1]
+        return found
+class Loose:
+    pass
+def attempt(thunk):
+    try:
+        return ("ok", repr(thunk()))
+    except Exception as e:
+        return (type(e).__name__, str(e), [(fs.name, fs.lineno) for fs in traceback.extract_tb(e.__traceback__)])
+def chain(n):
+    nodes = [Node(i) for i in range(n)]
+    for a, b in zip(nodes, nodes[1:]):
+        a.reference = b
+    return nodes
+def main():
+    out = []
+    nodes = chain(6)
+    out.append([attempt(lambda: n.find().pos) for n in nodes])
+    out.append([attempt(lambda: n.find().pos) for n in nodes])  # compressed now: the leaf returns
+    t = Table()
+    out.append([attempt(lambda: t.lookup(i)) for i in (1, 2, 0, 5, -1)])
+    out.append([attempt(lambda: t.maybe(f)) for f in (True, False, 1, None)])
+    loose = Loose()  # attributes in a real dict
+    loose.__dict__.update(pos=3, reference=loose)
+    out.append([attempt(lambda: Node.find(loose).pos) for _ in range(3)])
+    return out
+"""
+
+
+def test_partial_leaves_match_the_interpreter() -> None:
+    """A body whose common path is a leaf (`ref = self.ref; if ref.pos != self.pos:
+    <call, store>; return ref`, `t = self.tab[i]; if t is None: raise ...; return t`)
+    runs that path unlinked, keeping borrowed values in its other locals, and starts
+    over where the path leaves the leaf (a call, a store, a raise, an unbound local):
+    the same results, exceptions and tracebacks as the interpreter's."""
+    expected = fresh(PARTIAL_LEAVES, "main")()
+    with jit_enabled():
+        main = warmed(PARTIAL_LEAVES, "main")
+        assert main() == expected
+        g = main.__globals__
+        for f in (g["Node"].find, g["Table"].lookup, g["Table"].maybe):
+            assert pyjion.info(f).direct_entry == "leaf", f.__name__
+
+
+def test_a_leaf_that_mostly_starts_over_is_turned_off() -> None:
+    src = PARTIAL_LEAVES + """
+def often_unbound(t, n):
+    for i in range(n):
+        attempt(lambda: t.maybe(False))  # UnboundLocalError each time: a start over
+def mostly_found(t, n):
+    for i in range(n):
+        try:
+            t.maybe(i % 4 != 0)  # a start over one call in four
+        except UnboundLocalError:
+            pass
+"""
+    with jit_enabled():
+        pyjion.config(threshold=0)
+        often = fresh(src, "often_unbound")
+        g = often.__globals__
+        t = g["Table"]()
+        often(t, 2000)
+        info = pyjion.info(g["Table"].maybe)
+        assert info.leaf_off and info.leaf_start_overs >= 512, str(info)
+        assert "turned off" in str(info)
+        mostly = fresh(src, "mostly_found")
+        t2 = mostly.__globals__["Table"]()
+        mostly(t2, 4000)
+        info = pyjion.info(mostly.__globals__["Table"].maybe)
+        assert info.direct_entry == "leaf" and not info.leaf_off and info.leaf_start_overs >= 900, str(info)
+
+
 def test_references_balance_over_read_only_leaf_callees() -> None:
     src = LEAF_CALLEES + """
 def loop(o, token, big, n):
