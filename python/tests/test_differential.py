@@ -1609,6 +1609,50 @@ UNPACK_CASES = [
                 out.append((a, b, x, y, u, v))
             return out[-1], len(out)
         """, (20,)),
+    # Four items or more: the function's shared unpacking routine.
+    C("unpack-4-tuple-list-and-others", """
+        def f(n):
+            out = []
+            for i in range(n):
+                a, b, c, d = (i, -i, str(i), [i])
+                e, g, h, k, m = [i, i + 1, None, (), "x"]
+                try:
+                    p, q, r, s = (1, 2, 3)
+                except ValueError as exc:
+                    p = q = r = s = str(exc)
+                try:
+                    p, q, r, s = [1, 2, 3, 4, 5]
+                except ValueError as exc:
+                    p = str(exc)
+                w, x, y, z = (j * j for j in range(4))
+                t1, t2, t3, t4 = "abcd"
+                out.append((a, b, c, d, e, g, h, k, m, p, q, r, s, w, x, y, z, t1, t2, t3, t4))
+            return out[-1], len(out)
+        """, (30,)),
+    C("unpack-4-release-order-and-lines", """
+        import sys
+        log = []
+        class D:
+            def __init__(self, tag):
+                self.tag = tag
+            def __del__(self):
+                frame = sys._getframe(1)
+                log.append((self.tag, frame.f_code.co_name, frame.f_lineno))
+        def f():
+            a, b, c, d = D("a0"), D("b0"), 1, D("d0")
+            a, b, c, d = (
+                D("a1"),
+                2,
+                D("c1"),
+                3,
+            )
+            t = [D("t0"), D("t1"), D("t2"), D("t3")]
+            a, b, c, d = t
+            del t
+            a, b, c, d = (D("x0"), D("x1"), D("x2"), D("x3"))
+            a = b = c = d = None
+            return log
+        """),
     C("unpack-list-changes-size", """
         def f(n):
             xs = [1, 2]
