@@ -622,11 +622,15 @@ final class FunctionCompiler {
 
     /// The instructions a leaf entry runs: those reached from the start through
     /// instructions with a leaf form (the first one without, where a path leaves the
-    /// leaf, starts the call over), when a return is among them and at most 48 are.
+    /// leaf, starts the call over), when a return is among them and at most 48 are,
+    /// in code without loops.
     /// (`return self.holding or ...`, `return len(self.cells[i]) == 1`, and the common
     /// path of `ref = self.ref; if ref.pos != self.pos: <call, store>; return ref`.)
     private var leafRegion: Set<Int>? {
         let instructions = decoded.instructions
+        // Code with a loop: a leaf would cover only its early ways out (count_primes'
+        // `while n < limit` not entered), a second copy of code that mostly starts over.
+        guard !instructions.contains(where: { $0.opcode.jump == .backward }) else { return nil }
         var region: Set<Int> = []
         var work = [0]
         var returns = false

@@ -1051,8 +1051,14 @@ def test_info_names_the_direct_entry() -> None:
         return args
     def gen():
         yield 1
+    def early_or_loop(n):
+        if n <= 0:
+            return 0
+        while n > 1:
+            n -= 1
+        return n
     def run(a):
-        return a.me(), a.positive(), star(1), list(gen())
+        return a.me(), a.positive(), star(1), list(gen()), early_or_loop(3), early_or_loop(0)
     """
     with jit_enabled():
         pyjion.config(threshold=0)
@@ -1063,9 +1069,11 @@ def test_info_names_the_direct_entry() -> None:
             run(a)
         kinds = {name: pyjion.info(f).direct_entry for name, f in (
             ("me", g["A"].me), ("positive", g["A"].positive), ("__init__", g["A"].__init__),
-            ("star", g["star"]), ("gen", g["gen"]), ("run", run))}
+            ("star", g["star"]), ("gen", g["gen"]), ("early_or_loop", g["early_or_loop"]), ("run", run))}
+        # early_or_loop: its way out before the loop would be a leaf, but code with a
+        # loop gets none (a second copy of code that mostly starts over).
         assert kinds == {"me": "trivial", "positive": "leaf", "__init__": "full", "star": "none", "gen": "none",
-                         "run": "full"}
+                         "early_or_loop": "full", "run": "full"}
         assert "direct entry: leaf" in str(pyjion.info(g["A"].positive))
         assert "direct entry" not in str(pyjion.info(run))
     assert pyjion.info(fresh(src, "A").me).direct_entry == "none"  # not compiled
