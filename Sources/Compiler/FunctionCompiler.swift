@@ -805,10 +805,6 @@ final class FunctionCompiler {
             case .call:
                 // [NULL, builtins.len, x]: an exact list's, tuple's, str's, dict's, set's
                 // or frozenset's size, as CPython's cached int (0...256).
-                let size = asm.newLabel()
-                let haveSize = asm.newLabel()
-                let notDict = asm.newLabel()
-                let setSize = asm.newLabel()
                 // (dis charges PRECALL with popping the argument: CALL starts at [NULL, len].)
                 let base = depth - 2
                 asm.cmp(stack(base), imm: 0)
@@ -817,22 +813,7 @@ final class FunctionCompiler {
                 asm.cmp(.rax, .qword(rip: masm.constantLabel(FunctionCompiler.builtinLen!)))
                 asm.jcc(.notEqual, startOver)
                 asm.mov(.rdi, stack(base + 2))
-                asm.mov(.rax, .qword(.rdi, offsets.object_type))
-                masm.jump(ifType: .rax, isOneOf: [TypeAddress.list, TypeAddress.tuple, FunctionCompiler.unicodeType],
-                          to: size)
-                masm.compareWithConstant(.rax, FunctionCompiler.dictType)
-                asm.jcc(.notEqual, notDict)
-                asm.mov(.rcx, .qword(.rdi, offsets.dict_used))
-                asm.jmp(haveSize)
-                asm.bind(notDict)
-                masm.jump(ifType: .rax, isOneOf: [FunctionCompiler.setType, FunctionCompiler.frozensetType], to: setSize)
-                asm.jmp(startOver)
-                asm.bind(setSize)
-                asm.mov(.rcx, .qword(.rdi, offsets.set_used))
-                asm.jmp(haveSize)
-                asm.bind(size)
-                asm.mov(.rcx, .qword(.rdi, offsets.var_size))
-                asm.bind(haveSize)
+                loadExactSize(of: .rdi, otherwise: startOver)
                 asm.cmp(.rcx, imm: Int32(SmallInts.range.upperBound))
                 asm.jcc(.above, startOver)
                 asm.imul(.rax, .rcx, imm: Int32(SmallInts.stride))
@@ -1223,6 +1204,32 @@ final class FunctionCompiler {
         masm.callHelper(helper, arguments)
         checkStatusResult()
         for offset in (1...inputs).reversed() { masm.decrefStackSlot(depth - offset) }
+    }
+
+    /// rcx = len(x) of the object in `object` when it is an exact list, tuple, str,
+    /// dict, set or frozenset (PRECALL_NO_KW_LEN's types); else jumps to `otherwise`.
+    /// Clobbers rax.
+    private func loadExactSize(of object: Reg64, otherwise: Label) {
+        let size = asm.newLabel()
+        let haveSize = asm.newLabel()
+        let notDict = asm.newLabel()
+        let setSize = asm.newLabel()
+        asm.mov(.rax, .qword(object, offsets.object_type))
+        // A str's length sits where a list's or tuple's ob_size does.
+        masm.jump(ifType: .rax, isOneOf: [TypeAddress.list, TypeAddress.tuple, FunctionCompiler.unicodeType], to: size)
+        masm.compareWithConstant(.rax, FunctionCompiler.dictType)
+        asm.jcc(.notEqual, notDict)
+        asm.mov(.rcx, .qword(object, offsets.dict_used))
+        asm.jmp(haveSize)
+        asm.bind(notDict)
+        masm.jump(ifType: .rax, isOneOf: [FunctionCompiler.setType, FunctionCompiler.frozensetType], to: setSize)
+        asm.jmp(otherwise)
+        asm.bind(setSize)
+        asm.mov(.rcx, .qword(object, offsets.set_used))
+        asm.jmp(haveSize)
+        asm.bind(size)
+        asm.mov(.rcx, .qword(object, offsets.var_size))
+        asm.bind(haveSize)
     }
 
     /// LIST_APPEND (a list comprehension's list, always an exact list): with room left,
@@ -3962,33 +3969,13 @@ final class FunctionCompiler {
             // len(x) of an exact list, tuple, str, dict, set or frozenset: its size, as
             // PRECALL_NO_KW_LEN (builtins.len is held by pyjion, so its address stays
             // its own). Any other x: the builtin path calls len's C function.
-            let size = asm.newLabel()
-            let haveSize = asm.newLabel()
-            let notDict = asm.newLabel()
-            let setSize = asm.newLabel()
             asm.mov(.rax, stack(base + 1))
             asm.cmp(.rax, .qword(rip: masm.constantLabel(len)))
             asm.jcc(.notEqual, notLen)
             asm.cmp(stack(base), imm: 0)
             asm.jcc(.notEqual, notLen)
             asm.mov(.rdi, stack(base + 2))
-            asm.mov(.rax, .qword(.rdi, offsets.object_type))
-            // A str's length sits where a list's or tuple's ob_size does.
-            masm.jump(ifType: .rax, isOneOf: [TypeAddress.list, TypeAddress.tuple, FunctionCompiler.unicodeType],
-                      to: size)
-            masm.compareWithConstant(.rax, FunctionCompiler.dictType)
-            asm.jcc(.notEqual, notDict)
-            asm.mov(.rcx, .qword(.rdi, offsets.dict_used))
-            asm.jmp(haveSize)
-            asm.bind(notDict)
-            masm.jump(ifType: .rax, isOneOf: [FunctionCompiler.setType, FunctionCompiler.frozensetType], to: setSize)
-            asm.jmp(notLen)
-            asm.bind(setSize)
-            asm.mov(.rcx, .qword(.rdi, offsets.set_used))
-            asm.jmp(haveSize)
-            asm.bind(size)
-            asm.mov(.rcx, .qword(.rdi, offsets.var_size))
-            asm.bind(haveSize)
+            loadExactSize(of: .rdi, otherwise: notLen)
             finishIntOfOneArgument(base: base, called: called)
         }
         asm.bind(notLen)
