@@ -638,8 +638,19 @@ def test_trivial_callee_at_the_recursion_limit() -> None:
         assert pyjion.info(measure.__globals__["ident"]).compiled
 
 
-LEAF_CALLEES = """
-import sys, traceback
+# A call's outcome as the differential programs below compare it: the value's repr,
+# or the exception with its message and traceback (function names and lines).
+ATTEMPT = """
+import traceback
+def attempt(thunk):
+    try:
+        return ("ok", repr(thunk()))
+    except Exception as e:
+        return (type(e).__name__, str(e), [(fs.name, fs.lineno) for fs in traceback.extract_tb(e.__traceback__)])
+"""
+
+LEAF_CALLEES = ATTEMPT + """
+import sys
 deaths = []
 class State:
     def __init__(self, pending, waiting, holding):
@@ -733,11 +744,6 @@ def states():
     d.__dict__["late"] = 1  # a real dict now
     out.append(d)
     return out
-def attempt(thunk):
-    try:
-        return ("ok", repr(thunk()))
-    except Exception as e:
-        return (type(e).__name__, str(e), [(fs.name, fs.lineno) for fs in traceback.extract_tb(e.__traceback__)])
 def call_all(objs):
     # Direct call sites (LOAD_METHOD and CALL), as the leaf entry serves them.
     results = []
@@ -924,8 +930,8 @@ def hot(o, c, p, d, n):
         assert pyjion.info(g["State"].bigger).leaf_start_overs >= before["bigger"] + 15
 
 
-PARTIAL_LEAVES = """
-import sys, traceback
+PARTIAL_LEAVES = ATTEMPT + """
+import sys
 class Node:
     def __init__(self, pos):
         self.pos = pos
@@ -949,11 +955,6 @@ class Table:
         return found
 class Loose:
     pass
-def attempt(thunk):
-    try:
-        return ("ok", repr(thunk()))
-    except Exception as e:
-        return (type(e).__name__, str(e), [(fs.name, fs.lineno) for fs in traceback.extract_tb(e.__traceback__)])
 def chain(n):
     nodes = [Node(i) for i in range(n)]
     for a, b in zip(nodes, nodes[1:]):
