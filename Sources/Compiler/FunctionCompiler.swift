@@ -688,20 +688,25 @@ final class FunctionCompiler {
             asm.jcc(.equal, ifFalse)
             asm.jmp(startOver)
         }
-        /// rax = True or False by the condition flags; `unordered` (a float compare
-        /// with a NaN, parity set) gives its own answer.
-        func boolean(_ condition: Condition, unordered: Bool? = nil) {
-            let isTrue = asm.newLabel()
-            let isFalse = asm.newLabel()
+        /// rax = True where control comes to `isTrue`, False where it comes to (or
+        /// falls through into) `isFalse`.
+        func selectBoolean(isTrue: Label, isFalse: Label) {
             let done = asm.newLabel()
-            if let unordered { asm.jcc(.parity, unordered ? isTrue : isFalse) }
-            asm.jcc(condition, isTrue)
             asm.bind(isFalse)
             masm.loadAddress(.rax, falseObject)
             asm.jmp(done)
             asm.bind(isTrue)
             masm.loadAddress(.rax, trueObject)
             asm.bind(done)
+        }
+        /// rax = True or False by the condition flags; `unordered` (a float compare
+        /// with a NaN, parity set) gives its own answer.
+        func boolean(_ condition: Condition, unordered: Bool? = nil) {
+            let isTrue = asm.newLabel()
+            let isFalse = asm.newLabel()
+            if let unordered { asm.jcc(.parity, unordered ? isTrue : isFalse) }
+            asm.jcc(condition, isTrue)
+            selectBoolean(isTrue: isTrue, isFalse: isFalse)
         }
         /// rax = the address of the slot of the attribute the site's cache entry
         /// describes for the object in rdi: a value in the instance's values, a
@@ -783,17 +788,7 @@ final class FunctionCompiler {
             case .loadGlobal:
                 // The site's entry while the globals' and builtins' versions stand (the
                 // globals hold the value meanwhile).
-                let entry = globalEntryAt[position]!
-                masm.loadAddress(.rcx, entry)
-                asm.mov(.rax, .qword(FrameLayout.frame, offsets.frame_globals))
-                asm.mov(.rdx, .qword(.rax, offsets.dict_version))
-                asm.cmp(.rdx, .qword(.rcx, GlobalCacheEntry.globalsVersionOffset))
-                asm.jcc(.notEqual, startOver)
-                asm.mov(.rax, .qword(FrameLayout.frame, offsets.frame_builtins))
-                asm.mov(.rdx, .qword(.rax, offsets.dict_version))
-                asm.cmp(.rdx, .qword(.rcx, GlobalCacheEntry.builtinsVersionOffset))
-                asm.jcc(.notEqual, startOver)
-                asm.mov(.rax, .qword(.rcx, GlobalCacheEntry.valueOffset))
+                loadGlobalByVersions(entry: globalEntryAt[position]!, otherwise: startOver)
                 if oparg & 1 != 0 {
                     asm.mov(stack(depth), imm: 0)  // the NULL before a callable
                     asm.mov(stack(depth + 1), .rax)
@@ -827,10 +822,8 @@ final class FunctionCompiler {
                 asm.mov(.rdi, stack(depth - 2))
                 asm.mov(.rsi, stack(depth - 1))
                 asm.mov(.rax, .qword(.rdi, offsets.object_type))
-                masm.compareWithConstant(.rax, TypeAddress.list)
-                asm.jcc(.equal, checkIndex)
-                masm.compareWithConstant(.rax, TypeAddress.tuple)
-                asm.jcc(.notEqual, startOver)
+                masm.jump(ifType: .rax, isOneOf: [TypeAddress.list, TypeAddress.tuple], to: checkIndex)
+                asm.jmp(startOver)
                 asm.bind(checkIndex)
                 masm.guardType(.rsi, TypeAddress.long, startOver)
                 masm.loadCompactIndex(.rsi, into: .rdx, startOver)
@@ -887,20 +880,16 @@ final class FunctionCompiler {
             case .unaryNot:
                 let isFalse = asm.newLabel()
                 let isTrue = asm.newLabel()
-                let store = asm.newLabel()
                 asm.mov(.rax, stack(depth - 1))
                 truth(ifTrue: isFalse, ifFalse: isTrue)
-                asm.bind(isTrue)
-                masm.loadAddress(.rax, trueObject)
-                asm.jmp(store)
-                asm.bind(isFalse)
-                masm.loadAddress(.rax, falseObject)
-                asm.bind(store)
+                selectBoolean(isTrue: isTrue, isFalse: isFalse)
                 asm.mov(stack(depth - 1), .rax)
-            case .popJumpForwardIfTrue, .popJumpForwardIfFalse:
+            case .popJumpForwardIfTrue, .popJumpForwardIfFalse, .jumpIfTrueOrPop, .jumpIfFalseOrPop:
+                // Values are borrowed, so a pop is only the depth the next instruction
+                // starts at (JUMP_IF_*_OR_POP leave the value for their target).
                 let next = labels[position + 1]
                 asm.mov(.rax, stack(depth - 1))
-                if instruction.opcode == .popJumpForwardIfTrue {
+                if [.popJumpForwardIfTrue, .jumpIfTrueOrPop].contains(instruction.opcode) {
                     truth(ifTrue: target(instruction), ifFalse: next)
                 } else {
                     truth(ifTrue: next, ifFalse: target(instruction))
@@ -909,15 +898,6 @@ final class FunctionCompiler {
                 asm.mov(.rax, stack(depth - 1))
                 masm.compareWithConstant(.rax, noneObject)
                 asm.jcc(instruction.opcode == .popJumpForwardIfNone ? .equal : .notEqual, target(instruction))
-            case .jumpIfTrueOrPop, .jumpIfFalseOrPop:
-                // The value stays for the jump's target, popped on the fall-through.
-                let next = labels[position + 1]
-                asm.mov(.rax, stack(depth - 1))
-                if instruction.opcode == .jumpIfTrueOrPop {
-                    truth(ifTrue: target(instruction), ifFalse: next)
-                } else {
-                    truth(ifTrue: next, ifFalse: target(instruction))
-                }
             case .jumpForward:
                 asm.jmp(target(instruction))
             case .returnValue:
@@ -3860,6 +3840,23 @@ final class FunctionCompiler {
 
     /// LOAD_GLOBAL through an inline cache guarded by the globals' and builtins' dict
     /// version tags; a miss looks the name up and refills the entry.
+    /// rax = the value a LOAD_GLOBAL cache entry holds (borrowed: the globals hold it
+    /// while their version stands), rcx = the entry, while the frame's globals and
+    /// builtins still have the versions it was filled at; else jumps to `otherwise`
+    /// (rcx = the entry). Clobbers rdx.
+    private func loadGlobalByVersions(entry: UInt64, otherwise: Label) {
+        masm.loadAddress(.rcx, entry)
+        asm.mov(.rax, .qword(FrameLayout.frame, offsets.frame_globals))
+        asm.mov(.rdx, .qword(.rax, offsets.dict_version))
+        asm.cmp(.rdx, .qword(.rcx, GlobalCacheEntry.globalsVersionOffset))
+        asm.jcc(.notEqual, otherwise)
+        asm.mov(.rax, .qword(FrameLayout.frame, offsets.frame_builtins))
+        asm.mov(.rdx, .qword(.rax, offsets.dict_version))
+        asm.cmp(.rdx, .qword(.rcx, GlobalCacheEntry.builtinsVersionOffset))
+        asm.jcc(.notEqual, otherwise)
+        asm.mov(.rax, .qword(.rcx, GlobalCacheEntry.valueOffset))
+    }
+
     private func visitLoadGlobal(_ oparg: Int) {
         precondition(nextGlobalCacheEntry < data.globalCacheEntries)
         let entry = UInt64(UInt(bitPattern: data.globalCache + nextGlobalCacheEntry))
@@ -3868,16 +3865,7 @@ final class FunctionCompiler {
         let miss = asm.newLabel()
         let found = asm.newLabel()
         setPrevInstrLazily()
-        asm.mov(.rax, .qword(FrameLayout.frame, offsets.frame_globals))
-        masm.loadAddress(.rcx, entry)
-        asm.mov(.rdx, .qword(.rax, offsets.dict_version))
-        asm.cmp(.rdx, .qword(.rcx, GlobalCacheEntry.globalsVersionOffset))
-        asm.jcc(.notEqual, miss)
-        asm.mov(.rax, .qword(FrameLayout.frame, offsets.frame_builtins))
-        asm.mov(.rdx, .qword(.rax, offsets.dict_version))
-        asm.cmp(.rdx, .qword(.rcx, GlobalCacheEntry.builtinsVersionOffset))
-        asm.jcc(.notEqual, miss)
-        asm.mov(.rax, .qword(.rcx, GlobalCacheEntry.valueOffset))
+        loadGlobalByVersions(entry: entry, otherwise: miss)
         masm.incref(.rax)
         asm.bind(found)
         if oparg & 1 != 0 {
