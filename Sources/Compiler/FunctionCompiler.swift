@@ -708,28 +708,6 @@ final class FunctionCompiler {
             asm.jcc(condition, isTrue)
             selectBoolean(isTrue: isTrue, isFalse: isFalse)
         }
-        /// rax = the address of the slot of the attribute the site's cache entry
-        /// describes for the object in rdi: a value in the instance's values, a
-        /// `__slots__` member or a value in a real instance dict. Starts over for other
-        /// types and kinds.
-        func attributeSlot(entry: UInt64, name: Int64) {
-            let member = asm.newLabel()
-            let found = asm.newLabel()
-            guardTypeVersion(.rdi, entry: entry, startOver)
-            asm.mov(.rdx, .qword(.rcx, AttributeCacheEntry.indexOffset))
-            asm.cmp(.qword(.rcx, AttributeCacheEntry.keysEntriesOffset), imm: 0)
-            asm.jcc(.notEqual, member)
-            asm.mov(.r8, .qword(.rdi, offsets.object_values))
-            asm.test(.r8, .r8)
-            asm.jcc(.equal, startOver)
-            asm.lea(.rax, .qword(.r8, index: .rdx, scale: .x8))
-            asm.bind(found)
-            outOfLine { [self] in
-                // A `__slots__` member, or the entry at the hint in a real instance dict.
-                asm.bind(member)
-                otherInstanceSlots(.rdi, miss: startOver, found: found, forStore: false, name: name)
-            }
-        }
         for (position, instruction) in instructions.enumerated() {
             asm.bind(labels[position])
             guard region.contains(position) else { continue }
@@ -769,7 +747,9 @@ final class FunctionCompiler {
                 asm.mov(.rax, .qword(.rdi, offsets.object_type))
                 masm.compareWithConstant(.rax, TypeAddress.type)
                 asm.jcc(.equal, isClass)
-                attributeSlot(entry: entry, name: name(oparg))
+                // The slot: a value in the instance's values, a `__slots__` member or
+                // the entry at the hint in a real instance dict (reads only).
+                instanceValueSlot(.rdi, entry: entry, startOver, name: name(oparg))
                 asm.mov(.rax, .qword(.rax))
                 asm.test(.rax, .rax)
                 asm.jcc(.equal, startOver)
