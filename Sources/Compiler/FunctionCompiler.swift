@@ -640,8 +640,7 @@ final class FunctionCompiler {
             guard hasLeafForm(instruction, at: position) else { continue }  // starts over
             if instruction.opcode == .returnValue { returns = true }
             if let target = instruction.jumpTarget, let targetPosition = positionOfCodeUnit[target] {
-                guard targetPosition > position else { return nil }  // a leaf jumps forward only
-                work.append(targetPosition)
+                work.append(targetPosition)  // forward: code with a backward jump has no leaf
             }
             if !FunctionCompiler.endsBlock.contains(instruction.opcode) { work.append(position + 1) }
         }
