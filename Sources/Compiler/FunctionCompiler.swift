@@ -3014,6 +3014,18 @@ final class FunctionCompiler {
         asm.jcc(.notEqual, generic)
         asm.mov(.rsi, .qword(.r9, offsets.list_items))
         asm.bind(haveItems)
+        // Every item already in its store's local (the same sequence unpacked again):
+        // each store would take a new reference and drop an old one to the same object,
+        // so only the sequence is released. One differing item takes the full path.
+        let itemsDiffer = asm.newLabel()
+        let releaseSequence = asm.newLabel()
+        for (k, store) in stores.enumerated() {
+            asm.mov(.rax, .qword(.rsi, Int32(8 * k)))
+            asm.cmp(.rax, masm.local(store.instruction.oparg))
+            asm.jcc(.notEqual, itemsDiffer)
+        }
+        asm.jmp(releaseSequence)
+        asm.bind(itemsDiffer)
         // New references to every item first, as UNPACK_SEQUENCE takes them.
         for k in 0..<count {
             asm.mov(.rax, .qword(.rsi, Int32(8 * k)))
@@ -3037,6 +3049,7 @@ final class FunctionCompiler {
             dying.append(dies)
         }
         let sequenceDies = asm.newLabel()
+        asm.bind(releaseSequence)
         asm.dec(.qword(.r9, offsets.object_refcnt))
         asm.jcc(.equal, sequenceDies)
         asm.bind(done)

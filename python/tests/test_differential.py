@@ -1666,6 +1666,29 @@ UNPACK_CASES = [
                 xs.append(i) if i % 2 else xs.pop()
             return out
         """, (10,)),
+    # The same sequence unpacked again into the locals that hold its items: only the
+    # sequence is released. Any item that differs (first, middle, last), a local still
+    # unbound, a repeated target or a list changed in place takes the full path.
+    C("unpack-same-sequence-again", """
+        def f(n):
+            t = (1, "x", None, 2.5)
+            xs = [object(), (), "y", 7]
+            out = []
+            for i in range(n):
+                a, b, c, d = t
+                e, g, h, k = xs
+                p, p, q, r = t
+                if i % 3 == 0:
+                    xs[i % 4] = i
+                if i == 5:
+                    t = (1, "x", None, 3.5)
+                if i == 7:
+                    t = (0, "x", None, 3.5)
+                if i == 9:
+                    t = (0, "z", None, 3.5)
+                out.append((a, b, c, d, type(e).__name__, g, h, k, p, q, r))
+            return out
+        """, (12,)),
 ]
 
 COMPREHENSION_CASES = [

@@ -163,6 +163,7 @@ OK_CASES = [
     # LIST_APPEND into free slots and through the list's growth (0, 4, 8, 16, 24, 32, 40, 52, 64 slots)
     C("comprehension-grows", "def f(xs):\n    return [x for x in xs for _ in range(20)]\n", lst_with_sentinel),
     C("unpack", "def f(t):\n    a, b, c = t\n    x, y = [a, b]\n    return c, x, y\n", lambda: (lambda t, s: ((t,), [t, s, t[0]]))(*(lambda s: ((big(), s, flt()), s))(Sentinel()))),
+    C("unpack-again", "def f(t, xs):\n    for _ in range(3):\n        a, b, c = t\n        x, y, z = xs\n        xs[2] = a\n    return a, b, c, x, y, z\n", lambda: (lambda t, s: ((t, [s, t[0], s]), [t, s, t[0]]))(*(lambda s: ((big(), s, flt()), s))(Sentinel()))),
     C("fstrings", "def f(a, b):\n    return f'{a}-{b!r}-{a:>5}-{b}'\n", pair(Sentinel, big)),
     C("lambda", "def f(a, b):\n    g = lambda z: z\n    return g(a), g(b)\n", pair(Sentinel, big)),
     # loops and globals
