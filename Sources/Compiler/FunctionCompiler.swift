@@ -1618,6 +1618,7 @@ final class FunctionCompiler {
 
     static let takesDeferredOperands: Set<Opcode> = [
         .loadFast, .loadConst, .binaryOp, .compareOp, .binarySubscr, .loadAttr, .storeAttr, .returnValue,
+        .unpackSequence,
     ]
 
     /// Values really in the frame's stack now: the unwinder's depth on an error.
@@ -1684,6 +1685,10 @@ final class FunctionCompiler {
         if twoOperandReader(next) { return true }
         if next.opcode == .loadAttr || next.opcode == .storeAttr { return isLocal && deferred.isEmpty }
         if next.opcode == .returnValue { return deferred.isEmpty }
+        // `a, b = t` stored straight into locals: the sequence is read in place.
+        if next.opcode == .unpackSequence {
+            return isLocal && deferred.isEmpty && fusedStoreFasts(next.oparg, unpackAt: position + 1) != nil
+        }
         // The first of two operands: the second must defer too (a bound local or a constant).
         guard deferred.isEmpty, let after = plain(position + 2), twoOperandReader(after) else { return false }
         switch next.opcode {
@@ -2974,11 +2979,11 @@ final class FunctionCompiler {
     /// (unpack_sequence 7.9 -> 14.8 ns per unpacking).
     /// The `count` STORE_FASTs right after the current instruction, when nothing else
     /// jumps to them (`a, b = t`).
-    private func fusedStoreFasts(_ count: Int) -> [(position: Int, instruction: Instruction)]? {
+    private func fusedStoreFasts(_ count: Int, unpackAt unpack: Int) -> [(position: Int, instruction: Instruction)]? {
         let instructions = decoded.instructions
-        guard count >= 1, count <= Int(PYJ_MAX_FUSED_UNPACK), position + count < instructions.count else { return nil }
+        guard count >= 1, count <= Int(PYJ_MAX_FUSED_UNPACK), unpack + count < instructions.count else { return nil }
         var stores: [(position: Int, instruction: Instruction)] = []
-        for next in (position + 1)...(position + count) {
+        for next in (unpack + 1)...(unpack + count) {
             let store = instructions[next]
             guard reachable[next], store.opcode == .storeFast, !decoded.jumpTargets.contains(store.prefixStart),
                   !handlerTargets.contains(store.prefixStart) else { return nil }
@@ -3002,30 +3007,45 @@ final class FunctionCompiler {
         var tableValues: [Int32] = [Int32(count)]
         for store in stores { tableValues += [Int32(store.instruction.oparg), Int32(store.instruction.index)] }
         let table = UInt64(UInt(bitPattern: data.table(tableValues)))
+        // A sequence read from its local in place (LOAD_FAST deferred) is borrowed until
+        // a path needs the stack's reference: every path but the one that finds the
+        // items already in their locals takes it first (`takeReference`).
+        let sequence = operand(depth - 1)
+        let borrowed = sequence.isBorrowed
+        deferred = []
+        let takeReference = { [self] in
+            if borrowed {
+                masm.incref(.r9)
+                asm.mov(stack(depth - 1), .r9)
+            }
+        }
+        let notTupleOrList = asm.newLabel()
+        load(.r9, sequence)
         // Both kinds inline: each site's own out-of-line code is far away.
-        asm.mov(.r9, stack(depth - 1))
         asm.cmp(.qword(.r9, offsets.var_size), imm: Int32(count))
-        asm.jcc(.notEqual, generic)
+        asm.jcc(.notEqual, notTupleOrList)
         asm.mov(.rax, .qword(.r9, offsets.object_type))
         asm.lea(.rsi, .qword(.r9, offsets.tuple_items))
         masm.compareWithConstant(.rax, FunctionCompiler.tupleType)
         asm.jcc(.equal, haveItems)
         masm.compareWithConstant(.rax, FunctionCompiler.listType)
-        asm.jcc(.notEqual, generic)
+        asm.jcc(.notEqual, notTupleOrList)
         asm.mov(.rsi, .qword(.r9, offsets.list_items))
         asm.bind(haveItems)
         // Every item already in its store's local (the same sequence unpacked again):
         // each store would take a new reference and drop an old one to the same object,
         // so only the sequence is released. One differing item takes the full path.
         let itemsDiffer = asm.newLabel()
-        let releaseSequence = asm.newLabel()
         for (k, store) in stores.enumerated() {
             asm.mov(.rax, .qword(.rsi, Int32(8 * k)))
             asm.cmp(.rax, masm.local(store.instruction.oparg))
             asm.jcc(.notEqual, itemsDiffer)
         }
-        asm.jmp(releaseSequence)
+        let sequenceDies = asm.newLabel()
+        let releaseSequence = asm.newLabel()
+        asm.jmp(borrowed ? done : releaseSequence)
         asm.bind(itemsDiffer)
+        takeReference()
         // New references to every item first, as UNPACK_SEQUENCE takes them.
         for k in 0..<count {
             asm.mov(.rax, .qword(.rsi, Int32(8 * k)))
@@ -3048,7 +3068,6 @@ final class FunctionCompiler {
             asm.bind(next)
             dying.append(dies)
         }
-        let sequenceDies = asm.newLabel()
         asm.bind(releaseSequence)
         asm.dec(.qword(.r9, offsets.object_refcnt))
         asm.jcc(.equal, sequenceDies)
@@ -3074,6 +3093,8 @@ final class FunctionCompiler {
             masm.callPrepared(.dealloc)
             asm.jmp(done)
             // Any other sequence: unpacked onto the stack, then stored one by one.
+            asm.bind(notTupleOrList)
+            takeReference()
             asm.bind(generic)
             unpackOntoStack(count, unit: unit, depth: depth)
             for (k, store) in stores.enumerated() {
@@ -3098,7 +3119,7 @@ final class FunctionCompiler {
     }
 
     private func visitUnpackSequence(_ count: Int) {
-        if let stores = fusedStoreFasts(count) {
+        if let stores = fusedStoreFasts(count, unpackAt: position) {
             visitFusedUnpackSequence(count, stores)
             return
         }

@@ -1689,6 +1689,34 @@ UNPACK_CASES = [
                 out.append((a, b, c, d, type(e).__name__, g, h, k, p, q, r))
             return out
         """, (12,)),
+    # The sequence read in place from its local, which is also a target: the local's
+    # reference to it goes while its items are still being stored.
+    C("unpack-into-its-own-local", """
+        class D:
+            log = []
+            def __init__(self, tag):
+                self.tag = tag
+            def __del__(self):
+                D.log.append(self.tag)
+        def f(n):
+            t = None
+            for i in range(n):
+                t = (D(i), t)
+            out = []
+            while t is not None:
+                a, t = t
+                out.append(a.tag)
+            xs = [0, None]
+            xs[1] = xs
+            for _ in range(3):
+                a, xs = xs
+            xs[1] = None
+            ys = [1, 2]
+            for _ in range(3):
+                ys, b = ys, ys[1]
+            a = None
+            return out, sorted(D.log), a, xs, ys, b
+        """, (6,)),
 ]
 
 COMPREHENSION_CASES = [
