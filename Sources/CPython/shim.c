@@ -1886,11 +1886,85 @@ static PyObject *pyj_compute_cr_origin(int origin_depth, _PyInterpreterFrame *cu
     return cr_origin;
 }
 
-// make_gen (genobject.c).
+// ---- Free lists of finished generators and coroutines ------------------------
+// A generator or coroutine that finished and that machine code releases for the last
+// time (pyj_free_finished_gen) keeps its memory here, by kind and by size (its frame's
+// slots), instead of going back to the allocator, and pyj_make_gen takes it again
+// for the next one of that kind and size: a coroutine or generator made and finished
+// in a loop (an `await f()` per call, a generator per tree node) skips malloc, free
+// and the GC's link and unlink, as CPython's own free lists (tuples, floats) do.
+// Nothing can tell: the objects here are untracked, unreferenced and hold no
+// references. Not used while tracemalloc traces (it would miss the allocations).
+#define PYJ_GEN_FREE_SIZES 64
+#define PYJ_GEN_FREE_DEPTH 16
+typedef struct {
+    PyGenObject *first[PYJ_GEN_FREE_SIZES];  // linked through gi_code
+    int count[PYJ_GEN_FREE_SIZES];
+} PyjGenFreeList;
+static PyjGenFreeList pyj_gen_free_lists[2];  // 0: generators, 1: coroutines
+
+static inline PyjGenFreeList *pyj_gen_free_list(PyTypeObject *type) {
+    return type == &PyGen_Type ? &pyj_gen_free_lists[0] : type == &PyCoro_Type ? &pyj_gen_free_lists[1] : NULL;
+}
+
+// Keeps `gen` (untracked, its references released) for reuse: 1, or 0 when its list
+// is full (nothing done).
+// (A generator has no ob_size: its frame's slots are its code's, passed in.)
+static inline int pyj_gen_free_list_push(PyGenObject *gen, int slots) {
+    PyjGenFreeList *list = pyj_gen_free_list(Py_TYPE(gen));
+    if (list == NULL || slots >= PYJ_GEN_FREE_SIZES || list->count[slots] >= PYJ_GEN_FREE_DEPTH ||
+        _Py_tracemalloc_config.tracing) {
+        return 0;
+    }
+    gen->gi_code = (PyCodeObject *)list->first[slots];
+    list->first[slots] = gen;
+    list->count[slots]++;
+    return 1;
+}
+
+// A kept object of `type` with `slots` frame slots, as PyObject_GC_NewVar leaves a new
+// one (count 1, untracked, GC flags clear), or NULL when there is none.
+static inline PyGenObject *pyj_gen_free_list_pop(PyTypeObject *type, int slots) {
+    PyjGenFreeList *list = pyj_gen_free_list(type);
+    if (list == NULL || slots >= PYJ_GEN_FREE_SIZES || list->first[slots] == NULL ||
+        _Py_tracemalloc_config.tracing) {
+        return NULL;
+    }
+    PyGenObject *gen = list->first[slots];
+    list->first[slots] = (PyGenObject *)gen->gi_code;
+    list->count[slots]--;
+    // A finalized flag left from an earlier life would skip this one's finalizer.
+    PyGC_Head *head = _Py_AS_GC((PyObject *)gen);
+    head->_gc_next = 0;
+    head->_gc_prev = 0;
+    _Py_NewReference((PyObject *)gen);
+    return gen;
+}
+
+// Returns every kept object to the allocator (pyjion.disable()).
+void pyj_gen_free_lists_clear(void) {
+    for (int kind = 0; kind < 2; kind++) {
+        for (int slots = 0; slots < PYJ_GEN_FREE_SIZES; slots++) {
+            PyGenObject *gen = pyj_gen_free_lists[kind].first[slots];
+            while (gen != NULL) {
+                PyGenObject *next = (PyGenObject *)gen->gi_code;
+                PyObject_GC_Del(gen);
+                gen = next;
+            }
+            pyj_gen_free_lists[kind].first[slots] = NULL;
+            pyj_gen_free_lists[kind].count[slots] = 0;
+        }
+    }
+}
+
+// make_gen (genobject.c), with a kept object when there is one.
 static PyObject *pyj_make_gen(PyTypeObject *type, PyFunctionObject *func) {
     PyCodeObject *code = (PyCodeObject *)func->func_code;
     int slots = code->co_nlocalsplus + code->co_stacksize;
-    PyGenObject *gen = PyObject_GC_NewVar(PyGenObject, type, slots);
+    PyGenObject *gen = pyj_gen_free_list_pop(type, slots);
+    if (gen == NULL) {
+        gen = PyObject_GC_NewVar(PyGenObject, type, slots);
+    }
     if (gen == NULL) {
         return NULL;
     }
@@ -2123,6 +2197,7 @@ static inline int pyj_free_finished_gen(PyObject *o) {
         return 0;
     }
     _PyObject_GC_UNTRACK(gen);
+    int slots = gen->gi_code->co_nlocalsplus + gen->gi_code->co_stacksize;
     if (((PyCodeObject *)gen->gi_code)->co_flags & CO_COROUTINE) {
         Py_CLEAR(((PyCoroObject *)gen)->cr_origin_or_finalizer);
     }
@@ -2130,7 +2205,9 @@ static inline int pyj_free_finished_gen(PyObject *o) {
     Py_CLEAR(gen->gi_name);
     Py_CLEAR(gen->gi_qualname);
     Py_CLEAR(gen->gi_exc_state.exc_value);
-    PyObject_GC_Del(gen);
+    if (!pyj_gen_free_list_push(gen, slots)) {
+        PyObject_GC_Del(gen);
+    }
     return 1;
 }
 

@@ -1111,6 +1111,76 @@ def test_finished_delegates_released_by_send() -> None:
     assert results[0][1] == 0  # every origin record and name released
 
 
+def test_generators_reused_from_the_free_list_start_afresh() -> None:
+    """A finished generator that compiled code releases is kept for the next generator
+    of its size (pyjion's free list); that one must behave as new, even when the kept
+    object had been finalized by the GC in an earlier life: dropped unfinished, its
+    finalizer still closes it (its finally block runs), and a coroutine made from a
+    kept object still runs its own code."""
+    src = textwrap.dedent("""
+        import gc
+        log = []
+        resurrected = None
+        class Holder:
+            def __del__(self):
+                global resurrected
+                resurrected = self.g
+        def gen(tag):
+            try:
+                yield 1
+                yield 2
+            finally:
+                log.append(tag)
+        def finalized_then_released():
+            global resurrected
+            g = gen("first")
+            for _ in g:
+                pass
+            h = Holder()
+            h.g = g
+            h.me = h
+            g = h = None
+            gc.collect()  # finalizes g (a cycle's garbage); __del__ brings g back
+            r = resurrected
+            resurrected = None
+            kept = id(r)
+            r = None  # finished, released by compiled code: kept for reuse
+            return kept
+        def started_and_dropped():
+            g = gen("second")
+            made = id(g)
+            first = next(g)
+            g = None  # unfinished: its finalizer must close it
+            return made, first
+        async def coro(x):
+            return x * 2
+        async def twice(n):
+            total = 0
+            for i in range(n):
+                total += await coro(i)
+            return total
+        def run():
+            kept = finalized_then_released()
+            made, first = started_and_dropped()
+            c = twice(50)
+            try:
+                c.send(None)
+            except StopIteration as e:
+                total = e.value
+            return kept == made, first, list(log), total
+        """)
+    results = []
+    for jit in (True, False):
+        ns: dict[str, Any] = {}
+        exec(compile(src, "<free-list>", "exec"), ns)
+        if jit:
+            for name in ("gen", "finalized_then_released", "started_and_dropped", "coro", "twice"):
+                pyjion.jit(ns[name])
+        results.append(ns["run"]())
+    assert results[0] == (True, 1, ["first", "second"], 2450)  # compiled: the object was reused
+    assert results[1][1:] == results[0][1:]
+
+
 def test_await_in_asyncio_task_cancellation() -> None:
     src = textwrap.dedent("""
         import asyncio

@@ -432,6 +432,8 @@ PyObject *pyj_return_generator(PyThreadState *tstate, struct _PyInterpreterFrame
 // resumed directly (gen_send_ex2's steps, then its machine code), without the hook.
 int pyj_send(PyThreadState *tstate, PyObject **top);
 PyObject *pyj_gen_iternext(PyThreadState *tstate, PyObject *gen);
+// Returns the generators and coroutines kept for reuse to the allocator (pyjion.disable()).
+void pyj_gen_free_lists_clear(void);
 // SEND's end in C after machine code resumed a compiled generator or coroutine
 // (top[-2]) that did not yield: `result` is what its frame returned (NULL: it raised).
 // As pyj_send: 1 = returned (the receiver's slot holds the result), -1 = error. The
