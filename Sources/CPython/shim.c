@@ -341,16 +341,36 @@ static int pyj_unpack_slice_parts(PyObject *start, PyObject *stop, PyObject *ste
     return 1;
 }
 
+// A new list of `length` items whose item array is not zeroed (PyList_New callocs it):
+// the caller stores every item before anything can run or look at the list.
+static PyObject *pyj_list_to_fill(Py_ssize_t length) {
+    PyObject *list = PyList_New(0);
+    if (list == NULL || length == 0) {
+        return list;
+    }
+    PyObject **items = length <= PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(PyObject *)
+                           ? (PyObject **)PyMem_Malloc(length * sizeof(PyObject *))
+                           : NULL;
+    if (items == NULL) {
+        Py_DECREF(list);
+        return PyErr_NoMemory();
+    }
+    ((PyListObject *)list)->ob_item = items;
+    ((PyListObject *)list)->allocated = length;
+    Py_SET_SIZE(list, length);
+    return list;
+}
+
 PyObject *pyj_subscript_slice(PyObject *container, PyObject *start, PyObject *stop, PyObject *step) {
     Py_ssize_t lo, hi, by;
     int is_list = PyList_CheckExact(container);
     if ((is_list || PyTuple_CheckExact(container)) && pyj_unpack_slice_parts(start, stop, step, &lo, &hi, &by)) {
         Py_ssize_t length = PySlice_AdjustIndices(Py_SIZE(container), &lo, &hi, by);
-        if (by == 1) {
-            return is_list ? PyList_GetSlice(container, lo, hi) : PyTuple_GetSlice(container, lo, hi);
+        if (by == 1 && !is_list) {
+            return PyTuple_GetSlice(container, lo, hi);
         }
         PyObject **items = is_list ? ((PyListObject *)container)->ob_item : ((PyTupleObject *)container)->ob_item;
-        PyObject *result = is_list ? PyList_New(length > 0 ? length : 0) : PyTuple_New(length > 0 ? length : 0);
+        PyObject *result = is_list ? pyj_list_to_fill(length > 0 ? length : 0) : PyTuple_New(length > 0 ? length : 0);
         if (result == NULL) {
             return NULL;
         }
@@ -369,10 +389,41 @@ PyObject *pyj_subscript_slice(PyObject *container, PyObject *start, PyObject *st
     return result;
 }
 
+// list_ass_slice's steps when an exact list's slice [lo, hi) (adjusted, so 0 <= lo <=
+// size and hi <= size) gets as many items from an exact list or tuple that is not
+// the container itself: each item takes its new reference in place, then the old
+// items are released last to first, as list_ass_slice releases them, with no copy of
+// the value (PySequence_Fast), no buffer for the old items and no memmove.
+// `perm[:k + 1] = perm[k::-1]`, `a[i:j] = b[i:j]`. 0 when the case is another (nothing done).
+#define PYJ_SAME_LENGTH_SLICE_MAX 64
+static inline int pyj_store_same_length_slice(PyObject *container, Py_ssize_t lo, Py_ssize_t hi, PyObject *value) {
+    if (value == container || (!PyList_CheckExact(value) && !PyTuple_CheckExact(value))) {
+        return 0;
+    }
+    Py_ssize_t n = Py_SIZE(value);
+    if (n <= 0 || n > PYJ_SAME_LENGTH_SLICE_MAX || hi - lo != n) {
+        return 0;
+    }
+    PyObject **source = PyList_CheckExact(value) ? ((PyListObject *)value)->ob_item : ((PyTupleObject *)value)->ob_item;
+    PyObject **target = ((PyListObject *)container)->ob_item + lo;
+    PyObject *old[PYJ_SAME_LENGTH_SLICE_MAX];
+    for (Py_ssize_t k = 0; k < n; k++) {
+        old[k] = target[k];
+        target[k] = Py_NewRef(source[k]);
+    }
+    for (Py_ssize_t k = n - 1; k >= 0; k--) {
+        Py_XDECREF(old[k]);
+    }
+    return 1;
+}
+
 int pyj_store_subscript_slice(PyObject *container, PyObject *start, PyObject *stop, PyObject *step, PyObject *value) {
     Py_ssize_t lo, hi, by;
     if (PyList_CheckExact(container) && pyj_unpack_slice_parts(start, stop, step, &lo, &hi, &by) && by == 1) {
         PySlice_AdjustIndices(Py_SIZE(container), &lo, &hi, by);
+        if (pyj_store_same_length_slice(container, lo, hi, value)) {
+            return 0;
+        }
         return PyList_SetSlice(container, lo, hi, value);
     }
     PyObject *slice = PySlice_New(start, stop, step);

@@ -972,6 +972,36 @@ SLICE_CASES = [
     C("slice-bad-part", "def f(p):\n    return p['a':]\n", (list(range(5)),)),
     C("slice-store-list", "def f(p, k):\n    q = list(p)\n    q[:k + 1] = q[k::-1]\n    r = list(p)\n    r[1:3] = 'xy'\n    s = list(p)\n    s[::2] = [0] * len(s[::2])\n    t = list(p)\n    t[::-1] = t\n    return q, r, s, t\n", (list(range(8)), 3)),
     C("slice-store-errors", "def f(p):\n    q = list(p)\n    q[::2] = [1]\n    return q\n", (list(range(8)),)),
+    # As many items as the slice has, from an exact list or tuple: stored in place, the
+    # old items released last to first; any other length, value or the list itself
+    # takes list_ass_slice.
+    C("slice-store-same-length", """
+        log = []
+        class D:
+            def __init__(self, tag):
+                self.tag = tag
+            def __del__(self):
+                log.append(self.tag)
+        def f(n):
+            out = []
+            for k in range(n):
+                q = list(range(8))
+                q[:k + 1] = q[k::-1]
+                r = list(range(8))
+                r[2:5] = ("a", "b", "c")
+                r[-3:] = [None] * 3
+                r[6:100] = [6, 7]
+                r[5:2] = [1]
+                r[1:1] = []
+                r[0:2] = r
+                s = [D(i) for i in range(4)]
+                s[0:3] = [D(10), D(11), D(12)]
+                s[1:3] = [s[1]] * 2
+                e = []
+                e[0:0] = []
+                out.append((q, r, [d.tag for d in s], e))
+            return out, log
+        """, (5,)),
     C("slice-store-dict", "def f(d):\n    d[1:2] = 3\n    return d\n", ({},)),
     C("slice-store-tuple", "def f(t):\n    t[1:2] = [3]\n", ((1, 2, 3),)),
 ]
