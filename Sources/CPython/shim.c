@@ -343,7 +343,7 @@ static int pyj_unpack_slice_parts(PyObject *start, PyObject *stop, PyObject *ste
 
 // A new list of `length` items whose item array is not zeroed (PyList_New callocs it):
 // the caller stores every item before anything can run or look at the list.
-static PyObject *pyj_list_to_fill(Py_ssize_t length) {
+PyObject *pyj_list_to_fill(Py_ssize_t length) {
     PyObject *list = PyList_New(0);
     if (list == NULL || length == 0) {
         return list;
@@ -3245,6 +3245,26 @@ PyObject *pyj_same_class_operator_error(PyObject *v, int op) {
 PyObject *pyj_binary_op_same_class(PyObject *v, PyObject *w, int op, PyjCallSite *site, int *handled) {
     *handled = 0;
     PyTypeObject *type = Py_TYPE(v);
+    if (op == NB_ADD && type == &PyList_Type && Py_IS_TYPE(w, &PyList_Type)) {
+        // list_concat, its new list not zeroed before the items are stored.
+        *handled = 1;
+        Py_ssize_t left = Py_SIZE(v), right = Py_SIZE(w);
+        if (left > PY_SSIZE_T_MAX - right) {
+            return PyErr_NoMemory();
+        }
+        PyObject *result = pyj_list_to_fill(left + right);
+        if (result == NULL) {
+            return NULL;
+        }
+        PyObject **out = ((PyListObject *)result)->ob_item;
+        for (Py_ssize_t i = 0; i < left; i++) {
+            out[i] = Py_NewRef(((PyListObject *)v)->ob_item[i]);
+        }
+        for (Py_ssize_t i = 0; i < right; i++) {
+            out[left + i] = Py_NewRef(((PyListObject *)w)->ob_item[i]);
+        }
+        return result;
+    }
     if (!Py_IS_TYPE(w, type) || !(type->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
         return NULL;
     }

@@ -259,7 +259,7 @@ let buildTuple: @convention(c) (StackPointer, Int32) -> Obj? = { items, n in
 
 /// BUILD_LIST: object; steals the `n` items on success.
 let buildList: @convention(c) (StackPointer, Int32) -> Obj? = { items, n in
-    guard let l = PyList_New(Int(n)) else { return nil }
+    guard let l = pyj_list_to_fill(Int(n)) else { return nil }
     for i in 0..<Int(n) { pyj_list_set(l, i, items[i]) }
     return l
 }

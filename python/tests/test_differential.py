@@ -972,6 +972,14 @@ SLICE_CASES = [
     C("slice-bad-part", "def f(p):\n    return p['a':]\n", (list(range(5)),)),
     C("slice-store-list", "def f(p, k):\n    q = list(p)\n    q[:k + 1] = q[k::-1]\n    r = list(p)\n    r[1:3] = 'xy'\n    s = list(p)\n    s[::2] = [0] * len(s[::2])\n    t = list(p)\n    t[::-1] = t\n    return q, r, s, t\n", (list(range(8)), 3)),
     C("slice-store-errors", "def f(p):\n    q = list(p)\n    q[::2] = [1]\n    return q\n", (list(range(8)),)),
+    C("list-concat", """
+        class L(list):
+            def __add__(self, other):
+                return "L.__add__"
+        def f(a, b):
+            return a + b, b + a, a + a, a + [], [] + [], L(a) + b, a + L(b), b[1:] + b[:1]
+        """, ([1, "x"], [None, 2.5, (3,)])),
+    C("list-concat-not-a-list", "def f(a):\n    return a + (1,)\n", ([1],)),
     # As many items as the slice has, from an exact list or tuple: stored in place, the
     # old items released last to first; any other length, value or the list itself
     # takes list_ass_slice.

@@ -432,6 +432,9 @@ PyObject *pyj_return_generator(PyThreadState *tstate, struct _PyInterpreterFrame
 // resumed directly (gen_send_ex2's steps, then its machine code), without the hook.
 int pyj_send(PyThreadState *tstate, PyObject **top);
 PyObject *pyj_gen_iternext(PyThreadState *tstate, PyObject *gen);
+// A new list of `length` items whose item array is not zeroed: the caller stores every
+// item before anything can run or look at the list (BUILD_LIST, slices, list + list).
+PyObject *pyj_list_to_fill(Py_ssize_t length);
 // Returns the generators and coroutines kept for reuse to the allocator (pyjion.disable()).
 void pyj_gen_free_lists_clear(void);
 // SEND's end in C after machine code resumed a compiled generator or coroutine
