@@ -1932,12 +1932,32 @@ final class FunctionCompiler {
             finishStoreIntoLocalsOwn(fused)
             asm.bind(notOwn)
         }
+        let allocateOneDigit = asm.newLabel()
         reuseTemporary(type: nil, done: done, haveResult: haveResult,
                        store: { [self] object in
                            asm.mov(.dword(object, offsets.long_digits), .ecx)
                            asm.mov(.qword(object, offsets.var_size), .r11)
                        },
-                       box: { [self] in asm.jmp(allocate) })
+                       box: { [self] in asm.jmp(allocateOneDigit) })
+        // A one-digit int from pyjion's free list (MacroAssembler.emitDeallocRoutine
+        // keeps the ones that die in machine code), as the float path takes floats.
+        asm.bind(allocateOneDigit)
+        masm.loadAddress(.rax, FunctionCompiler.tracemallocTracing)
+        asm.cmp(.dword(.rax), imm: 0)
+        asm.jcc(.notEqual, allocate)
+        masm.loadAddress(.rdx, MacroAssembler.intFreeList)
+        asm.mov(.rax, .qword(.rdx, MacroAssembler.intFreeListFirst))
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, allocate)
+        asm.mov(.rsi, .qword(.rax, offsets.object_type))
+        asm.mov(.qword(.rdx, MacroAssembler.intFreeListFirst), .rsi)
+        asm.dec(.qword(.rdx, MacroAssembler.intFreeListCount))
+        asm.mov(.rsi, .qword(rip: masm.constantLabel(TypeAddress.long)))
+        asm.mov(.qword(.rax, offsets.object_type), .rsi)
+        asm.mov(.qword(.rax, offsets.object_refcnt), imm: 1)
+        asm.mov(.qword(.rax, offsets.var_size), .r11)
+        asm.mov(.dword(.rax, offsets.long_digits), .ecx)
+        asm.jmp(haveResult)
         asm.bind(allocate)
         masm.callHelper(.longFromSsize, [.register(.r10)])
         asm.jmp(haveResult)

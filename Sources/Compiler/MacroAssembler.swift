@@ -1,3 +1,4 @@
+import CPython
 import X64
 import Runtime
 
@@ -119,7 +120,7 @@ final class MacroAssembler {
 
     /// rdi = an object whose count reached 0: a float goes on the interpreter's free
     /// list as float_dealloc would put it there (the commonest death in arithmetic), a
-    /// generator or coroutine to pyj_dealloc (a finished one freed the lean way),
+    /// one-digit int onto pyjion's int free list, a generator or coroutine to pyj_dealloc (a finished one freed the lean way),
     /// anything else to _Py_Dealloc (tail calls). Needs r12 = the thread state.
     func emitDeallocRoutine(floatType: UInt64) {
         asm.comment("deallocation: floats onto the free list, generators to pyj_dealloc, the rest to _Py_Dealloc")
@@ -142,6 +143,24 @@ final class MacroAssembler {
             asm.ret()
         }
         asm.bind(notFloat)
+        // An exact int of at most one digit onto pyjion's free list (see
+        // FunctionCompiler.boxIntResult), while it has room.
+        let notInt = asm.newLabel()
+        compareWithConstant(.rax, TypeAddress.long)
+        asm.jcc(.notEqual, notInt)
+        asm.mov(.rcx, .qword(.rdi, offsets.var_size))
+        asm.add(.rcx, imm: 1)
+        asm.cmp(.rcx, imm: 2)
+        asm.jcc(.above, generic)
+        loadAddress(.rcx, MacroAssembler.intFreeList)
+        asm.cmp(.qword(.rcx, MacroAssembler.intFreeListCount), imm: Int32(PYJ_INT_FREE_MAX))
+        asm.jcc(.greaterOrEqual, generic)
+        asm.inc(.qword(.rcx, MacroAssembler.intFreeListCount))
+        asm.mov(.rax, .qword(.rcx, MacroAssembler.intFreeListFirst))
+        asm.mov(.qword(.rdi, offsets.object_type), .rax)
+        asm.mov(.qword(.rcx, MacroAssembler.intFreeListFirst), .rdi)
+        asm.ret()
+        asm.bind(notInt)
         compareWithConstant(.rax, TypeAddress.generator)
         asm.jcc(.equal, generator)
         compareWithConstant(.rax, TypeAddress.coroutine)
@@ -151,6 +170,11 @@ final class MacroAssembler {
         asm.bind(generator)
         asm.jmp(.qword(rip: addressLabel(of: .deallocGenerator)))
     }
+
+    /// pyjion's free list of one-digit ints (shim.c), and its fields' offsets.
+    static let intFreeList = UInt64(UInt(bitPattern: pyj_int_free_list_address()))
+    static let intFreeListFirst = Int32(MemoryLayout<PyjIntFreeList>.offset(of: \PyjIntFreeList.first)!)
+    static let intFreeListCount = Int32(MemoryLayout<PyjIntFreeList>.offset(of: \PyjIntFreeList.count)!)
 
     /// The helpers' addresses, one quad each, after the code.
     func emitHelperAddressPool() {

@@ -972,6 +972,25 @@ SLICE_CASES = [
     C("slice-bad-part", "def f(p):\n    return p['a':]\n", (list(range(5)),)),
     C("slice-store-list", "def f(p, k):\n    q = list(p)\n    q[:k + 1] = q[k::-1]\n    r = list(p)\n    r[1:3] = 'xy'\n    s = list(p)\n    s[::2] = [0] * len(s[::2])\n    t = list(p)\n    t[::-1] = t\n    return q, r, s, t\n", (list(range(8)), 3)),
     C("slice-store-errors", "def f(p):\n    q = list(p)\n    q[::2] = [1]\n    return q\n", (list(range(8)),)),
+    # One-digit ints that die in machine code are reused for int results: values,
+    # signs, zero and ints past one digit (never kept) must come out right.
+    C("int-free-list-reuse", """
+        def f(n):
+            held = [0, 0, 0]
+            kept = [None] * 3
+            out = []
+            for i in range(n):
+                x = -i * 1000 + 17  # a new int each time: the local's old one is kept
+                kept[i % 3] = x  # the one replaced dies in machine code
+                out.append(str(x))  # not x itself: the replaced one must die
+                held[i % 3] = i * 1000 - 5000
+                a = held[0] + held[1] * 7
+                b = (i - 3) * 400
+                c = i * (1 << 29) * 3
+                d = held[2] - held[2]
+                out.append((a, b, c, d, -a, a // 7, hash(b), str(a)))
+            return out, sum(held)
+        """, (40,)),
     C("list-concat", """
         class L(list):
             def __add__(self, other):

@@ -442,6 +442,47 @@ def test_float_results_are_traced_by_tracemalloc() -> None:
     assert proc.stdout.startswith("ok"), proc.stdout
 
 
+def test_int_results_are_traced_by_tracemalloc() -> None:
+    """One-digit ints that die in machine code go on pyjion's int free list, and int
+    results take them from it inline, except while tracemalloc traces: then
+    PyLong_FromSsize_t makes them, traced to their own line. Ints that `keep` makes
+    after `churn` filled the free list must be traced to `keep`."""
+    proc = run_child("""
+        import tracemalloc, pyjion
+        pyjion.enable()
+
+        def churn(n):
+            held = [None] * 4
+            for i in range(n):
+                held[i % 4] = i * 1000 + 7  # the one replaced dies in machine code
+
+        def keep(n):
+            out = [None] * n
+            for i in range(n):
+                out[i] = i * 1000 - 999_999
+            return out
+
+        churn(10)
+        keep(10)
+        assert pyjion.info(churn).compiled and pyjion.info(keep).compiled
+        tracemalloc.start()
+        churn(500)
+        kept = keep(50)
+        snapshot = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+        line = keep.__code__.co_firstlineno + 3
+        size = sum(s.size for s in snapshot.statistics("lineno") if s.traceback[0].lineno == line)
+        assert size == 50 * 28, size  # exactly the 50 ints kept, none taken from the list
+        assert kept[3] == -996_999 and kept[-1] == -950_999 and len(kept) == 50
+        churn(500)
+        kept = keep(50)  # not tracing: from the free list
+        assert kept == [i * 1000 - 999_999 for i in range(50)]
+        print("ok", size)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("ok"), proc.stdout
+
+
 def test_fused_unpack_keeps_the_evaluators_order() -> None:
     """UNPACK_SEQUENCE with its STORE_FASTs compiles to stores straight into the
     locals; an old value that dies mid-way sees, from its __del__, the locals and line

@@ -432,10 +432,17 @@ PyObject *pyj_return_generator(PyThreadState *tstate, struct _PyInterpreterFrame
 // resumed directly (gen_send_ex2's steps, then its machine code), without the hook.
 int pyj_send(PyThreadState *tstate, PyObject **top);
 PyObject *pyj_gen_iternext(PyThreadState *tstate, PyObject *gen);
+// One-digit ints that died in machine code, kept for its next int results (shim.c).
+typedef struct {
+    PyObject *first;  // linked through ob_type
+    int64_t count;
+} PyjIntFreeList;
+PyjIntFreeList *pyj_int_free_list_address(void);
+#define PYJ_INT_FREE_MAX 128
 // A new list of `length` items whose item array is not zeroed: the caller stores every
 // item before anything can run or look at the list (BUILD_LIST, slices, list + list).
 PyObject *pyj_list_to_fill(Py_ssize_t length);
-// Returns the generators and coroutines kept for reuse to the allocator (pyjion.disable()).
+// Returns the generators, coroutines and ints kept for reuse to the allocator (pyjion.disable()).
 void pyj_gen_free_lists_clear(void);
 // SEND's end in C after machine code resumed a compiled generator or coroutine
 // (top[-2]) that did not yield: `result` is what its frame returned (NULL: it raised).
