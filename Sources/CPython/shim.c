@@ -306,8 +306,9 @@ static inline int pyj_slice_index(PyObject *v, Py_ssize_t *out) {
     return pyj_compact_int_value(v, out) || _PyEval_SliceIndex(v, out);
 }
 
-static int pyj_unpack_slice_parts(PyObject *start, PyObject *stop, PyObject *step, Py_ssize_t *pstart,
-                                  Py_ssize_t *pstop, Py_ssize_t *pstep) {
+static inline __attribute__((always_inline)) int pyj_unpack_slice_parts(PyObject *start, PyObject *stop, PyObject *step,
+                                                                         Py_ssize_t *pstart, Py_ssize_t *pstop,
+                                                                         Py_ssize_t *pstep) {
     if ((start != Py_None && !PyLong_CheckExact(start)) || (stop != Py_None && !PyLong_CheckExact(stop)) ||
         (step != NULL && step != Py_None && !PyLong_CheckExact(step))) {
         return 0;
@@ -341,6 +342,35 @@ static int pyj_unpack_slice_parts(PyObject *start, PyObject *stop, PyObject *ste
     return 1;
 }
 
+// PySlice_AdjustIndices (sliceobject.c), inline, without its division for steps of 1
+// and -1 (a 64-bit division on every `x[a:b]` and `x[::-1]`).
+static inline Py_ssize_t pyj_adjust_indices(Py_ssize_t length, Py_ssize_t *start, Py_ssize_t *stop, Py_ssize_t step) {
+    if (*start < 0) {
+        *start += length;
+        if (*start < 0) {
+            *start = (step < 0) ? -1 : 0;
+        }
+    } else if (*start >= length) {
+        *start = (step < 0) ? length - 1 : length;
+    }
+    if (*stop < 0) {
+        *stop += length;
+        if (*stop < 0) {
+            *stop = (step < 0) ? -1 : 0;
+        }
+    } else if (*stop >= length) {
+        *stop = (step < 0) ? length - 1 : length;
+    }
+    if (step < 0) {
+        if (*stop < *start) {
+            return step == -1 ? *start - *stop : (*start - *stop - 1) / (-step) + 1;
+        }
+    } else if (*start < *stop) {
+        return step == 1 ? *stop - *start : (*stop - *start - 1) / step + 1;
+    }
+    return 0;
+}
+
 // A new list of `length` items whose item array is not zeroed (PyList_New callocs it):
 // the caller stores every item before anything can run or look at the list.
 PyObject *pyj_list_to_fill(Py_ssize_t length) {
@@ -365,7 +395,7 @@ PyObject *pyj_subscript_slice(PyObject *container, PyObject *start, PyObject *st
     Py_ssize_t lo, hi, by;
     int is_list = PyList_CheckExact(container);
     if ((is_list || PyTuple_CheckExact(container)) && pyj_unpack_slice_parts(start, stop, step, &lo, &hi, &by)) {
-        Py_ssize_t length = PySlice_AdjustIndices(Py_SIZE(container), &lo, &hi, by);
+        Py_ssize_t length = pyj_adjust_indices(Py_SIZE(container), &lo, &hi, by);
         if (by == 1 && !is_list) {
             return PyTuple_GetSlice(container, lo, hi);
         }
@@ -420,7 +450,7 @@ static inline int pyj_store_same_length_slice(PyObject *container, Py_ssize_t lo
 int pyj_store_subscript_slice(PyObject *container, PyObject *start, PyObject *stop, PyObject *step, PyObject *value) {
     Py_ssize_t lo, hi, by;
     if (PyList_CheckExact(container) && pyj_unpack_slice_parts(start, stop, step, &lo, &hi, &by) && by == 1) {
-        PySlice_AdjustIndices(Py_SIZE(container), &lo, &hi, by);
+        pyj_adjust_indices(Py_SIZE(container), &lo, &hi, by);
         if (pyj_store_same_length_slice(container, lo, hi, value)) {
             return 0;
         }

@@ -964,6 +964,7 @@ SLICE_CASES = [
     # BUILD_SLICE fused with its subscript: exact lists and tuples sliced without the
     # slice object (None and int parts), everything else through the slice.
     C("slice-list-forms", "def f(p, k):\n    return p[k::-1], p[:k + 1], p[1:-1:2], p[5:1], p[::3], p[-100:100], p[::-2]\n", (list(range(8)), 3)),
+    C("slice-list-bounds", "def f(p, e):\n    return p[-2:-8:-1], p[7:2:-3], p[-100:-50], p[50:], p[3:3], p[3:1], p[5:1:-1], p[-1::-1], e[::-1], e[1:], p[1:7:4], p[6:0:-5]\n", (list(range(8)), [])),
     C("slice-tuple-forms", "def f(t):\n    return t[::-1], t[1:3], t[2:], t[:0], t[:]\n", (tuple(range(6)),)),
     C("slice-other-containers", "def f(s, r, b):\n    return s[1:4], s[::-1], r[2:8:2], b[1:], bytearray(b)[::2]\n", ("abcdef", range(10), b"xyz")),
     C("slice-big-ints", "def f(p):\n    return p[-10**30:10**30], p[10**30:], p[::10**30]\n", (list(range(5)),)),
