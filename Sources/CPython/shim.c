@@ -302,6 +302,41 @@ static inline int pyj_compact_int_value(PyObject *v, Py_ssize_t *out) {
     return 1;
 }
 
+// PySequence_Contains, with list_contains's (and tuplecontains's) loop run here for an
+// exact list or tuple and an exact int of at most one digit: items that are exact ints
+// compare by value, without PyObject_RichCompare and long_richcompare (which run no
+// code; an int of more digits never equals one of one digit), and any other item
+// through PyObject_RichCompareBool, the size and items read again after each such
+// call as list_contains reads them. `x in (1, 2, 3)`, hexiom's `v in cells[i]`.
+int pyj_sequence_contains(PyObject *container, PyObject *value) {
+    int is_list = PyList_CheckExact(container);
+    Py_ssize_t wanted;
+    if (!(is_list || PyTuple_CheckExact(container)) || !PyLong_CheckExact(value) ||
+        !pyj_compact_int_value(value, &wanted)) {
+        return PySequence_Contains(container, value);
+    }
+    for (Py_ssize_t i = 0; i < Py_SIZE(container); i++) {
+        PyObject *item = is_list ? PyList_GET_ITEM(container, i) : PyTuple_GET_ITEM(container, i);
+        if (item == value) {
+            return 1;
+        }
+        Py_ssize_t other;
+        if (PyLong_CheckExact(item)) {
+            if (pyj_compact_int_value(item, &other) && other == wanted) {
+                return 1;
+            }
+            continue;
+        }
+        Py_INCREF(item);
+        int found = PyObject_RichCompareBool(item, value, Py_EQ);
+        Py_DECREF(item);
+        if (found != 0) {
+            return found;
+        }
+    }
+    return 0;
+}
+
 static inline int pyj_slice_index(PyObject *v, Py_ssize_t *out) {
     return pyj_compact_int_value(v, out) || _PyEval_SliceIndex(v, out);
 }

@@ -98,7 +98,7 @@ public enum Helper: CaseIterable {
     private static let prepReraiseStarFunction: @convention(c) (Obj?, Obj?) -> Obj? = pyj_prep_reraise_star
     private static let deallocFunction: @convention(c) (Obj?) -> Void = _Py_Dealloc
     private static let deallocGeneratorFunction: @convention(c) (Obj?) -> Void = pyj_dealloc
-    private static let containsFunction: @convention(c) (Obj?, Obj?) -> Int32 = PySequence_Contains
+    private static let containsFunction: @convention(c) (Obj?, Obj?) -> Int32 = pyj_sequence_contains
     private static let checkRecursiveCallFunction: @convention(c) (UnsafeMutablePointer<PyThreadState>?, UnsafePointer<CChar>?) -> Int32 = _Py_CheckRecursiveCall
 
     /// The table: an exhaustive switch, so every helper has exactly one entry.
@@ -108,7 +108,7 @@ public enum Helper: CaseIterable {
         case .unaryOp: return Helper.entry("unaryOp", unsafeBitCast(Runtime.unaryOp, to: UInt64.self), 2, .object)
         case .compareOp: return Helper.entry("compareOp", unsafeBitCast(Runtime.compareOp, to: UInt64.self), 3, .object)
         // CONTAINS_OP (container, item): 1, 0, or -1 with an exception set.
-        case .containsOp: return Helper.entry("PySequence_Contains", unsafeBitCast(Helper.containsFunction, to: UInt64.self), 2, .none)
+        case .containsOp: return Helper.entry("pyj_sequence_contains", unsafeBitCast(Helper.containsFunction, to: UInt64.self), 2, .none)
         case .isTrue: return Helper.entry("isTrue", unsafeBitCast(Runtime.isTrue, to: UInt64.self), 1, .none)
         case .getIter: return Helper.entry("getIter", unsafeBitCast(Runtime.getIter, to: UInt64.self), 1, .object)
         case .forIterEnded: return Helper.entry("forIterEnded", unsafeBitCast(Runtime.forIterEnded, to: UInt64.self), 0, .status)

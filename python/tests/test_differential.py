@@ -992,6 +992,29 @@ SLICE_CASES = [
                 out.append((a, b, c, d, -a, a // 7, hash(b), str(a)))
             return out, sum(held)
         """, (40,)),
+    # `x in list/tuple` with a one-digit int: int items by value, others through __eq__
+    # (which may change the list while it is searched).
+    C("contains-small-int", """
+        class I(int):
+            pass
+        class Shrinks:
+            def __init__(self, xs):
+                self.xs = xs
+            def __eq__(self, other):
+                self.xs.clear()
+                return False
+            __hash__ = None
+        def f(n):
+            out = []
+            for i in range(-3, n):
+                xs = [5, -2, 2 ** 40, 7.0, True, I(9), "x", None, 1000]
+                out.append((i in xs, i in tuple(xs), i not in xs, -i in xs, i * 1000 in xs,
+                            2 ** 40 in xs, i in [], i in (i,), 1 in [True], 9 in [I(9)]))
+            ys = [1, 2, 3]
+            ys.insert(1, Shrinks(ys))
+            out.append((3 in ys, ys))
+            return out
+        """, (12,)),
     C("list-concat", """
         class L(list):
             def __add__(self, other):

@@ -439,6 +439,9 @@ typedef struct {
 } PyjIntFreeList;
 PyjIntFreeList *pyj_int_free_list_address(void);
 #define PYJ_INT_FREE_MAX 128
+// CONTAINS_OP: PySequence_Contains, exact lists and tuples searched for a one-digit
+// int by value (shim.c).
+int pyj_sequence_contains(PyObject *container, PyObject *value);
 // A new list of `length` items whose item array is not zeroed: the caller stores every
 // item before anything can run or look at the list (BUILD_LIST, slices, list + list).
 PyObject *pyj_list_to_fill(Py_ssize_t length);
