@@ -133,14 +133,9 @@ final class MacroAssembler {
             compareWithConstant(.rax, floatType)
             asm.jcc(.notEqual, notFloat)
             asm.mov(.rcx, .qword(FrameLayout.threadState, offsets.tstate_interp))
-            asm.cmp(.dword(.rcx, offsets.interp_float_numfree), imm: offsets.float_max_free_list)
-            asm.jcc(.greaterOrEqual, generic)
-            asm.inc(.dword(.rcx, offsets.interp_float_numfree))
-            // The list links through ob_type.
-            asm.mov(.rax, .qword(.rcx, offsets.interp_float_free_list))
-            asm.mov(.qword(.rdi, offsets.object_type), .rax)
-            asm.mov(.qword(.rcx, offsets.interp_float_free_list), .rdi)
-            asm.ret()
+            pushOntoFreeList(head: .qword(.rcx, offsets.interp_float_free_list),
+                             count: .dword(.rcx, offsets.interp_float_numfree),
+                             limit: offsets.float_max_free_list, full: generic)
         }
         asm.bind(notFloat)
         // An exact int of at most one digit onto pyjion's free list (see
@@ -153,13 +148,9 @@ final class MacroAssembler {
         asm.cmp(.rcx, imm: 2)
         asm.jcc(.above, generic)
         loadAddress(.rcx, MacroAssembler.intFreeList)
-        asm.cmp(.qword(.rcx, MacroAssembler.intFreeListCount), imm: Int32(PYJ_INT_FREE_MAX))
-        asm.jcc(.greaterOrEqual, generic)
-        asm.inc(.qword(.rcx, MacroAssembler.intFreeListCount))
-        asm.mov(.rax, .qword(.rcx, MacroAssembler.intFreeListFirst))
-        asm.mov(.qword(.rdi, offsets.object_type), .rax)
-        asm.mov(.qword(.rcx, MacroAssembler.intFreeListFirst), .rdi)
-        asm.ret()
+        pushOntoFreeList(head: .qword(.rcx, MacroAssembler.intFreeListFirst),
+                         count: .qword(.rcx, MacroAssembler.intFreeListCount),
+                         limit: Int32(PYJ_INT_FREE_MAX), full: generic)
         asm.bind(notInt)
         compareWithConstant(.rax, TypeAddress.generator)
         asm.jcc(.equal, generator)
@@ -169,6 +160,19 @@ final class MacroAssembler {
         asm.jmp(.qword(rip: addressLabel(of: .dealloc)))
         asm.bind(generator)
         asm.jmp(.qword(rip: addressLabel(of: .deallocGenerator)))
+    }
+
+    /// rdi (a dead object) onto a free list that links through ob_type, its first
+    /// object at `head` and its length at `count`, then returns; jumps to `full` when
+    /// the list has `limit` objects already. Clobbers rax.
+    private func pushOntoFreeList(head: Mem, count: Mem, limit: Int32, full: Label) {
+        asm.cmp(count, imm: limit)
+        asm.jcc(.greaterOrEqual, full)
+        asm.inc(count)
+        asm.mov(.rax, head)
+        asm.mov(.qword(.rdi, offsets.object_type), .rax)
+        asm.mov(head, .rdi)
+        asm.ret()
     }
 
     /// pyjion's free list of one-digit ints (shim.c), and its fields' offsets.

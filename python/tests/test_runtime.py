@@ -403,25 +403,34 @@ def test_direct_calls_yield_to_another_frame_evaluator() -> None:
     assert pyjion.info(inner).run_count == before + 2
 
 
-def test_float_results_are_traced_by_tracemalloc() -> None:
-    """Compiled float arithmetic takes objects from the float free list inline, except
-    while tracemalloc traces: then PyFloat_FromDouble makes them, and its
-    _Py_NewReference moves a reused block's trace to the new object's line. Floats
-    that `keep` takes from the free list (filled by `churn`) must be traced to `keep`."""
-    proc = run_child("""
+@pytest.mark.parametrize("expression, size, churn", [
+    # The interpreter's float free list: filled by the floats that die with `held`,
+    # 500 blocks traced, of which PyFloat_FromDouble's _Py_NewReference moves the
+    # trace of the ones it reuses to the new object's line.
+    pytest.param("i * 0.5 + 0.25", 24, "held = [None] * n; held[i]", id="float"),
+    # pyjion's list of one-digit ints: filled by the ones replaced in `held`, which die
+    # in machine code; not taken from while tracing.
+    pytest.param("i * 1000 - 999_999", 28, "held = [None] * 4; held[i % 4]", id="int"),
+])
+def test_results_from_free_lists_are_traced_by_tracemalloc(expression: str, size: int, churn: str) -> None:
+    """Compiled arithmetic takes float and one-digit int objects from free lists inline,
+    except while tracemalloc traces: then PyFloat_FromDouble and PyLong_FromSsize_t make
+    them, traced to their own line. Results that `keep` makes after `churn` filled the
+    lists must be traced to `keep`."""
+    make_held, store = churn.split("; ")
+    proc = run_child(f"""
         import tracemalloc, pyjion
         pyjion.enable()
 
         def churn(n):
-            held = [None] * n
+            {make_held}
             for i in range(n):
-                held[i] = i * 0.5 + 0.25
-            # released here: the free list fills with blocks traced to the line above
+                {store} = {expression}
 
         def keep(n):
             out = [None] * n
             for i in range(n):
-                out[i] = i * 0.5 + 0.25
+                out[i] = {expression}
             return out
 
         churn(10)
@@ -434,49 +443,11 @@ def test_float_results_are_traced_by_tracemalloc() -> None:
         tracemalloc.stop()
         line = keep.__code__.co_firstlineno + 3
         size = sum(s.size for s in snapshot.statistics("lineno") if s.traceback[0].lineno == line)
-        assert size == 50 * 24, size  # exactly the 50 floats kept, all from the free list
-        assert kept[3] == 1.75 and len(kept) == 50
-        print("ok", size)
-    """)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("ok"), proc.stdout
-
-
-def test_int_results_are_traced_by_tracemalloc() -> None:
-    """One-digit ints that die in machine code go on pyjion's int free list, and int
-    results take them from it inline, except while tracemalloc traces: then
-    PyLong_FromSsize_t makes them, traced to their own line. Ints that `keep` makes
-    after `churn` filled the free list must be traced to `keep`."""
-    proc = run_child("""
-        import tracemalloc, pyjion
-        pyjion.enable()
-
-        def churn(n):
-            held = [None] * 4
-            for i in range(n):
-                held[i % 4] = i * 1000 + 7  # the one replaced dies in machine code
-
-        def keep(n):
-            out = [None] * n
-            for i in range(n):
-                out[i] = i * 1000 - 999_999
-            return out
-
-        churn(10)
-        keep(10)
-        assert pyjion.info(churn).compiled and pyjion.info(keep).compiled
-        tracemalloc.start()
+        assert size == 50 * {size}, size  # exactly the 50 results kept, none from a list
+        expected = [{expression} for i in range(50)]
+        assert kept == expected
         churn(500)
-        kept = keep(50)
-        snapshot = tracemalloc.take_snapshot()
-        tracemalloc.stop()
-        line = keep.__code__.co_firstlineno + 3
-        size = sum(s.size for s in snapshot.statistics("lineno") if s.traceback[0].lineno == line)
-        assert size == 50 * 28, size  # exactly the 50 ints kept, none taken from the list
-        assert kept[3] == -996_999 and kept[-1] == -950_999 and len(kept) == 50
-        churn(500)
-        kept = keep(50)  # not tracing: from the free list
-        assert kept == [i * 1000 - 999_999 for i in range(50)]
+        assert keep(50) == expected  # not tracing: from the free lists
         print("ok", size)
     """)
     assert proc.returncode == 0, proc.stderr
