@@ -2081,7 +2081,7 @@ static inline PyGenObject *pyj_gen_free_list_pop(PyTypeObject *type, int slots) 
 
 // Returns every kept object to the allocator (pyjion.disable()): generators,
 // coroutines and ints.
-void pyj_gen_free_lists_clear(void) {
+void pyj_free_lists_clear(void) {
     pyj_int_free_list_clear();
     for (int kind = 0; kind < 2; kind++) {
         for (int slots = 0; slots < PYJ_GEN_FREE_SIZES; slots++) {

@@ -51,7 +51,7 @@ private let disable: Method = { _, _ in
     let jit = JIT.shared
     jit.globalMode = false
     if jit.hookInstalled { jit.removeHook() }
-    pyj_gen_free_lists_clear()
+    pyj_free_lists_clear()
     return pyNone()
 }
 

@@ -446,7 +446,7 @@ int pyj_sequence_contains(PyObject *container, PyObject *value);
 // item before anything can run or look at the list (BUILD_LIST, slices, list + list).
 PyObject *pyj_list_to_fill(Py_ssize_t length);
 // Returns the generators, coroutines and ints kept for reuse to the allocator (pyjion.disable()).
-void pyj_gen_free_lists_clear(void);
+void pyj_free_lists_clear(void);
 // SEND's end in C after machine code resumed a compiled generator or coroutine
 // (top[-2]) that did not yield: `result` is what its frame returned (NULL: it raised).
 // As pyj_send: 1 = returned (the receiver's slot holds the result), -1 = error. The
