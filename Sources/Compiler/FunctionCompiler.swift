@@ -1946,12 +1946,8 @@ final class FunctionCompiler {
         asm.cmp(.dword(.rax), imm: 0)
         asm.jcc(.notEqual, allocate)
         masm.loadAddress(.rdx, MacroAssembler.intFreeList)
-        asm.mov(.rax, .qword(.rdx, MacroAssembler.intFreeListFirst))
-        asm.test(.rax, .rax)
-        asm.jcc(.equal, allocate)
-        asm.mov(.rsi, .qword(.rax, offsets.object_type))
-        asm.mov(.qword(.rdx, MacroAssembler.intFreeListFirst), .rsi)
-        asm.dec(.qword(.rdx, MacroAssembler.intFreeListCount))
+        masm.popFromFreeList(head: .qword(.rdx, MacroAssembler.intFreeListFirst),
+                             count: .qword(.rdx, MacroAssembler.intFreeListCount), scratch: .rsi, empty: allocate)
         asm.mov(.rsi, .qword(rip: masm.constantLabel(TypeAddress.long)))
         asm.mov(.qword(.rax, offsets.object_type), .rsi)
         asm.mov(.qword(.rax, offsets.object_refcnt), imm: 1)
@@ -2048,13 +2044,8 @@ final class FunctionCompiler {
         asm.cmp(.dword(.rax), imm: 0)
         asm.jcc(.notEqual, call)
         asm.mov(.rcx, .qword(FrameLayout.threadState, offsets.tstate_interp))
-        asm.mov(.rax, .qword(.rcx, offsets.interp_float_free_list))
-        asm.test(.rax, .rax)
-        asm.jcc(.equal, call)
-        // The list links through ob_type.
-        asm.mov(.rdx, .qword(.rax, offsets.object_type))
-        asm.mov(.qword(.rcx, offsets.interp_float_free_list), .rdx)
-        asm.sub(.dword(.rcx, offsets.interp_float_numfree), imm: 1)
+        masm.popFromFreeList(head: .qword(.rcx, offsets.interp_float_free_list),
+                             count: .dword(.rcx, offsets.interp_float_numfree), scratch: .rdx, empty: call)
         asm.mov(.rdx, .qword(rip: masm.constantLabel(TypeAddress.float)))
         asm.mov(.qword(.rax, offsets.object_type), .rdx)
         asm.mov(.qword(.rax, offsets.object_refcnt), imm: 1)
@@ -3018,7 +3009,6 @@ final class FunctionCompiler {
     /// from then on pyj_unpack_store_tail keeps the evaluator's order. Anything else
     /// unpacks to the stack and stores as the evaluator does.
     private func visitFusedUnpackSequence(_ count: Int, _ stores: [(position: Int, instruction: Instruction)]) {
-        let generic = asm.newLabel()
         let haveItems = asm.newLabel()
         let done = asm.newLabel()
         let tail = asm.newLabel()
@@ -3115,7 +3105,6 @@ final class FunctionCompiler {
             // Any other sequence: unpacked onto the stack, then stored one by one.
             asm.bind(notTupleOrList)
             takeReference()
-            asm.bind(generic)
             unpackOntoStack(count, unit: unit, depth: depth)
             for (k, store) in stores.enumerated() {
                 let local = store.instruction.oparg

@@ -175,6 +175,18 @@ final class MacroAssembler {
         asm.ret()
     }
 
+    /// rax = the first object of a free list that links through ob_type (`head`, with
+    /// its length at `count`), taken off the list; jumps to `empty` when there is none.
+    /// The object's fields are the caller's to set. Clobbers `scratch`.
+    func popFromFreeList(head: Mem, count: Mem, scratch: Reg64, empty: Label) {
+        asm.mov(.rax, head)
+        asm.test(.rax, .rax)
+        asm.jcc(.equal, empty)
+        asm.mov(scratch, .qword(.rax, offsets.object_type))
+        asm.mov(head, scratch)
+        asm.dec(count)
+    }
+
     /// pyjion's free list of one-digit ints (shim.c), and its fields' offsets.
     static let intFreeList = UInt64(UInt(bitPattern: pyj_int_free_list_address()))
     static let intFreeListFirst = Int32(MemoryLayout<PyjIntFreeList>.offset(of: \PyjIntFreeList.first)!)
