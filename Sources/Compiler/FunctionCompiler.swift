@@ -1942,15 +1942,10 @@ final class FunctionCompiler {
         // A one-digit int from pyjion's free list (MacroAssembler.emitDeallocRoutine
         // keeps the ones that die in machine code), as the float path takes floats.
         asm.bind(allocateOneDigit)
-        masm.loadAddress(.rax, FunctionCompiler.tracemallocTracing)
-        asm.cmp(.dword(.rax), imm: 0)
-        asm.jcc(.notEqual, allocate)
         masm.loadAddress(.rdx, MacroAssembler.intFreeList)
-        masm.popFromFreeList(head: .qword(.rdx, MacroAssembler.intFreeListFirst),
-                             count: .qword(.rdx, MacroAssembler.intFreeListCount), scratch: .rsi, empty: allocate)
-        asm.mov(.rsi, .qword(rip: masm.constantLabel(TypeAddress.long)))
-        asm.mov(.qword(.rax, offsets.object_type), .rsi)
-        asm.mov(.qword(.rax, offsets.object_refcnt), imm: 1)
+        masm.takeFromFreeList(head: .qword(.rdx, MacroAssembler.intFreeListFirst),
+                              count: .qword(.rdx, MacroAssembler.intFreeListCount), type: TypeAddress.long,
+                              scratch: .rsi, empty: allocate)
         asm.mov(.qword(.rax, offsets.var_size), .r11)
         asm.mov(.dword(.rax, offsets.long_digits), .ecx)
         asm.jmp(haveResult)
@@ -2040,15 +2035,10 @@ final class FunctionCompiler {
             masm.callPrepared(.floatFromDouble)
             return
         }
-        masm.loadAddress(.rax, FunctionCompiler.tracemallocTracing)
-        asm.cmp(.dword(.rax), imm: 0)
-        asm.jcc(.notEqual, call)
         asm.mov(.rcx, .qword(FrameLayout.threadState, offsets.tstate_interp))
-        masm.popFromFreeList(head: .qword(.rcx, offsets.interp_float_free_list),
-                             count: .dword(.rcx, offsets.interp_float_numfree), scratch: .rdx, empty: call)
-        asm.mov(.rdx, .qword(rip: masm.constantLabel(TypeAddress.float)))
-        asm.mov(.qword(.rax, offsets.object_type), .rdx)
-        asm.mov(.qword(.rax, offsets.object_refcnt), imm: 1)
+        masm.takeFromFreeList(head: .qword(.rcx, offsets.interp_float_free_list),
+                              count: .dword(.rcx, offsets.interp_float_numfree), type: TypeAddress.float,
+                              scratch: .rdx, empty: call)
         asm.movsd(.qword(.rax, offsets.float_value), .xmm0)
         asm.bind(done)
         outOfLine { [self] in
@@ -2058,7 +2048,6 @@ final class FunctionCompiler {
         }
     }
 
-    private static let tracemallocTracing = UInt64(UInt(bitPattern: pyj_tracemalloc_tracing()))
     private static let builtinLen: UInt64? = pyj_builtin_len().map { UInt64(UInt(bitPattern: $0)) }
     private static let dictType = UInt64(UInt(bitPattern: pyj_dict_type()))
     private static let setType = UInt64(UInt(bitPattern: pyj_set_type()))

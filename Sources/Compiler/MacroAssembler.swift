@@ -175,17 +175,26 @@ final class MacroAssembler {
         asm.ret()
     }
 
-    /// rax = the first object of a free list that links through ob_type (`head`, with
-    /// its length at `count`), taken off the list; jumps to `empty` when there is none.
-    /// The object's fields are the caller's to set. Clobbers `scratch`.
-    func popFromFreeList(head: Mem, count: Mem, scratch: Reg64, empty: Label) {
+    /// rax = a new object of `type` (count 1, its other fields the caller's to set) taken
+    /// off a free list that links through ob_type (`head`, with its length at `count`);
+    /// jumps to `empty` when the list has none or tracemalloc traces (its allocations
+    /// must go through the allocator to be traced). Clobbers `scratch`.
+    func takeFromFreeList(head: Mem, count: Mem, type: UInt64, scratch: Reg64, empty: Label) {
+        loadAddress(.rax, MacroAssembler.tracemallocTracing)
+        asm.cmp(.dword(.rax), imm: 0)
+        asm.jcc(.notEqual, empty)
         asm.mov(.rax, head)
         asm.test(.rax, .rax)
         asm.jcc(.equal, empty)
         asm.mov(scratch, .qword(.rax, offsets.object_type))
         asm.mov(head, scratch)
         asm.dec(count)
+        asm.mov(scratch, .qword(rip: constantLabel(type)))
+        asm.mov(.qword(.rax, offsets.object_type), scratch)
+        asm.mov(.qword(.rax, offsets.object_refcnt), imm: 1)
     }
+
+    static let tracemallocTracing = UInt64(UInt(bitPattern: pyj_tracemalloc_tracing()))
 
     /// pyjion's free list of one-digit ints (shim.c), and its fields' offsets.
     static let intFreeList = UInt64(UInt(bitPattern: pyj_int_free_list_address()))
